@@ -1,0 +1,56 @@
+# okta-auth0-sync: the two commands are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ACTION := auth0/actions/deny-deactivated
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help test demo lint validate unit action-test build bench sandbox clean
+
+help:
+	@echo "make test      lint, template validation, every test (Python and the Auth0 Action)"
+	@echo "make demo      run the flows end to end on the embedded sandbox tenants and moto"
+	@echo "make build     sam build (offline-capable, no Docker: makefile build method)"
+	@echo "make bench     benchmarks (cold start, API calls, tokens, provisioning throughput)"
+	@echo "make sandbox   start the sandbox Okta and Auth0 tenants for sam local"
+
+$(STAMP): requirements-dev.txt layers/identity/requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+validate: $(STAMP)
+	$(VENV)/bin/sam validate --lint --template template.yaml
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest
+
+action-test:
+	@command -v node >/dev/null || { echo "Node.js 20+ is required for the Auth0 Action tests"; exit 1; }
+	cd $(ACTION) && node --test
+
+test: lint validate unit action-test
+
+demo: $(STAMP)
+	$(PY) -m testbed.demo
+
+build: $(STAMP)
+	$(VENV)/bin/sam build --template template.yaml
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+sandbox: $(STAMP)
+	$(PY) -m sandbox
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

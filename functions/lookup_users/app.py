@@ -1,0 +1,22 @@
+"""User lookup: the Okta user by id and every Auth0 user with that email.
+
+Input: ``{"okta_user_id": "00u..."}``. Output: ``{"okta_user": {...}, "auth0_users": [...],
+"match_count": n}`` with ids, email and connections only.
+"""
+
+import re
+
+from okta_auth0_sync import connections
+from okta_auth0_sync.errors import InvalidInput
+from okta_auth0_sync.lookup import lookup_identities
+from okta_auth0_sync.observability import handler
+
+_OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+
+
+@handler(correlation_id_path="correlation_id")
+def lambda_handler(event: dict, context) -> dict:
+    okta_user_id = (event or {}).get("okta_user_id")
+    if not isinstance(okta_user_id, str) or not _OKTA_ID.match(okta_user_id):
+        raise InvalidInput("okta_user_id must be an Okta user id such as 00u3m90rxKjGQ0G6L1d6")
+    return lookup_identities(connections.okta(), connections.auth0(), okta_user_id).to_payload()

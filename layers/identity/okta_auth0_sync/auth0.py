@@ -1,0 +1,72 @@
+"""The Auth0 Management API client: just the calls this package needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from .errors import NotFound, PermissionDenied, RequestRejected, TokenRejected, UpstreamError
+from .http import HttpClient, json_body, request_id
+
+LOOKUP_FIELDS = ("user_id", "email", "identities", "app_metadata", "user_metadata", "blocked")
+
+
+@dataclass(frozen=True)
+class Auth0User:
+    user_id: str
+    email: str | None
+    connections: tuple[str, ...] = ()
+    blocked: bool = False
+    app_metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+    user_metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> Auth0User:
+        identities = body.get("identities") or []
+        return cls(user_id=body["user_id"], email=body.get("email"),
+                   connections=tuple(i.get("connection", "") for i in identities if isinstance(i, dict)),
+                   blocked=bool(body.get("blocked", False)), app_metadata=body.get("app_metadata") or {},
+                   user_metadata=body.get("user_metadata") or {})
+
+    def summary(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "email": self.email, "connections": list(self.connections)}
+
+
+class Auth0Client:
+    tenant = "auth0"
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    def users_by_email(self, email: str, fields: tuple[str, ...] = LOOKUP_FIELDS) -> list[Auth0User]:
+        """``GET /api/v2/users-by-email``: exact, case-sensitive, immediately consistent; every match
+        (one email can exist in several connections). The email goes through ``params`` so ``+``
+        is sent as ``%2B``."""
+        response = self.http.request("GET", "/api/v2/users-by-email", params={
+            "email": email, "fields": ",".join(fields), "include_fields": "true"})
+        body = response.json()
+        if not isinstance(body, list):
+            raise UpstreamError("Auth0 users-by-email did not return an array", tenant="auth0",
+                                status=response.status_code)
+        return [Auth0User.from_api(u) for u in body]
+
+
+def auth0_error(response: requests.Response) -> UpstreamError:
+    body = json_body(response)
+    code = body.get("errorCode") or body.get("error")
+    message = (body.get("message") or body.get("error_description") or "")[:300]
+    status = response.status_code
+    kwargs = {"tenant": "auth0", "status": status, "code": code, "request_id": request_id(response)}
+    if status == 401:
+        return TokenRejected(f"Auth0 rejected the Management API token: {message or 'Unauthorized'}. The token "
+                             "must be for audience https://{domain}/api/v2/ and unexpired.", **kwargs)
+    if status == 403:
+        missing = message.split("expected any of:", 1)[-1].strip() if "expected" in message else None
+        hint = (f"grant scope(s) {missing} to the M2M application on the Auth0 Management API"
+                if missing else "check the M2M application's grant on the Auth0 Management API")
+        return PermissionDenied(f"Auth0 denied the call: {message}; {hint}.", missing_scope=missing, **kwargs)
+    if status == 404:
+        return NotFound(f"Auth0: {message or 'not found'}", **kwargs)
+    return RequestRejected(f"Auth0 rejected the request ({code or status}): {message}", **kwargs)

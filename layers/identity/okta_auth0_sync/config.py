@@ -1,0 +1,240 @@
+"""Settings (environment) and connection secrets (AWS Secrets Manager).
+
+Secrets are read through Powertools ``parameters`` with a bounded cache age, validated once, and
+turned into immutable connection objects whose ``repr`` never shows a secret. A malformed
+secret raises :class:`ConfigurationError` naming the secret and the field, never the value.
+
+Secret shapes (JSON):
+
+- Auth0: ``{"domain", "client_id", "client_secret"}`` plus optional ``"audience"`` (defaults to
+  ``https://{domain}/api/v2/``) and ``"base_url"`` (defaults to ``https://{domain}``; points the
+  same code at the sandbox).
+- Okta, OAuth service app: ``{"domain", "client_id", "private_key", "key_id", "scopes"}`` where
+  ``private_key`` is a PEM (PKCS#8 or traditional) or a private JWK object, ``scopes`` a list or a
+  space-separated string; optional ``"base_url"``, ``"dpop"`` (bool), ``"dpop_private_key"``,
+  ``"keys"`` (a list of ``{"private_key","key_id"}`` for rotation, preferred first).
+- Okta, API token: ``{"domain", "api_token"}`` (+ optional ``"base_url"``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigurationError
+
+_DOMAIN = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
+
+
+def _text(data: Mapping[str, Any], key: str, source: str, *, required: bool = True) -> str | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ConfigurationError(f"secret {source}: field '{key}' is missing or empty")
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError(f"secret {source}: field '{key}' must be a string")
+    return value.strip()
+
+
+def _domain(data: Mapping[str, Any], source: str) -> str:
+    domain = _text(data, "domain", source)
+    domain = re.sub(r"^https?://", "", domain).rstrip("/")
+    if not _DOMAIN.match(domain):
+        raise ConfigurationError(f"secret {source}: 'domain' must be a host name such as acme.okta.com")
+    return domain
+
+
+def _base_url(data: Mapping[str, Any], domain: str, source: str) -> str:
+    base = _text(data, "base_url", source, required=False)
+    if base is None:
+        return f"https://{domain}"
+    if not re.match(r"^https?://", base):
+        raise ConfigurationError(f"secret {source}: 'base_url' must start with https:// (or http:// for a sandbox)")
+    return base.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Auth0Connection:
+    domain: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    base_url: str
+    audience: str
+    source: str = ""
+
+    @classmethod
+    def from_secret(cls, data: Mapping[str, Any], source: str = "auth0") -> Auth0Connection:
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(f"secret {source}: must be a JSON object")
+        domain = _domain(data, source)
+        return cls(
+            domain=domain,
+            client_id=_text(data, "client_id", source),
+            client_secret=_text(data, "client_secret", source),
+            base_url=_base_url(data, domain, source),
+            # The audience always names the canonical tenant domain, with the trailing slash.
+            audience=_text(data, "audience", source, required=False) or f"https://{domain}/api/v2/",
+            source=source,
+        )
+
+    @property
+    def cache_key(self) -> str:
+        return f"auth0#{self.domain}#{self.client_id}"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    key_id: str | None
+    private_key: Any = field(repr=False)  # PEM text or a private JWK mapping
+    alg: str | None = None  # RS256/384/512, ES256/384/512; default from the key type
+
+
+_ASSERTION_ALGS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"})
+
+
+@dataclass(frozen=True)
+class OktaConnection:
+    domain: str
+    base_url: str
+    client_id: str | None = None
+    keys: tuple[SigningKey, ...] = ()
+    scopes: tuple[str, ...] = ()
+    api_token: str | None = field(default=None, repr=False)
+    dpop: bool = False
+    dpop_private_key: Any = field(default=None, repr=False)
+    source: str = ""
+
+    @property
+    def mode(self) -> str:
+        return "ssws" if self.api_token else "private_key_jwt"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/oauth2/v1/token"
+
+    @property
+    def cache_key(self) -> str:
+        return f"okta#{self.domain}#{self.client_id or 'ssws'}"
+
+    @classmethod
+    def from_secret(cls, data: Mapping[str, Any], source: str = "okta") -> OktaConnection:
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(f"secret {source}: must be a JSON object")
+        domain = _domain(data, source)
+        base_url = _base_url(data, domain, source)
+        api_token = _text(data, "api_token", source, required=False)
+        if api_token:
+            return cls(domain=domain, base_url=base_url, api_token=api_token, source=source)
+        client_id = _text(data, "client_id", source)
+        keys = _signing_keys(data, source)
+        scopes = data.get("scopes")
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        if not scopes or not isinstance(scopes, list | tuple) or not all(isinstance(s, str) for s in scopes):
+            raise ConfigurationError(
+                f"secret {source}: 'scopes' must list the Okta scopes granted to the app, "
+                "e.g. [\"okta.users.read\"]")
+        dpop = data.get("dpop", False)
+        if not isinstance(dpop, bool):
+            raise ConfigurationError(f"secret {source}: 'dpop' must be true or false")
+        return cls(domain=domain, base_url=base_url, client_id=client_id, keys=keys,
+                   scopes=tuple(scopes), dpop=dpop, dpop_private_key=data.get("dpop_private_key"),
+                   source=source)
+
+
+def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[SigningKey, ...]:
+    entries = data.get("keys")
+    if entries is None:
+        entries = [{"private_key": data.get("private_key"), "key_id": data.get("key_id")}]
+    if not isinstance(entries, list) or not entries:
+        raise ConfigurationError(f"secret {source}: 'keys' must be a non-empty list")
+    keys = []
+    for i, entry in enumerate(entries):
+        where = "" if "keys" not in data else f" (keys[{i}])"
+        if not isinstance(entry, Mapping):
+            raise ConfigurationError(f"secret {source}: keys[{i}] must be an object")
+        pem_or_jwk = entry.get("private_key")
+        if isinstance(pem_or_jwk, str) and "PRIVATE KEY" in pem_or_jwk:
+            private = pem_or_jwk
+        elif isinstance(pem_or_jwk, Mapping) and "d" in pem_or_jwk:
+            private = dict(pem_or_jwk)
+        else:
+            raise ConfigurationError(
+                f"secret {source}: 'private_key'{where} must be a PEM private key or a private JWK "
+                "(either this is an SSWS connection missing 'api_token', or the key is missing)")
+        kid = entry.get("key_id") or (pem_or_jwk.get("kid") if isinstance(pem_or_jwk, Mapping) else None)
+        alg = entry.get("alg") or (data.get("alg") if "keys" not in data else None)
+        if alg is not None and alg not in _ASSERTION_ALGS:
+            raise ConfigurationError(
+                f"secret {source}: 'alg'{where} must be one of {', '.join(sorted(_ASSERTION_ALGS))}")
+        keys.append(SigningKey(key_id=kid, private_key=private, alg=alg))
+    return tuple(keys)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Environment of a function. Every variable is documented in docs/configuration.md."""
+
+    auth0_secret_id: str | None = None
+    okta_secret_id: str | None = None
+    token_cache_table: str | None = None
+    secret_max_age: int = 300
+    token_refresh_margin: int = 300
+    http_connect_timeout: float = 3.05
+    http_read_timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: float, kind=int):
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ConfigurationError(f"environment variable {name} must be a number") from None
+            if value < 0:
+                raise ConfigurationError(f"environment variable {name} must not be negative")
+            return value
+
+        return cls(
+            auth0_secret_id=env.get("AUTH0_SECRET_ID") or None,
+            okta_secret_id=env.get("OKTA_SECRET_ID") or None,
+            token_cache_table=env.get("TOKEN_CACHE_TABLE") or None,
+            secret_max_age=number("SECRET_MAX_AGE_SECONDS", 300),
+            token_refresh_margin=number("TOKEN_REFRESH_MARGIN_SECONDS", 300),
+            http_connect_timeout=number("HTTP_CONNECT_TIMEOUT_SECONDS", 3.05, float),
+            http_read_timeout=number("HTTP_READ_TIMEOUT_SECONDS", 10.0, float),
+        )
+
+
+def load_secret(secret_id: str | None, *, max_age: int, force_fetch: bool = False,
+                env_name: str = "") -> dict:
+    """A JSON secret from Secrets Manager, cached by Powertools for ``max_age`` seconds."""
+    if not secret_id:
+        raise ConfigurationError(f"environment variable {env_name or 'for the secret'} is not set")
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+
+    try:
+        value = parameters.get_secret(secret_id, max_age=max_age, force_fetch=force_fetch)
+    except GetParameterError as exc:
+        raise ConfigurationError(f"cannot read secret {secret_id}: {type(exc.__cause__ or exc).__name__}") from None
+    except TransformParameterError:  # pragma: no cover - no transform requested
+        raise ConfigurationError(f"secret {secret_id} is not valid JSON") from None
+    if isinstance(value, bytes):
+        value = value.decode()
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"secret {secret_id} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"secret {secret_id} must be a JSON object")
+    return data

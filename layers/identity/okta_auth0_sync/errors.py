@@ -1,0 +1,96 @@
+"""Typed errors. Every message is written for the person who has to fix the problem and is safe
+to log: no secret, token or assertion ever goes into an error.
+
+Step Functions matches a Lambda error on the exception's class name, so these names are part of
+the state machines' contract (``Retry`` on ``RateLimited``/``UpstreamUnavailable``, fail fast on
+the others).
+"""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base class of every error raised by this library."""
+
+    retryable = False
+
+
+class ConfigurationError(SyncError):
+    """A secret or setting is missing or malformed. Retrying will not help; fix the configuration."""
+
+
+class InvalidInput(SyncError):
+    """The caller sent something this package cannot process (bad event, missing id)."""
+
+
+class UpstreamError(SyncError):
+    """An Okta or Auth0 call failed. Carries what an operator needs to correlate it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tenant: str = "",
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.tenant = tenant
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        details = [f"{k}={v}" for k, v in (("status", self.status), ("code", self.code),
+                                            ("request_id", self.request_id)) if v]
+        base = super().__str__()
+        return f"{base} ({', '.join(details)})" if details else base
+
+
+class AuthenticationFailed(UpstreamError):
+    """The token endpoint rejected our client credentials (invalid_client, access_denied...)."""
+
+
+class TokenRejected(UpstreamError):
+    """An API rejected the access token even after a fresh one was minted (E0000011, 401)."""
+
+
+class PermissionDenied(UpstreamError):
+    """403: the token lacks a scope or the app lacks an admin role. The message names what is missing."""
+
+    def __init__(self, message: str, *, missing_scope: str | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.missing_scope = missing_scope
+
+
+class NotFound(UpstreamError):
+    """The resource does not exist (Okta E0000007, Auth0 404)."""
+
+
+class AlreadyExists(UpstreamError):
+    """Okta E0000001 on a unique field (a user with this login already exists)."""
+
+
+class RequestRejected(UpstreamError):
+    """A 4xx that retrying cannot fix (validation errors and the like)."""
+
+
+class DpopRequired(UpstreamError):
+    """Okta requires DPoP for this app (invalid_dpop_proof / dpop_proof_required)."""
+
+
+class RateLimited(UpstreamError):
+    """429 that outlasted the retries this invocation could afford. Safe to retry later."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class UpstreamUnavailable(UpstreamError):
+    """5xx, timeouts, dropped connections that outlasted the retries. Safe to retry later."""
+
+    retryable = True

@@ -1,0 +1,65 @@
+"""Logger, Tracer and Metrics (Powertools), and the one decorator every handler wears.
+
+Logs are structured JSON and pass through a redacting formatter: defence in depth on top of
+the rule that no secret or token is ever handed to a logger. Anything shaped like a JWT, an
+``Authorization`` value, a PEM private key or a ``client_secret``/``api_token`` field is masked.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from . import runtime
+
+_REDACTIONS = (
+    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "<jwt:redacted>"),
+    (re.compile(r"\b(Bearer|DPoP|SSWS)\s*[A-Za-z0-9._~+/=-]{12,}"), r"\1 <redacted>"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+     "<private-key:redacted>"),
+    (re.compile(r'("?(?:client_secret|api_token|access_token|private_key|client_assertion|password)"?\s*[:=]\s*)'
+                r'"[^"]*"'), r'\1"<redacted>"'),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: dict) -> str:
+        return redact(super().serialize(log))
+
+
+logger = Logger(logger_formatter=RedactingFormatter())
+tracer = Tracer()
+metrics = Metrics()
+
+__all__ = ["MetricUnit", "handler", "logger", "metrics", "redact", "tracer"]
+
+
+def handler(fn: Callable[[dict, Any], Any] | None = None, *, correlation_id_path: str | None = None):
+    """Logging context (with a correlation id), tracing (responses never captured: they may hold
+    identities), EMF metrics with the cold-start metric, and the Lambda deadline for the HTTP
+    layer's retry budget."""
+
+    def decorate(func: Callable[[dict, Any], Any]):
+        @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
+        @tracer.capture_lambda_handler(capture_response=False)
+        @metrics.log_metrics(capture_cold_start_metric=True)
+        @functools.wraps(func)
+        def wrapper(event: dict, context: Any):
+            with runtime.invocation(context):
+                return func(event, context)
+
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate

@@ -1,0 +1,93 @@
+"""The Okta client: just the calls this package needs, over the shared HTTP layer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from .errors import (
+    AlreadyExists,
+    DpopRequired,
+    NotFound,
+    PermissionDenied,
+    RequestRejected,
+    TokenRejected,
+    UpstreamError,
+)
+from .http import HttpClient, json_body, request_id
+
+
+@dataclass(frozen=True)
+class OktaUser:
+    id: str
+    status: str
+    login: str
+    email: str | None
+    first_name: str | None = None
+    last_name: str | None = None
+    profile: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> OktaUser:
+        profile = body.get("profile") or {}
+        return cls(id=body["id"], status=body.get("status", ""), login=profile.get("login", ""),
+                   email=profile.get("email"), first_name=profile.get("firstName"),
+                   last_name=profile.get("lastName"), profile=profile)
+
+    def summary(self) -> dict[str, Any]:
+        """What may travel in a state machine payload: ids and the lookup key, nothing else."""
+        return {"id": self.id, "status": self.status, "login": self.login, "email": self.email}
+
+
+class OktaClient:
+    tenant = "okta"
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    def get_user(self, user_id: str) -> OktaUser:
+        """``GET /api/v1/users/{id}`` (strongly consistent; scope ``okta.users.read``)."""
+        response = self.http.request("GET", "/api/v1/users/{id}", path_params={"id": user_id})
+        return OktaUser.from_api(response.json())
+
+
+_SCOPE = re.compile(r'scope="([^"]+)"')
+_ERROR = re.compile(r'error="([^"]+)"')
+
+
+def okta_error(response: requests.Response) -> UpstreamError:
+    """Map an Okta error response to a typed error with a message an operator can act on."""
+    body = json_body(response)
+    code = body.get("errorCode") or body.get("error")
+    summary = (body.get("errorSummary") or body.get("error_description") or "")[:300]
+    causes = "; ".join(c.get("errorSummary", "") for c in body.get("errorCauses") or [] if isinstance(c, dict))
+    status = response.status_code
+    challenge = response.headers.get("WWW-Authenticate", "")
+    kwargs = {"tenant": "okta", "status": status, "code": code, "request_id": request_id(response)}
+    challenge_error = (_ERROR.search(challenge) or [None, None])[1]
+    if challenge_error in ("invalid_dpop_proof", "use_dpop_nonce") or code == "invalid_dpop_proof":
+        return DpopRequired(f"Okta rejected the DPoP proof: {summary or challenge[:200]}. With a DPoP-bound "
+                            "token each request needs a proof whose htu is the decoded path.", **kwargs)
+    if status == 401:
+        return TokenRejected(
+            f"Okta rejected the access token ({code or 'invalid_token'}): the token must come from this org's "
+            "authorization server (/oauth2/v1/token, not a custom one), be unexpired, and be sent as "
+            "'Bearer' (or 'DPoP' with a proof when DPoP-bound); an SSWS token may be revoked or expired "
+            "(30 days unused).", **kwargs)
+    if status == 403:
+        scope = (_SCOPE.search(challenge) or [None, None])[1]
+        if scope:
+            return PermissionDenied(
+                f"Okta denied the call: the token lacks scope {scope}. Grant it on the app's 'Okta API Scopes' "
+                "tab and add it to 'scopes' in the Okta secret.", missing_scope=scope, **kwargs)
+        return PermissionDenied(f"Okta denied the call ({code}): {summary} The app's admin role may not cover "
+                                "this resource.", **kwargs)
+    if status == 404:
+        return NotFound(f"Okta: {summary or 'not found'}", **kwargs)
+    if code == "E0000001" and "already exists" in causes:
+        return AlreadyExists(f"Okta: {causes}", **kwargs)
+    detail = f"{summary}: {causes}" if causes else summary
+    return RequestRejected(f"Okta rejected the request ({code or status}): {detail}", **kwargs)

@@ -1,0 +1,52 @@
+"""``requests`` auth objects that put a token on each request (and a DPoP proof when bound)."""
+
+from __future__ import annotations
+
+import requests
+
+from ..http import RefreshableAuth
+from .cache import TokenSource
+from .jose import DpopKey
+
+
+class AccessTokenAuth(RefreshableAuth):
+    """``Authorization: Bearer <token>``, or ``DPoP <token>`` plus a fresh ``DPoP`` proof
+    (``htm``, ``htu`` without query, ``iat``, ``jti``, ``ath``) for a DPoP-bound token."""
+
+    def __init__(self, source: TokenSource) -> None:
+        self.source = source
+        self._dpop: tuple[str, DpopKey] | None = None
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        token = self.source.current()
+        request.headers["Authorization"] = f"{'DPoP' if token.is_dpop else 'Bearer'} {token.value}"
+        if token.is_dpop:
+            request.headers["DPoP"] = self._dpop_key(token).proof(request.method, request.url,
+                                                                   access_token=token.value)
+        return request
+
+    def _dpop_key(self, token) -> DpopKey:
+        if not token.dpop_jwk:
+            raise RuntimeError("a DPoP-bound token was cached without its key")
+        marker = token.dpop_jwk.get("x") or token.dpop_jwk.get("n")
+        if self._dpop is None or self._dpop[0] != marker:
+            self._dpop = (marker, DpopKey(token.dpop_jwk))
+        return self._dpop[1]
+
+    def refresh(self) -> bool:
+        self.source.invalidate()
+        return True
+
+
+class SswsAuth(requests.auth.AuthBase):
+    """``Authorization: SSWS <api token>`` (Okta API tokens; nothing to mint or cache)."""
+
+    def __init__(self, api_token: str) -> None:
+        self._header = f"SSWS {api_token}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._header
+        return request
+
+    def __repr__(self) -> str:
+        return "SswsAuth(<redacted>)"

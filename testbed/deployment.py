@@ -1,0 +1,350 @@
+"""A local deployment of ``template.yaml``: the stack's resources in moto, the real ASL executed
+by moto's Step Functions interpreter, and every Lambda task routed to our handler in-process.
+
+    with LocalDeployment(secrets={"Auth0ConnectionSecret": {...}, ...}) as stack:
+        run = stack.execute("IdentityLookupStateMachine", {"okta_user_id": "00u..."})
+        assert run.status == "SUCCEEDED"
+
+What is created comes from the template (secrets, DynamoDB tables, S3 buckets, SQS queues,
+state machines with their ``DefinitionSubstitutions``, schedules); what each handler sees as its
+environment is the template's (``Globals`` merged with the function's own variables). Nothing
+about the stack is repeated in the tests.
+
+The Lambda seam: moto's ``LambdaSimpleBackend.invoke`` (used when ``lambda.use_docker`` is off)
+is replaced by a dispatcher that maps the function ARN's last segment (the logical id) to the
+handler the template names, calls it with a Lambda-like context, and reports an exception the
+way Lambda does (``x-amz-function-error`` + ``errorType`` = the exception class name), so the
+ASL's ``Retry``/``Catch`` match on our error names. This is an internal moto seam: moto is pinned.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .template import ROOT, Template
+
+STATE_PAYLOAD_LIMIT = 256 * 1024  # Step Functions: 256 KiB per state input/output
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+
+
+@dataclass
+class Invocation:
+    function: str
+    duration: float
+    error: str | None
+
+
+@dataclass
+class Execution:
+    arn: str
+    name: str
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    history: list[dict[str, Any]] = field(repr=False, default_factory=list)
+
+    @property
+    def transitions(self) -> int:
+        """State transitions, as Standard workflows bill them (one per state entered)."""
+        return sum(1 for e in self.history if e["type"].endswith("StateEntered"))
+
+    @property
+    def cause_message(self) -> str | None:
+        """The ``errorMessage`` inside a Lambda error cause (or the raw cause)."""
+        if not self.cause:
+            return None
+        try:
+            return json.loads(self.cause).get("errorMessage", self.cause)
+        except (ValueError, AttributeError):
+            return self.cause
+
+
+class FakeContext:
+    """What a handler reads off the Lambda context."""
+
+    def __init__(self, function_name: str, timeout: float, memory: int, region: str, account: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LocalDeployment:
+    def __init__(
+        self,
+        secrets: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        parameters: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        template_path: Path | None = None,
+        cold_start_every_invocation: bool = False,
+    ) -> None:
+        params = {"OktaDomain": "sandbox.okta.test", "Auth0Domain": "sandbox.auth0.test"}
+        params.update(parameters or {})
+        self.template = Template.load(template_path or ROOT / "template.yaml", params)
+        self._secret_values = dict(secrets or {})
+        self._env_overrides = dict(env or {})
+        self.cold_start_every_invocation = cold_start_every_invocation
+        self.invocations: list[Invocation] = []
+        self.payload_violations: list[str] = []
+        self._modules: dict[str, ModuleType] = {}
+        self._saved_env: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        self._mock = None
+        self._original_invoke = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> LocalDeployment:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from moto import mock_aws
+
+        self._set_env({"AWS_DEFAULT_REGION": self.template.region, "AWS_REGION": self.template.region,
+                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_ENDPOINT_URL": None,
+                       "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_DEV": None})
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                      "lambda": {"use_docker": False}})
+        self._mock.start()
+        self._install_lambda_seam()
+        self._create_resources()
+        self._set_env(self._function_environment())
+        self._set_env(self._env_overrides)
+        self.cold_start()
+
+    def stop(self) -> None:
+        self.cold_start()
+        if self._original_invoke is not None:
+            from moto.awslambda_simple.models import LambdaSimpleBackend
+
+            LambdaSimpleBackend.invoke = self._original_invoke
+            self._original_invoke = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    def _set_env(self, values: Mapping[str, str | None]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # -- AWS clients -------------------------------------------------------------------------
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, region_name=self.template.region)
+
+    # -- resources ---------------------------------------------------------------------------
+    def _create_resources(self) -> None:
+        t = self.template
+        sm = self.client("secretsmanager")
+        for logical_id, res in t.of_type("AWS::SecretsManager::Secret").items():
+            props = t.resolve(res.get("Properties", {}))
+            value = self._secret_values.get(logical_id)
+            secret_string = json.dumps(value) if value is not None else props.get("SecretString", "{}")
+            created = sm.create_secret(Name=props.get("Name", f"{t.stack_name}/{logical_id}"),
+                                       SecretString=secret_string)
+            t.refs[logical_id] = created["ARN"]
+        ddb = self.client("dynamodb")
+        for logical_id, res in t.of_type("AWS::DynamoDB::Table").items():
+            props = t.resolve(res["Properties"])
+            name = props.get("TableName", f"{t.stack_name}-{logical_id}")
+            kwargs = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
+                                             "LocalSecondaryIndexes") if k in props}
+            ddb.create_table(TableName=name, BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"), **kwargs)
+            if props.get("TimeToLiveSpecification"):
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+            t.refs[logical_id] = name
+        s3 = self.client("s3")
+        for logical_id, res in t.of_type("AWS::S3::Bucket").items():
+            props = t.resolve(res.get("Properties", {}))
+            name = props.get("BucketName", f"{t.stack_name}-{logical_id}".lower())
+            s3.create_bucket(Bucket=name)
+            t.refs[logical_id] = name
+        sqs = self.client("sqs")
+        for logical_id, res in t.of_type("AWS::SQS::Queue").items():
+            props = t.resolve(res.get("Properties", {}))
+            url = sqs.create_queue(QueueName=props.get("QueueName", f"{t.stack_name}-{logical_id}"))["QueueUrl"]
+            t.refs[logical_id] = url
+            t.attrs[(logical_id, "Arn")] = sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sfn = self.client("stepfunctions")
+        for logical_id, res in t.of_type("AWS::Serverless::StateMachine").items():
+            props = res["Properties"]
+            definition = (ROOT / props["DefinitionUri"]).read_text()
+            for key, value in t.resolve(props.get("DefinitionSubstitutions", {})).items():
+                definition = definition.replace("${" + key + "}", str(value))
+            arn = sfn.create_state_machine(
+                name=f"{t.stack_name}-{logical_id}", definition=definition, type=props.get("Type", "STANDARD"),
+                roleArn=f"arn:aws:iam::{t.account}:role/{logical_id}Role")["stateMachineArn"]
+            t.refs[logical_id] = arn
+            t.attrs[(logical_id, "Arn")] = arn
+            t.attrs[(logical_id, "Name")] = f"{t.stack_name}-{logical_id}"
+
+    def _function_environment(self) -> dict[str, str]:
+        """The union of every function's environment. Names are shared by design, so the union
+        must not disagree; if it did, handlers could not share one process."""
+        env: dict[str, str] = {}
+        for logical_id in self.template.of_type("AWS::Serverless::Function"):
+            variables = self.template.resolve(
+                self.template.function(logical_id).get("Environment", {}).get("Variables", {}))
+            for key, value in variables.items():
+                value = "" if value is None else str(value)
+                if key in env and env[key] != value:
+                    raise ValueError(f"environment variable {key} differs between functions; "
+                                     "the test bed runs all handlers in one process")
+                env[key] = value
+        return env
+
+    def put_secret(self, logical_id: str, value: Mapping[str, Any]) -> None:
+        self.client("secretsmanager").put_secret_value(SecretId=self.template.refs[logical_id],
+                                                        SecretString=json.dumps(value))
+
+    def ref(self, logical_id: str) -> str:
+        return self.template.refs.get(logical_id) or self.template.ref(logical_id)
+
+    # -- Lambda ------------------------------------------------------------------------------
+    def cold_start(self) -> None:
+        """Forget what warm containers remember (in-memory token copies, clients, secrets cache)."""
+        if "okta_auth0_sync.connections" in sys.modules:
+            sys.modules["okta_auth0_sync.connections"].reset()
+
+    def handler(self, logical_id: str) -> Callable[[dict, Any], Any]:
+        module = self._modules.get(logical_id)
+        if module is None:
+            props = self.template.function(logical_id)
+            module_name, func = props["Handler"].rsplit(".", 1)
+            path = ROOT / props["CodeUri"] / (module_name.replace(".", "/") + ".py")
+            spec = importlib.util.spec_from_file_location(f"lambda_{logical_id}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            module.__dict__["__handler_name__"] = func
+            self._modules[logical_id] = module
+        return getattr(module, module.__dict__["__handler_name__"])
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        """Invoke a function directly (as API Gateway or an engineer's ``sam local invoke`` would).
+        Exceptions propagate."""
+        props = self.template.function(logical_id)
+        if self.cold_start_every_invocation:
+            self.cold_start()
+        context = FakeContext(logical_id, float(props.get("Timeout", 3)), int(props.get("MemorySize", 128)),
+                              self.template.region, self.template.account)
+        started = time.perf_counter()
+        error = None
+        try:
+            return self.handler(logical_id)(event, context)
+        except Exception as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            with self._lock:
+                self.invocations.append(Invocation(logical_id, time.perf_counter() - started, error))
+
+    def _install_lambda_seam(self) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        deployment = self
+        self._original_invoke = LambdaSimpleBackend.invoke
+
+        def invoke(backend, function_name, qualifier, body, headers, response_headers):
+            logical_id = function_name.split(":")[-1]
+            raw = body.decode() if isinstance(body, bytes) else (body or "{}")
+            if len(raw.encode()) > STATE_PAYLOAD_LIMIT:
+                deployment.payload_violations.append(f"{logical_id} input {len(raw)} bytes")
+            try:
+                result = deployment.invoke(logical_id, json.loads(raw) if raw else {})
+            except Exception as exc:
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc),
+                                   "requestId": str(uuid.uuid4()),
+                                   "stackTrace": traceback.format_tb(exc.__traceback__)[-3:]}).encode()
+            payload = json.dumps(result).encode()
+            if len(payload) > min(STATE_PAYLOAD_LIMIT, LAMBDA_RESPONSE_LIMIT):
+                deployment.payload_violations.append(f"{logical_id} output {len(payload)} bytes")
+            return payload
+
+        LambdaSimpleBackend.invoke = invoke
+
+    # -- Step Functions ----------------------------------------------------------------------
+    def start_execution(self, state_machine: str, payload: Any, name: str | None = None) -> str:
+        kwargs = {"stateMachineArn": self.ref(state_machine), "input": json.dumps(payload)}
+        if name:
+            kwargs["name"] = name
+        return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 120.0) -> Execution:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        pause = 0.01
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still RUNNING after {timeout}s")
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.2)
+        history = self._history(execution_arn)
+        output = described.get("output")
+        return Execution(arn=execution_arn, name=described["name"], status=described["status"],
+                         output=json.loads(output) if output else None, error=described.get("error"),
+                         cause=described.get("cause"), history=history)
+
+    def execute(self, state_machine: str, payload: Any, name: str | None = None,
+                timeout: float = 120.0) -> Execution:
+        run = self.wait(self.start_execution(state_machine, payload, name), timeout)
+        if self.payload_violations:
+            raise AssertionError(f"Step Functions payload limit exceeded: {self.payload_violations}")
+        return run
+
+    def executions(self, state_machine: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        return sfn.list_executions(stateMachineArn=self.ref(state_machine))["executions"]
+
+    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events, token = [], None
+        while True:
+            kwargs = {"executionArn": execution_arn, "maxResults": 1000}
+            if token:
+                kwargs["nextToken"] = token
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return events

@@ -1,0 +1,33 @@
+"""Shared test configuration: no test reaches beyond loopback, and no real AWS account."""
+
+import os
+import socket
+
+import pytest
+
+# Never let a test talk to a real AWS account, whatever the developer's shell has.
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ["POWERTOOLS_TRACE_DISABLED"] = "1"
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "okta-auth0-sync-tests")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "OktaAuth0SyncTests")
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6) and host not in _LOOPBACK:
+        raise ConnectionRefusedError(f"tests may only use loopback, not {host}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only():
+    socket.socket.connect = _guarded_connect
+    yield
+    socket.socket.connect = _real_connect
