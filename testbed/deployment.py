@@ -302,10 +302,10 @@ class LocalDeployment:
 
     # -- Step Functions ----------------------------------------------------------------------
     def start_execution(self, state_machine: str, payload: Any, name: str | None = None) -> str:
-        kwargs = {"stateMachineArn": self.ref(state_machine), "input": json.dumps(payload)}
-        if name:
-            kwargs["name"] = name
-        return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]
+        # Step Functions names an execution with a UUID when no name is given (moto would use "None").
+        return self.client("stepfunctions").start_execution(
+            stateMachineArn=self.ref(state_machine), input=json.dumps(payload),
+            name=name or str(uuid.uuid4()))["executionArn"]
 
     def wait(self, execution_arn: str, timeout: float = 120.0) -> Execution:
         sfn = self.client("stepfunctions")
@@ -321,7 +321,8 @@ class LocalDeployment:
             pause = min(pause * 1.5, 0.2)
         history = self._history(execution_arn)
         output = described.get("output")
-        return Execution(arn=execution_arn, name=described["name"], status=described["status"],
+        name = described.get("name") or execution_arn.rsplit(":", 1)[-1]
+        return Execution(arn=execution_arn, name=name, status=described["status"],
                          output=json.loads(output) if output else None, error=described.get("error"),
                          cause=described.get("cause"), history=history)
 

@@ -1,7 +1,7 @@
-"""User lookup: the Okta user by id and every Auth0 user with that email.
+"""User lookup: the Okta user by id and (unless told not to) every Auth0 user with that email.
 
-Input: ``{"okta_user_id": "00u..."}``. Output: ``{"okta_user": {...}, "auth0_users": [...],
-"match_count": n}`` with ids, email and connections only.
+Input: ``{"okta_user_id": "00u...", "find_auth0_users": true}``. Output: ``{"okta_user": {...},
+"auth0_users": [...], "match_count": n}`` with ids, email and connections only.
 """
 
 import re
@@ -16,7 +16,10 @@ _OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 @handler(correlation_id_path="correlation_id")
 def lambda_handler(event: dict, context) -> dict:
-    okta_user_id = (event or {}).get("okta_user_id")
+    event = event or {}
+    okta_user_id = event.get("okta_user_id")
     if not isinstance(okta_user_id, str) or not _OKTA_ID.match(okta_user_id):
         raise InvalidInput("okta_user_id must be an Okta user id such as 00u3m90rxKjGQ0G6L1d6")
+    if event.get("find_auth0_users", True) is False:
+        return {"okta_user": connections.okta().get_user(okta_user_id).summary()}
     return lookup_identities(connections.okta(), connections.auth0(), okta_user_id).to_payload()

@@ -52,6 +52,23 @@ class Auth0Client:
                                 status=response.status_code)
         return [Auth0User.from_api(u) for u in body]
 
+    def get_user(self, user_id: str, fields: tuple[str, ...] = LOOKUP_FIELDS) -> Auth0User:
+        """``GET /api/v2/users/{id}`` (the id is percent-encoded: ``auth0|abc`` -> ``auth0%7Cabc``)."""
+        response = self.http.request("GET", "/api/v2/users/{id}", path_params={"id": user_id},
+                                     params={"fields": ",".join(fields), "include_fields": "true"})
+        return Auth0User.from_api(response.json())
+
+    def update_user(self, user_id: str, changes: dict[str, Any]) -> Auth0User:
+        """``PATCH /api/v2/users/{id}``. Auth0 merges ``app_metadata``/``user_metadata`` at the top
+        level only: callers send each top-level key's complete sub-object (see ``deactivation``)."""
+        if not changes:
+            raise ValueError("refusing to send an empty PATCH")
+        for name in ("app_metadata", "user_metadata"):
+            if name in changes and not changes[name]:
+                raise ValueError(f"refusing to send an empty {name}: Auth0 would wipe it")
+        response = self.http.request("PATCH", "/api/v2/users/{id}", path_params={"id": user_id}, json=changes)
+        return Auth0User.from_api(response.json())
+
 
 def auth0_error(response: requests.Response) -> UpstreamError:
     body = json_body(response)

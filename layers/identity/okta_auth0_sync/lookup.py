@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .auth0 import Auth0Client, Auth0User
+from .auth0 import LOOKUP_FIELDS, Auth0Client, Auth0User
 from .okta import OktaClient, OktaUser
 
 
-def auth0_users_for_email(auth0: Auth0Client, email: str | None) -> list[Auth0User]:
+def auth0_users_for_email(auth0: Auth0Client, email: str | None,
+                          fields: tuple[str, ...] = LOOKUP_FIELDS) -> list[Auth0User]:
     """Every Auth0 user with this email. ``users-by-email`` is exact and case-sensitive, and Auth0
     keeps the IdP's casing for enterprise users but lower-cases database users, so look up the
     email as given and lower-cased, and merge the results (by ``user_id``)."""
@@ -17,7 +18,7 @@ def auth0_users_for_email(auth0: Auth0Client, email: str | None) -> list[Auth0Us
         return []
     found: dict[str, Auth0User] = {}
     for candidate in dict.fromkeys((email, email.lower())):
-        for user in auth0.users_by_email(candidate):
+        for user in auth0.users_by_email(candidate, fields=fields):
             found.setdefault(user.user_id, user)
     return list(found.values())
 

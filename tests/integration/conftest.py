@@ -1,0 +1,45 @@
+"""The test bed: sandbox Okta and Auth0 tenants on loopback, and the template's stack in moto
+with every Lambda task routed to our handlers in-process."""
+
+import pytest
+
+import sandbox.runner
+from okta_auth0_sync import counters
+from testbed.deployment import LocalDeployment
+
+HOOK_SECRET = "hook-shared-secret-for-tests-0123456789"
+
+
+@pytest.fixture(scope="session")
+def tenants():
+    sb = sandbox.runner.start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(scope="session")
+def credentials(tenants):
+    return sandbox.runner.provision_credentials(tenants)
+
+
+@pytest.fixture
+def sb(tenants):
+    """The tenants, back to the fixture's data for this test (credentials kept)."""
+    tenants.reset()
+    yield tenants
+    tenants.reset()
+
+
+def connection_secrets(credentials, *, okta="okta"):
+    return {"Auth0ConnectionSecret": credentials.auth0,
+            "OktaConnectionSecret": getattr(credentials, okta),
+            "EventHookSecret": {"current": HOOK_SECRET, "previous": ""}}
+
+
+@pytest.fixture
+def stack(sb, credentials):
+    counters.api_calls.reset()
+    counters.tokens_minted.reset()
+    with LocalDeployment(connection_secrets(credentials), parameters={
+            "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain}) as deployment:
+        yield deployment

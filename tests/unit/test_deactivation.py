@@ -1,0 +1,93 @@
+"""What the deactivation sync writes for one Auth0 user: merges, ordering, block, legacy flag."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from okta_auth0_sync.auth0 import Auth0User
+from okta_auth0_sync.deactivation import SyncEvent, SyncPolicy, plan_update
+from okta_auth0_sync.errors import ConfigurationError, InvalidInput
+
+NOW = datetime(2024, 5, 2, 9, 14, 3, 120000, tzinfo=UTC)
+DEACTIVATE = SyncEvent("uuid-2", "user.lifecycle.deactivate", "2024-05-02T09:14:01.862Z", "00uOkta")
+REACTIVATE = SyncEvent("uuid-3", "user.lifecycle.reactivate", "2024-05-02T10:00:00.000Z", "00uOkta")
+
+
+def user(app=None, meta=None, blocked=False):
+    return Auth0User(user_id="auth0|1", email="a@example.com", blocked=blocked, app_metadata=app or {},
+                     user_metadata=meta or {})
+
+
+def test_deactivate_writes_the_whole_sub_object_and_keeps_other_keys():
+    current = {"plan": "gold", "okta_sync": {"note": "kept", "deactivated": False, "published": "2024-05-01T00:00:00Z",
+                                             "event_uuid": "uuid-1"}}
+    outcome, body = plan_update(user(app=current), DEACTIVATE, SyncPolicy(), NOW)
+    assert outcome == "flagged"
+    assert set(body) == {"app_metadata"}  # top-level keys untouched (Auth0 merges them)
+    assert body["app_metadata"] == {"okta_sync": {
+        "note": "kept", "deactivated": True, "okta_user_id": "00uOkta", "event_type": "user.lifecycle.deactivate",
+        "event_uuid": "uuid-2", "published": "2024-05-02T09:14:01.862Z", "synced_at": "2024-05-02T09:14:03.120Z",
+        "blocked": False}}
+
+
+def test_user_metadata_target_for_compatibility():
+    _, body = plan_update(user(meta={"okta": {"other": 1}}), DEACTIVATE,
+                          SyncPolicy(target="user_metadata", key="okta"), NOW)
+    assert body["user_metadata"]["okta"]["other"] == 1
+    assert body["user_metadata"]["okta"]["deactivated"] is True  # a boolean, not the string "true"
+
+
+def test_an_older_event_never_undoes_a_newer_one():
+    applied = {"okta_sync": {"deactivated": False, "published": REACTIVATE.published, "event_uuid": "uuid-3"}}
+    assert plan_update(user(app=applied), DEACTIVATE, SyncPolicy(), NOW) == ("stale_event", None)
+
+
+def test_the_same_event_is_applied_once():
+    applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2"}}
+    assert plan_update(user(app=applied), DEACTIVATE, SyncPolicy(), NOW) == ("already_applied", None)
+
+
+def test_block_and_unblock_only_what_we_blocked():
+    policy = SyncPolicy(block_users=True)
+    _, body = plan_update(user(), DEACTIVATE, policy, NOW)
+    assert body["blocked"] is True and body["app_metadata"]["okta_sync"]["blocked"] is True
+    flagged = user(app={"okta_sync": body["app_metadata"]["okta_sync"]}, blocked=True)
+    outcome, body = plan_update(flagged, REACTIVATE, policy, NOW)
+    assert outcome == "cleared" and body["blocked"] is False
+    assert body["app_metadata"]["okta_sync"]["deactivated"] is False
+    assert body["app_metadata"]["okta_sync"]["published"] == REACTIVATE.published  # ordering survives
+
+
+def test_a_user_blocked_by_someone_else_stays_blocked():
+    policy = SyncPolicy(block_users=True)
+    _, body = plan_update(user(blocked=True), DEACTIVATE, policy, NOW)
+    assert "blocked" not in body and body["app_metadata"]["okta_sync"]["blocked"] is False
+    _, body = plan_update(user(app={"okta_sync": body["app_metadata"]["okta_sync"]}, blocked=True), REACTIVATE,
+                          policy, NOW)
+    assert "blocked" not in body
+
+
+def test_reactivation_clears_the_original_templates_flag_keeping_the_rest():
+    legacy = {"okta": {"deactivated": "true", "employee_id": "E1"}, "theme": "dark"}
+    _, body = plan_update(user(meta=legacy), REACTIVATE, SyncPolicy(), NOW)
+    assert body["user_metadata"] == {"okta": {"employee_id": "E1"}}  # "theme" untouched by the top-level merge
+    _, body = plan_update(user(meta={"okta": {"deactivated": "true"}}), REACTIVATE, SyncPolicy(), NOW)
+    assert body["user_metadata"] == {"okta": None}  # nothing else under okta: delete the key
+
+
+def test_event_input_validation():
+    with pytest.raises(InvalidInput, match="published"):
+        SyncEvent.from_input({"uuid": "u", "type": "user.lifecycle.deactivate", "published": "soon"}, "00u")
+    with pytest.raises(InvalidInput, match=r"user\.session\.start"):
+        SyncEvent.from_input({"uuid": "u", "type": "user.session.start", "published": "2024-01-01T00:00:00Z"}, "00u")
+
+
+def test_policy_from_env():
+    assert SyncPolicy.from_env({}) == SyncPolicy()
+    p = SyncPolicy.from_env({"METADATA_TARGET": "user_metadata", "METADATA_KEY": "okta",
+                             "BLOCK_DEACTIVATED_USERS": "true"})
+    assert (p.target, p.key, p.block_users) == ("user_metadata", "okta", True)
+    with pytest.raises(ConfigurationError):
+        SyncPolicy.from_env({"METADATA_TARGET": "profile"})
+    with pytest.raises(ConfigurationError):
+        SyncPolicy.from_env({"METADATA_KEY": "a.b"})
