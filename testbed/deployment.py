@@ -337,6 +337,13 @@ class LocalDeployment:
         sfn = self.client("stepfunctions")
         return sfn.list_executions(stateMachineArn=self.ref(state_machine))["executions"]
 
+    def wait_all(self, state_machine: str, timeout: float = 120.0) -> dict[str, Execution]:
+        """Every execution of a state machine, finished: ``{name: Execution}``."""
+        runs = {e["name"]: self.wait(e["executionArn"], timeout) for e in self.executions(state_machine)}
+        if self.payload_violations:
+            raise AssertionError(f"Step Functions payload limit exceeded: {self.payload_violations}")
+        return runs
+
     def _history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
         events, token = [], None

@@ -28,6 +28,9 @@ def sb(tenants):
     tenants.reset()
     yield tenants
     tenants.reset()
+    hooks = tenants.okta.hooks  # event hooks and their delivery knobs are per test too
+    hooks.clear()
+    hooks.duplicate, hooks.batch_size = False, 1
 
 
 def connection_secrets(credentials, *, okta="okta"):

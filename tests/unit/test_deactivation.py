@@ -91,3 +91,11 @@ def test_policy_from_env():
         SyncPolicy.from_env({"METADATA_TARGET": "profile"})
     with pytest.raises(ConfigurationError):
         SyncPolicy.from_env({"METADATA_KEY": "a.b"})
+
+
+def test_same_instant_the_safer_state_wins():
+    same_time = SyncEvent("uuid-9", "user.lifecycle.reactivate", DEACTIVATE.published, "00uOkta")
+    applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2"}}
+    assert plan_update(user(app=applied), same_time, SyncPolicy(), NOW) == ("stale_event", None)
+    applied = {"okta_sync": {"deactivated": False, "published": DEACTIVATE.published, "event_uuid": "uuid-9"}}
+    assert plan_update(user(app=applied), DEACTIVATE, SyncPolicy(), NOW)[0] == "flagged"

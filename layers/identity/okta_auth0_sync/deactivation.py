@@ -121,13 +121,16 @@ def plan_update(user: Auth0User, event: SyncEvent, policy: SyncPolicy,
     raw = {"app_metadata": user.app_metadata, "user_metadata": user.user_metadata}
     container = raw.get(policy.target) or {}
     record = container.get(policy.key) if isinstance(container.get(policy.key), dict) else {}
-    applied = record.get("published")
     if record.get("event_uuid") == event.uuid:
         return "already_applied", None
-    if isinstance(applied, str) and parse_time(applied) and parse_time(applied) >= parse_time(event.published):
-        return "stale_event", None
-
     deactivate = event.action == DEACTIVATE
+    applied = parse_time(record["published"]) if isinstance(record.get("published"), str) else None
+    if applied is not None:
+        published = parse_time(event.published)
+        # Older than what is applied: ignore. Same instant: the safer state (deactivated) wins.
+        if published < applied or (published == applied and not deactivate):
+            return "stale_event", None
+
     new_record = dict(record)  # keep every key we do not own
     new_record.update({
         "deactivated": deactivate,
