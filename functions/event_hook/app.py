@@ -104,6 +104,6 @@ def invalid_delivery(exc: InvalidDelivery):
     return Response(status, content_types.APPLICATION_JSON, {"message": str(exc)})
 
 
-@handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, trace=False)
 def lambda_handler(event: dict, context) -> dict:
     return app.resolve(event, context)
