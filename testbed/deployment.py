@@ -202,18 +202,20 @@ class LocalDeployment:
             t.refs[logical_id] = url
             t.attrs[(logical_id, "Arn")] = sqs.get_queue_attributes(
                 QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            t.attrs[(logical_id, "QueueName")] = url.rsplit("/", 1)[-1]
         sfn = self.client("stepfunctions")
         for logical_id, res in t.of_type("AWS::Serverless::StateMachine").items():
             props = res["Properties"]
             definition = (ROOT / props["DefinitionUri"]).read_text()
             for key, value in t.resolve(props.get("DefinitionSubstitutions", {})).items():
                 definition = definition.replace("${" + key + "}", str(value))
+            name = t.resolve(props["Name"]) if "Name" in props else f"{t.stack_name}-{logical_id}"
             arn = sfn.create_state_machine(
-                name=f"{t.stack_name}-{logical_id}", definition=definition, type=props.get("Type", "STANDARD"),
+                name=name, definition=definition, type=props.get("Type", "STANDARD"),
                 roleArn=f"arn:aws:iam::{t.account}:role/{logical_id}Role")["stateMachineArn"]
             t.refs[logical_id] = arn
             t.attrs[(logical_id, "Arn")] = arn
-            t.attrs[(logical_id, "Name")] = f"{t.stack_name}-{logical_id}"
+            t.attrs[(logical_id, "Name")] = name
 
     def _function_environment(self) -> dict[str, str]:
         """The union of every function's environment. Names are shared by design, so the union
@@ -306,6 +308,20 @@ class LocalDeployment:
         return self.client("stepfunctions").start_execution(
             stateMachineArn=self.ref(state_machine), input=json.dumps(payload),
             name=name or str(uuid.uuid4()))["executionArn"]
+
+    def schedule(self, state_machine: str, event: str) -> dict[str, Any]:
+        """A ScheduleV2 event of a state machine, resolved (expression, state, input...)."""
+        spec = self.template.resources[state_machine]["Properties"]["Events"][event]
+        assert spec["Type"] == "ScheduleV2", f"{state_machine}.{event} is not a ScheduleV2 event"
+        return self.template.resolve(spec["Properties"])
+
+    def fire_schedule(self, state_machine: str, event: str, scheduled_time: str | None = None) -> str:
+        """Do what EventBridge Scheduler does on a tick: start the target with the schedule's input,
+        its context attributes filled in (``<aws.scheduler.scheduled-time>``)."""
+        spec = self.schedule(state_machine, event)
+        when = scheduled_time or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        payload = spec.get("Input", "{}").replace("<aws.scheduler.scheduled-time>", when)
+        return self.start_execution(state_machine, json.loads(payload))
 
     def wait(self, execution_arn: str, timeout: float = 120.0) -> Execution:
         sfn = self.client("stepfunctions")

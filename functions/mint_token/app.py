@@ -1,11 +1,11 @@
 """Token minting: make sure a valid token for each requested connection is in the shared cache.
 
-Input: ``{"connection": "auth0"}`` or ``{"connections": ["okta", "auth0"]}``. Output: a reference
-and the expiry per connection, never a token (state machine payloads stay in the execution
-history for 90 days).
+Input: ``{"connection": "auth0"}`` or ``{"connections": ["okta", "auth0"]}``. Output per connection:
+a reference, the expiry and whether this invocation had to mint, never a token (state machine
+payloads stay in the execution history for 90 days).
 """
 
-from okta_auth0_sync import connections
+from okta_auth0_sync import connections, counters
 from okta_auth0_sync.errors import InvalidInput
 from okta_auth0_sync.observability import handler
 
@@ -13,11 +13,12 @@ KNOWN = ("auth0", "okta")
 
 
 def _reference(name: str) -> dict:
-    token = connections.tenant(name).token()
+    with counters.usage() as usage:
+        token = connections.tenant(name).token()
     if token is None:  # an SSWS API token: nothing to mint
-        return {"connection": name, "token_type": "SSWS", "token_ref": "static", "expires_at": None}
+        return {"connection": name, "token_type": "SSWS", "token_ref": "static", "expires_at": None, "minted": 0}
     return {"connection": name, "token_type": token.token_type, "token_ref": token.reference,
-            "expires_at": token.expires_iso()}
+            "expires_at": token.expires_iso(), "minted": usage.tokens_minted}
 
 
 @handler(correlation_id_path="correlation_id")

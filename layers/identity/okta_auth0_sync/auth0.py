@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,10 @@ from .errors import NotFound, PermissionDenied, RequestRejected, TokenRejected, 
 from .http import HttpClient, json_body, request_id
 
 LOOKUP_FIELDS = ("user_id", "email", "identities", "app_metadata", "user_metadata", "blocked")
+PROFILE_FIELDS = ("user_id", "email", "email_verified", "name", "given_name", "family_name", "nickname",
+                  "user_metadata", "blocked", "identities")
+# Auth0 rejects over-long query strings (414): ids per search query, well inside the limit.
+SEARCH_IDS_PER_QUERY = 50
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,51 @@ class Auth0Client:
                                 status=response.status_code)
         return [Auth0User.from_api(u) for u in body]
 
+    def role_member_ids(self, role_id: str, take: int = 100) -> Iterator[str]:
+        """Every member of a role: ``GET /api/v2/roles/{id}/users`` with **checkpoint** pagination
+        (``take``/``from``, following ``next`` to the end; offset paging stops at 1,000)."""
+        params: dict[str, Any] = {"take": take}
+        while True:
+            response = self.http.request("GET", "/api/v2/roles/{id}/users", path_params={"id": role_id},
+                                         params=params)
+            body = response.json()
+            users = body.get("users", []) if isinstance(body, dict) else body
+            for user in users:
+                yield user["user_id"]
+            cursor = body.get("next") if isinstance(body, dict) else None
+            if not cursor or not users:
+                return
+            params = {"take": take, "from": cursor}
+
+    def users_by_id(self, user_ids: list[str], fields: tuple[str, ...] = PROFILE_FIELDS) -> dict[str, dict[str, Any]]:
+        """Many users' profiles in few calls: ``GET /api/v2/users?q=user_id:("a" OR "b" ...)``
+        (search v3, ``SEARCH_IDS_PER_QUERY`` ids a call). Search is eventually consistent, so ids
+        it does not return yet are read one by one (``GET /api/v2/users/{id}``); ids Auth0 does
+        not know are absent from the result."""
+        found: dict[str, dict[str, Any]] = {}
+        wanted = list(dict.fromkeys(user_ids))
+        for start in range(0, len(wanted), SEARCH_IDS_PER_QUERY):
+            chunk = wanted[start:start + SEARCH_IDS_PER_QUERY]
+            query = "user_id:(" + " OR ".join(lucene_quote(i) for i in chunk) + ")"
+            response = self.http.request("GET", "/api/v2/users", params={
+                "q": query, "search_engine": "v3", "per_page": len(chunk), "page": 0,
+                "fields": ",".join(fields), "include_fields": "true"})
+            body = response.json()
+            for user in body.get("users", []) if isinstance(body, dict) else body:
+                found[user["user_id"]] = user
+        for user_id in wanted:
+            if user_id not in found:
+                try:
+                    found[user_id] = self.get_raw_user(user_id, fields)
+                except NotFound:
+                    continue
+        return found
+
+    def get_raw_user(self, user_id: str, fields: tuple[str, ...] = PROFILE_FIELDS) -> dict[str, Any]:
+        response = self.http.request("GET", "/api/v2/users/{id}", path_params={"id": user_id},
+                                     params={"fields": ",".join(fields), "include_fields": "true"})
+        return response.json()
+
     def get_user(self, user_id: str, fields: tuple[str, ...] = LOOKUP_FIELDS) -> Auth0User:
         """``GET /api/v2/users/{id}`` (the id is percent-encoded: ``auth0|abc`` -> ``auth0%7Cabc``)."""
         response = self.http.request("GET", "/api/v2/users/{id}", path_params={"id": user_id},
@@ -68,6 +118,11 @@ class Auth0Client:
                 raise ValueError(f"refusing to send an empty {name}: Auth0 would wipe it")
         response = self.http.request("PATCH", "/api/v2/users/{id}", path_params={"id": user_id}, json=changes)
         return Auth0User.from_api(response.json())
+
+
+def lucene_quote(value: str) -> str:
+    r"""A Lucene phrase: ``"auth0|abc"`` with ``\`` and ``"`` escaped (ids carry ``|`` and more)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def auth0_error(response: requests.Response) -> UpstreamError:

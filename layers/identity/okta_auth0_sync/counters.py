@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,42 @@ class _Tally:
             return Counter(self._counts)
 
 
+@dataclass
+class Usage:
+    """What one piece of work (an invocation) spent: API calls per tenant, 429s, tokens minted."""
+
+    api_calls: Counter = field(default_factory=Counter)
+    rate_limited: Counter = field(default_factory=Counter)
+    tokens_minted: int = 0
+
+    def to_dict(self) -> dict:
+        return {"api_calls": dict(self.api_calls), "rate_limited": dict(self.rate_limited),
+                "tokens_minted": self.tokens_minted}
+
+
+_scopes: ContextVar[tuple[Usage, ...]] = ContextVar("okta_auth0_sync_usage", default=())
+
+
+@contextmanager
+def usage() -> Iterator[Usage]:
+    """Count what the code inside spends (in this thread/context only, unlike the process-wide
+    tallies): a Lambda invocation reports its own usage even when tests run many at once."""
+    current = Usage()
+    token = _scopes.set((*_scopes.get(), current))
+    try:
+        yield current
+    finally:
+        _scopes.reset(token)
+
+
 class ApiCalls(_Tally):
     def record(self, tenant: str, method: str, route: str, status: int | str) -> None:
         with self._lock:
             self._counts[ApiCall(tenant, method, route, status)] += 1
+        for scope in _scopes.get():
+            scope.api_calls[tenant] += 1
+            if status == 429:
+                scope.rate_limited[tenant] += 1
 
     def total(self, tenant: str | None = None, *, method: str | None = None, route: str | None = None,
               status: int | str | None = None) -> int:
@@ -64,6 +99,8 @@ class TokensMinted(_Tally):
     def record(self, connection: str) -> None:
         with self._lock:
             self._counts[connection] += 1
+        for scope in _scopes.get():
+            scope.tokens_minted += 1
 
     def total(self, connection: str | None = None) -> int:
         with self._lock:

@@ -49,9 +49,39 @@ class OktaClient:
         self.http = http
 
     def get_user(self, user_id: str) -> OktaUser:
-        """``GET /api/v1/users/{id}`` (strongly consistent; scope ``okta.users.read``)."""
+        """``GET /api/v1/users/{idOrLogin}`` (strongly consistent; scope ``okta.users.read``). A login
+        is percent-encoded as one path segment; the DPoP proof's ``htu`` uses the decoded path."""
         response = self.http.request("GET", "/api/v1/users/{id}", path_params={"id": user_id})
         return OktaUser.from_api(response.json())
+
+    def find_user(self, login: str) -> OktaUser | None:
+        try:
+            return self.get_user(login)
+        except NotFound:
+            return None
+
+    def create_user(self, profile: dict[str, Any], *, group_ids: list[str], activate: bool = True,
+                    federated: bool = False) -> OktaUser:
+        """``POST /api/v1/users`` with ``groupIds``: created and in the group(s) in one call.
+        Federated users have no password (``provider=true`` + a FEDERATION credential provider).
+        Raises :class:`AlreadyExists` on E0000001 (login taken). A 5xx is not retried here: the
+        create may have happened, and the caller resolves it through AlreadyExists."""
+        body: dict[str, Any] = {"profile": profile, "groupIds": group_ids}
+        params = {"activate": str(activate).lower()}
+        if federated:
+            body["credentials"] = {"provider": {"type": "FEDERATION", "name": "FEDERATION"}}
+            params["provider"] = "true"
+        response = self.http.request("POST", "/api/v1/users", params=params, json=body)
+        return OktaUser.from_api(response.json())
+
+    def add_to_group(self, group_id: str, user_id: str) -> None:
+        """``PUT /api/v1/groups/{gid}/users/{uid}`` (204; idempotent; scope ``okta.groups.manage``)."""
+        self.http.request("PUT", "/api/v1/groups/{group_id}/users/{user_id}",
+                          path_params={"group_id": group_id, "user_id": user_id})
+
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        """``GET /api/v1/groups/{id}`` (scope ``okta.groups.read``)."""
+        return self.http.request("GET", "/api/v1/groups/{id}", path_params={"id": group_id}).json()
 
 
 _SCOPE = re.compile(r'scope="([^"]+)"')
