@@ -1,0 +1,40 @@
+"""Sandbox Okta and Auth0 tenants: loopback HTTP servers speaking the real APIs.
+
+Quick start::
+
+    import sandbox
+
+    with sandbox.start() as sb:                 # default fixture, ephemeral ports
+        print(sb.okta.base_url, sb.auth0.base_url)
+        key = sb.okta.register_app_key("0oaOKNNcFC2APG9zdPRV")   # -> GeneratedKey
+        secret = sb.auth0.register_client_secret("luUzrF3YzNGBlxHPqRetDe5OQ4hCgbPj")
+        sb.okta.set_rate_limit("users", 600, window=6)
+        sb.auth0.set_rate_limit("global", burst=10, rate=2)
+        sb.auth0.faults.error("/api/v2/users-by-email", status=503, times=1)
+        sb.okta.calls.count(route="/api/v1/users")
+
+See ``docs/sandbox.md`` for the fixture shape, rate-limit buckets, faults, admin endpoints
+and the CLI (``python -m sandbox``).
+"""
+
+from sandbox.auth0 import Auth0Tenant
+from sandbox.clock import FakeClock
+from sandbox.jose import GeneratedKey
+from sandbox.okta import OktaTenant
+from sandbox.runner import Credentials, Sandbox, launch, load_fixture, provision_credentials, start, write_credentials
+from sandbox.tenant import SandboxApiError
+
+__all__ = [
+    "Auth0Tenant",
+    "Credentials",
+    "FakeClock",
+    "GeneratedKey",
+    "OktaTenant",
+    "Sandbox",
+    "SandboxApiError",
+    "launch",
+    "load_fixture",
+    "provision_credentials",
+    "start",
+    "write_credentials",
+]

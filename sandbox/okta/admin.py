@@ -1,0 +1,92 @@
+"""Okta-only admin endpoints (see :mod:`sandbox.admin` for the shared ones).
+
+=======  ==========================================  =========================================
+GET      /__sandbox/event-hooks                      hooks, queue size, knobs, deliveries
+POST     /__sandbox/event-hooks                      register (+verify) ``{"url", "authorization",
+                                                     "event_types", "headers", "name", "verify"}``
+POST     /__sandbox/event-hooks/flush                deliver the queue now
+PUT      /__sandbox/event-hooks/settings             ``{"batch_size", "duplicate", "timeout",
+                                                     "background", "interval"}``
+DELETE   /__sandbox/event-hooks/{id}                 remove a hook
+POST     /__sandbox/users/{id}/lifecycle/{op}        an Admin-Console lifecycle action
+=======  ==========================================  =========================================
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sandbox.server import Request, Response, Router
+from sandbox.tenant import SandboxApiError
+
+if TYPE_CHECKING:
+    from sandbox.okta.tenant import OktaTenant
+
+
+class OktaAdmin:
+    def __init__(self, tenant: OktaTenant) -> None:
+        self.tenant = tenant
+
+    def register(self, router: Router) -> None:
+        router.add("GET", "/__sandbox/event-hooks", self.hooks)
+        router.add("POST", "/__sandbox/event-hooks", self.add_hook)
+        router.add("POST", "/__sandbox/event-hooks/flush", self.flush)
+        router.add("PUT", "/__sandbox/event-hooks/settings", self.hook_settings)
+        router.add("DELETE", "/__sandbox/event-hooks/{id}", self.remove_hook)
+        router.add("POST", "/__sandbox/users/{id}/lifecycle/{op}", self.lifecycle)
+
+    def hooks(self, request: Request) -> Response:
+        return Response.json(
+            {
+                "hooks": [h.public_view(self.tenant.base_url) for h in self.tenant.hooks.hooks.values()],
+                "pending": self.tenant.hooks.pending,
+                "settings": {
+                    "batch_size": self.tenant.hooks.batch_size,
+                    "duplicate": self.tenant.hooks.duplicate,
+                    "timeout": self.tenant.hooks.timeout,
+                },
+                "deliveries": [d.as_dict() for d in self.tenant.hooks.deliveries],
+            }
+        )
+
+    def add_hook(self, request: Request) -> Response:
+        spec = request.json() or {}
+        hook = self.tenant.register_event_hook(
+            spec["url"],
+            spec.get("event_types") or ["user.lifecycle.deactivate", "user.lifecycle.reactivate"],
+            spec.get("authorization"),
+            name=spec.get("name", "okta-auth0-sync"),
+            headers=spec.get("headers"),
+            verify=spec.get("verify", True),
+        )
+        status = 400 if spec.get("verify", True) and hook.verification_status != "VERIFIED" else 201
+        return Response.json(hook.public_view(self.tenant.base_url), status)
+
+    def flush(self, request: Request) -> Response:
+        return Response.json({"deliveries": [d.as_dict() for d in self.tenant.hooks.flush()]})
+
+    def hook_settings(self, request: Request) -> Response:
+        spec = request.json() or {}
+        if "batch_size" in spec:
+            self.tenant.hooks.batch_size = int(spec["batch_size"])
+        if "duplicate" in spec:
+            self.tenant.hooks.duplicate = bool(spec["duplicate"])
+        if "timeout" in spec:
+            self.tenant.hooks.timeout = float(spec["timeout"])
+        if "background" in spec:
+            if spec["background"]:
+                self.tenant.hooks.start_background(float(spec.get("interval", 0.2)))
+            else:
+                self.tenant.hooks.stop_background()
+        return self.hooks(request)
+
+    def remove_hook(self, request: Request) -> Response:
+        self.tenant.hooks.remove(request.params["id"])
+        return Response.empty(204)
+
+    def lifecycle(self, request: Request) -> Response:
+        try:
+            body = self.tenant.lifecycle(request.params["id"], request.params["op"])
+        except SandboxApiError as exc:
+            return exc.response
+        return Response.json({"user": self.tenant.get_user(request.params["id"]), "result": body})
