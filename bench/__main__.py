@@ -1,20 +1,22 @@
-"""`python -m bench [name ...]`: run benchmarks and print their figures (all by default)."""
+"""`python -m bench [name [options]]`: one benchmark with its options, or all with defaults."""
 
 import sys
 
-from bench import cold_start, thin_flow
+from bench import cold_start, provisioning, thin_flow
 
-BENCHMARKS = {"cold_start": cold_start.main, "thin_flow": thin_flow.main}
+BENCHMARKS = {"cold_start": cold_start.main, "thin_flow": thin_flow.main, "provisioning": provisioning.main}
 
 
 def main() -> int:
-    names = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHMARKS)
-    unknown = [n for n in names if n not in BENCHMARKS]
-    if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
-        return 2
-    for name in names:
-        BENCHMARKS[name]([a for a in sys.argv[1:] if a.startswith("-")] if len(names) == 1 else [])
+    args = sys.argv[1:]
+    if args and not args[0].startswith("-"):
+        if args[0] not in BENCHMARKS:
+            print(f"unknown benchmark {args[0]!r}; choose from {', '.join(BENCHMARKS)}")
+            return 2
+        BENCHMARKS[args[0]](args[1:])
+        return 0
+    for run in BENCHMARKS.values():
+        run([])
         print()
     return 0
 

@@ -26,16 +26,22 @@ def lambda_handler(event: dict, context) -> dict:
             not isinstance(batch.get("index"), int):
         raise InvalidInput("batch must be {\"index\": n, \"user_ids\": [...]}")
     state = StateTable(os.environ["STATE_TABLE"])
+    part = f"batch#{batch['index']:06d}"
     with counters.usage() as usage:
-        if "failure" in event:
-            failure = event["failure"] or {}
-            summary = record_batch_failure(options, state, user_ids, str(failure.get("Error", "Unknown")),
-                                           _cause_message(failure.get("Cause")))
-        else:
-            worker = BatchWorker(options, auth0=connections.auth0(), okta=connections.okta(), state=state,
-                                 policy=ProvisioningPolicy.from_env())
-            summary = worker.run(user_ids)
-    state.put_summary(options.run_id, f"batch#{batch['index']:06d}", {**summary, "usage": usage.to_dict()})
+        try:
+            if "failure" in event:
+                failure = event["failure"] or {}
+                summary = record_batch_failure(options, state, user_ids, str(failure.get("Error", "Unknown")),
+                                               _cause_message(failure.get("Cause")))
+            else:
+                worker = BatchWorker(options, auth0=connections.auth0(), okta=connections.okta(), state=state,
+                                     policy=ProvisioningPolicy.from_env())
+                summary = worker.run(user_ids)
+        except Exception:
+            # This attempt fails (Step Functions retries it): what it spent still counts in the report.
+            state.put_summary(options.run_id, f"{part}#attempt#{context.aws_request_id}", {"usage": usage.to_dict()})
+            raise
+    state.put_summary(options.run_id, part, {**summary, "usage": usage.to_dict()})
     for outcome, count in summary["counts"].items():
         metrics.add_metric(name=f"Members_{outcome}", unit=MetricUnit.Count, value=count)
     logger.info("batch provisioned", extra={"run_id": options.run_id, "batch": batch["index"],

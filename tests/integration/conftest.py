@@ -25,12 +25,9 @@ def credentials(tenants):
 @pytest.fixture
 def sb(tenants):
     """The tenants, back to the fixture's data for this test (credentials kept)."""
-    tenants.reset()
+    tenants.reset()  # data, limits, faults, call log, event hooks and their delivery settings
     yield tenants
     tenants.reset()
-    hooks = tenants.okta.hooks  # event hooks and their delivery knobs are per test too
-    hooks.clear()
-    hooks.duplicate, hooks.batch_size = False, 1
 
 
 def connection_secrets(credentials, *, okta="okta"):

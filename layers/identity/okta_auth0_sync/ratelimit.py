@@ -110,8 +110,14 @@ class RateLimiter:
         wait = reset_in(headers, now)
         if limit is None or remaining is None or wait is None:
             return
+        reset_at = now + wait
         with self._lock:
-            self._buckets[bucket] = BucketState(limit=limit, remaining=remaining, reset_at=now + wait)
+            known = self._buckets.get(bucket)
+            if known is not None and abs(known.reset_at - reset_at) < 0.5:
+                # Same window: requests still in flight were already counted locally but not yet
+                # by the server, so never let an answer raise what is left.
+                remaining = min(remaining, known.remaining)
+            self._buckets[bucket] = BucketState(limit=limit, remaining=remaining, reset_at=reset_at)
 
     def delay_for(self, bucket: str) -> float:
         """How long to wait before the next request on ``bucket`` (and reserve it)."""

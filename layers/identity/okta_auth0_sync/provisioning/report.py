@@ -15,14 +15,15 @@ def build_report(options: RunOptions, state: StateTable, *, started_at: str | No
                  expected_batches: int) -> dict[str, Any]:
     parts = state.summaries(options.run_id)
     listing = parts.get("list", {})
-    batches = {k: v for k, v in parts.items() if k.startswith("batch#")}
+    batches = {k: v for k, v in parts.items() if k.startswith("batch#") and "#attempt#" not in k}
+    failed_attempts = [v for k, v in parts.items() if "#attempt#" in k]  # retried attempts: usage only
     counts: dict[str, int] = {}
     failures: list[dict[str, str]] = []
     failures_total = 0
     api_calls: dict[str, int] = {}
     rate_limited: dict[str, int] = {}
     tokens = 0
-    for part in [listing, *batches.values(), extra_usage]:
+    for part in [listing, *batches.values(), *failed_attempts, extra_usage]:
         for outcome, n in part.get("counts", {}).items():
             counts[outcome] = counts.get(outcome, 0) + n
         failures.extend(part.get("failures", []))
@@ -47,7 +48,7 @@ def build_report(options: RunOptions, state: StateTable, *, started_at: str | No
         "counts": dict(sorted(counts.items())),
         "failed_members": failures[:FAILURES_IN_OUTPUT],
         "failed_total": failures_total,
-        "batches": {"expected": expected_batches, "reported": len(batches)},
+        "batches": {"expected": expected_batches, "reported": len(batches), "retried_attempts": len(failed_attempts)},
         "drift": {"left_role": listing.get("left_role", 0), "left_role_sample": listing.get("left_role_sample", [])},
         "api_calls": api_calls,
         "api_calls_per_member": {t: round(n / members, 3) for t, n in api_calls.items()} if members else {},
