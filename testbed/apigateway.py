@@ -5,18 +5,21 @@
 - :class:`LocalHttpApi` is a loopback HTTP server that turns real requests into those events for
   the functions the template routes (``Events`` of type ``HttpApi``): so the sandbox Okta can
   deliver event hooks over HTTP, and a client can call the endpoints with ``curl``.
+- :class:`LocalRestApi` does the same for a REST API (``Events`` of type ``Api``), with its
+  Lambda authorizer and gateway responses.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .deployment import LocalDeployment
 
@@ -125,3 +128,167 @@ class LocalHttpApi:
 def json_body(result: dict[str, Any]) -> Any:
     body = result.get("body")
     return json.loads(body) if body else None
+
+
+# ---------------------------------------------------------------------------- REST APIs
+def _template_regex(template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+
+
+class LocalRestApi:
+    """A REST API (``AWS::Serverless::Api``) of the template on loopback, with what API Gateway
+    does around the functions: the stage in the path, the Lambda REQUEST authorizer (identity
+    sources checked first; ``Exception("Unauthorized")`` -> 401; a policy that does not allow
+    the method ARN -> 403; any other failure -> 500), the template's gateway responses, and
+    proxy integration (payload 1.0, ``requestContext.authorizer`` from the authorizer's context).
+    """
+
+    def __init__(self, stack: LocalDeployment, api: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.stack = stack
+        props = stack.template.resolve(stack.template.resources[api]["Properties"])
+        self.stage = props.get("StageName", "Prod")
+        auth = props.get("Auth", {})
+        self.authorizer = None
+        if auth.get("DefaultAuthorizer"):
+            spec = auth["Authorizers"][auth["DefaultAuthorizer"]]
+            self.authorizer = (spec["FunctionArn"].rsplit(":", 1)[-1], spec.get("Identity", {}).get("Headers", []))
+        self.gateway_responses = props.get("GatewayResponses", {})
+        self.routes: list[tuple[str, str, re.Pattern, str]] = []
+        for logical_id in stack.template.of_type("AWS::Serverless::Function"):
+            for spec in (stack.template.function(logical_id).get("Events") or {}).values():
+                p = spec.get("Properties", {})
+                if spec.get("Type") == "Api" and p.get("RestApiId") == {"Ref": api}:
+                    self.routes.append((p["Method"].upper(), p["Path"], _template_regex(p["Path"]), logical_id))
+        self.api_id = api.lower()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else None
+                status, headers, raw = gateway.handle(self.command, self.path, self.headers, body)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                if raw:
+                    self.wfile.write(raw)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, name="local-rest-api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/{self.stage}"
+
+    def __enter__(self) -> LocalRestApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- what API Gateway does ------------------------------------------------------------------
+    def handle(self, method: str, raw_path: str, headers, body: str | None) -> tuple[int, dict, bytes]:
+        parts = urlsplit(raw_path)
+        prefix = f"/{self.stage}"
+        if not parts.path.startswith(prefix + "/"):
+            return self._gateway("MISSING_AUTHENTICATION_TOKEN", 403, {"message": "Missing Authentication Token"})
+        path = parts.path[len(prefix):]
+        found = self._route(method, path)
+        if found is None:
+            return self._gateway("MISSING_AUTHENTICATION_TOKEN", 403, {"message": "Missing Authentication Token"})
+        template, match, function = found
+        host, port = self.server.server_address[:2]
+        single = {k: v for k, v in headers.items()}
+        multi: dict[str, list[str]] = {}
+        for k, v in headers.items():
+            multi.setdefault(k, []).append(v)
+        single["X-Forwarded-Proto"] = "http"  # API Gateway adds it (https there)
+        multi["X-Forwarded-Proto"] = ["http"]
+        context = {"accountId": self.stack.template.account, "apiId": self.api_id, "stage": self.stage,
+                   "domainName": f"{host}:{port}", "path": parts.path, "resourcePath": template,
+                   "httpMethod": method, "requestId": str(uuid.uuid4()),
+                   "identity": {"sourceIp": "203.0.113.10"}, "requestTimeEpoch": int(time.time() * 1000)}
+        method_arn = (f"arn:aws:execute-api:{self.stack.template.region}:{self.stack.template.account}:"
+                      f"{self.api_id}/{self.stage}/{method}{path}")
+        authorizer_context: dict[str, Any] = {}
+        if self.authorizer:
+            authorizer, identity = self.authorizer
+            lower = {k.lower() for k in single}
+            if any(h.lower() not in lower for h in identity) or any(not single.get(h) for h in identity):
+                return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"})
+            event = {"type": "REQUEST", "methodArn": method_arn, "resource": template, "path": path,
+                     "httpMethod": method, "headers": single, "multiValueHeaders": multi,
+                     "queryStringParameters": dict(parse_qsl(parts.query)) or None,
+                     "pathParameters": match.groupdict() or None, "stageVariables": None,
+                     "requestContext": context}
+            try:
+                decision = self.stack.invoke(authorizer, event)
+            except Exception as exc:
+                if str(exc) == "Unauthorized":
+                    return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"})
+                return self._gateway("AUTHORIZER_FAILURE", 500, {"message": None})
+            if not _allows(decision, method_arn):
+                return self._gateway("ACCESS_DENIED", 403,
+                                     {"message": "User is not authorized to access this resource"})
+            authorizer_context = {"principalId": decision.get("principalId"), **(decision.get("context") or {})}
+        proxy = {"resource": template, "path": path, "httpMethod": method, "headers": single,
+                 "multiValueHeaders": multi, "queryStringParameters": dict(parse_qsl(parts.query)) or None,
+                 "multiValueQueryStringParameters": None, "pathParameters": match.groupdict() or None,
+                 "stageVariables": None, "requestContext": {**context, "authorizer": authorizer_context},
+                 "body": body, "isBase64Encoded": False}
+        try:
+            result = self.stack.invoke(function, proxy)
+        except Exception:
+            return 502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}'
+        out_headers = dict(result.get("headers") or {})
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            out_headers[key] = ", ".join(values)
+        payload = result.get("body") or ""
+        raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        return result.get("statusCode", 200), out_headers, raw
+
+    def _route(self, method: str, path: str) -> tuple[str, re.Match, str] | None:
+        for route_method, template, pattern, function in self.routes:
+            match = pattern.match(path)
+            if match and route_method == method:
+                return template, match, function
+        return None
+
+    def _gateway(self, kind: str, default_status: int, default_body: dict) -> tuple[int, dict, bytes]:
+        spec = self.gateway_responses.get(kind, {})
+        headers = {"Content-Type": "application/json"}
+        for key, value in (spec.get("ResponseParameters", {}).get("Headers") or {}).items():
+            headers[key] = value[1:-1] if value.startswith("'") and value.endswith("'") else value
+        template = (spec.get("ResponseTemplates") or {}).get("application/json")
+        raw = template.encode() if template else json.dumps(default_body).encode()
+        return int(spec.get("StatusCode", default_status)), headers, raw
+
+
+def _allows(decision: Any, method_arn: str) -> bool:
+    """IAM-style evaluation of the authorizer's policy for this method ARN (explicit deny wins)."""
+    import fnmatch
+
+    statements = ((decision or {}).get("policyDocument") or {}).get("Statement") or []
+    matching = []
+    for statement in statements:
+        resources = statement.get("Resource")
+        resources = resources if isinstance(resources, list) else [resources]
+        actions = statement.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        if any(fnmatch.fnmatchcase(method_arn, r) for r in resources) and \
+                any(a in ("execute-api:Invoke", "execute-api:*", "*") for a in actions):
+            matching.append(statement.get("Effect"))
+    return "Allow" in matching and "Deny" not in matching

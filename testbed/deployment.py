@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sys
 import threading
 import time
 import traceback
@@ -242,8 +241,9 @@ class LocalDeployment:
     # -- Lambda ------------------------------------------------------------------------------
     def cold_start(self) -> None:
         """Forget what warm containers remember (in-memory token copies, clients, secrets cache)."""
-        if "okta_auth0_sync.connections" in sys.modules:
-            sys.modules["okta_auth0_sync.connections"].reset()
+        from okta_auth0_sync import runtime
+
+        runtime.new_container()
 
     def handler(self, logical_id: str) -> Callable[[dict, Any], Any]:
         module = self._modules.get(logical_id)

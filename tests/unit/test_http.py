@@ -190,7 +190,8 @@ def test_401_refreshes_the_token_once(clock):
             r.headers["Authorization"] = f"Bearer token-{self.generation}"
             return r
 
-        def refresh(self):
+        def refresh(self, response):
+            assert response.status_code == 401
             self.refreshes += 1
             self.generation += 1
             return True

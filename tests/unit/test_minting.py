@@ -112,3 +112,36 @@ def test_okta_dpop_nonce_round_trip_uses_a_fresh_assertion_and_proof(rsa_key):
     assert p1["htm"] == "POST" and p1["htu"] == f"{OKTA}/oauth2/v1/token" and p1["jti"] != p2["jti"]
     assert jwt.get_unverified_header(second.request.headers["DPoP"])["typ"] == "dpop+jwt"
     assert token.is_dpop and token.dpop_jwk and "d" in token.dpop_jwk
+
+
+@responses.activate
+def test_resource_call_with_a_dpop_token_answers_a_nonce_challenge_once():
+    from okta_auth0_sync.tokens.auth import AccessTokenAuth
+    from okta_auth0_sync.tokens.cache import TokenCache, TokenSource
+    from okta_auth0_sync.tokens.jose import DpopKey
+    from okta_auth0_sync.tokens.models import AccessToken
+
+    key = DpopKey.generate()
+
+    class Minter:
+        cache_key = "okta#acme.okta.com#0oa"
+
+        def secret_material(self):
+            return b"x"
+
+        def mint(self):
+            return AccessToken(value="dpop-token", token_type="DPoP", expires_at=4e9, minted_at=1.0,
+                               dpop_jwk=key.to_jwk())
+
+    url = f"{OKTA}/api/v1/users/00u1"
+    responses.add("GET", url, status=401, headers={"DPoP-Nonce": "n-42",
+                                                    "WWW-Authenticate": 'DPoP error="use_dpop_nonce"'})
+    responses.add("GET", url, json={"id": "00u1", "profile": {}})
+    http = HttpClient(OKTA, "okta", error_mapper=okta_error,
+                      auth=AccessTokenAuth(TokenSource(Minter(), TokenCache(None))))
+    http.request("GET", "/api/v1/users/{id}", path_params={"id": "00u1"})
+    first, second = (jwt.decode(c.request.headers["DPoP"], options={"verify_signature": False})
+                     for c in responses.calls)
+    assert "nonce" not in first and second["nonce"] == "n-42"
+    assert responses.calls[1].request.headers["Authorization"] == "DPoP dpop-token"
+    assert second["htu"] == url and second["htm"] == "GET" and first["jti"] != second["jti"]

@@ -14,6 +14,8 @@ Secret shapes (JSON):
   space-separated string; optional ``"base_url"``, ``"dpop"`` (bool), ``"dpop_private_key"``,
   ``"keys"`` (a list of ``{"private_key","key_id"}`` for rotation, preferred first).
 - Okta, API token: ``{"domain", "api_token"}`` (+ optional ``"base_url"``).
+- A caller of the invoke API (operator CLI): the OAuth service-app shape plus
+  ``"authorization_server"`` (the custom authorization server's id).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class OktaConnection:
     api_token: str | None = field(default=None, repr=False)
     dpop: bool = False
     dpop_private_key: Any = field(default=None, repr=False)
+    authorization_server: str | None = None  # a custom AS id (callers of the invoke API); None: the org AS
     source: str = ""
 
     @property
@@ -114,12 +117,19 @@ class OktaConnection:
         return "ssws" if self.api_token else "private_key_jwt"
 
     @property
+    def token_path(self) -> str:
+        if self.authorization_server:
+            return f"/oauth2/{self.authorization_server}/v1/token"
+        return "/oauth2/v1/token"
+
+    @property
     def token_url(self) -> str:
-        return f"{self.base_url}/oauth2/v1/token"
+        return f"{self.base_url}{self.token_path}"
 
     @property
     def cache_key(self) -> str:
-        return f"okta#{self.domain}#{self.client_id or 'ssws'}"
+        server = f"#{self.authorization_server}" if self.authorization_server else ""
+        return f"okta#{self.domain}#{self.client_id or 'ssws'}{server}"
 
     @classmethod
     def from_secret(cls, data: Mapping[str, Any], source: str = "okta") -> OktaConnection:
@@ -142,9 +152,12 @@ class OktaConnection:
         dpop = data.get("dpop", False)
         if not isinstance(dpop, bool):
             raise ConfigurationError(f"secret {source}: 'dpop' must be true or false")
+        server = data.get("authorization_server")
+        if server is not None and (not isinstance(server, str) or not re.match(r"^[A-Za-z0-9]{1,64}$", server)):
+            raise ConfigurationError(f"secret {source}: 'authorization_server' must be a custom AS id such as aus1...")
         return cls(domain=domain, base_url=base_url, client_id=client_id, keys=keys,
                    scopes=tuple(scopes), dpop=dpop, dpop_private_key=data.get("dpop_private_key"),
-                   source=source)
+                   authorization_server=server, source=source)
 
 
 def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[SigningKey, ...]:

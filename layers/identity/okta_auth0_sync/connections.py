@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from . import runtime
 from .auth0 import Auth0Client, auth0_error
 from .config import Auth0Connection, OktaConnection, Settings, load_secret
 from .errors import AuthenticationFailed
@@ -155,6 +156,7 @@ def okta() -> OktaClient:
     return tenant("okta").get_client()
 
 
+@runtime.on_new_container
 def reset() -> None:
     """Forget everything built in this process, Powertools' secret cache included: what a
     brand-new container would have. (The shared DynamoDB tier is untouched: that is its point.)"""

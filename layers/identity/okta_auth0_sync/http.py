@@ -53,10 +53,10 @@ ErrorMapper = Callable[[requests.Response], SyncError]
 
 
 class RefreshableAuth(requests.auth.AuthBase):
-    """An auth that can be asked for a fresh credential after a 401."""
+    """An auth that can answer a 401 challenge (a fresh token, a DPoP nonce) once per request."""
 
-    def refresh(self) -> bool:  # pragma: no cover - interface
-        """Drop the current credential; return True if the next request will use a new one."""
+    def refresh(self, response: requests.Response) -> bool:  # pragma: no cover - interface
+        """React to the 401 ``response``; return True if the request is worth sending again."""
         return False
 
 
@@ -153,7 +153,7 @@ class HttpClient:
             status = response.status_code
             if status < 300 or status in accept:
                 return response
-            if status == 401 and not refreshed and isinstance(use_auth, RefreshableAuth) and use_auth.refresh():
+            if status == 401 and not refreshed and isinstance(use_auth, RefreshableAuth) and use_auth.refresh(response):
                 refreshed = True
                 continue
             if status == 429:

@@ -14,7 +14,15 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from . import runtime
+
 _client = None
+
+
+@runtime.on_new_container
+def _forget_client() -> None:
+    global _client
+    _client = None
 
 
 def client():

@@ -16,13 +16,14 @@ class AccessTokenAuth(RefreshableAuth):
     def __init__(self, source: TokenSource) -> None:
         self.source = source
         self._dpop: tuple[str, DpopKey] | None = None
+        self._nonce: str | None = None  # a resource server's DPoP-Nonce, once it asked for one
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.source.current()
         request.headers["Authorization"] = f"{'DPoP' if token.is_dpop else 'Bearer'} {token.value}"
         if token.is_dpop:
             request.headers["DPoP"] = self._dpop_key(token).proof(request.method, request.url,
-                                                                   access_token=token.value)
+                                                                   access_token=token.value, nonce=self._nonce)
         return request
 
     def _dpop_key(self, token) -> DpopKey:
@@ -33,8 +34,13 @@ class AccessTokenAuth(RefreshableAuth):
             self._dpop = (marker, DpopKey(token.dpop_jwk))
         return self._dpop[1]
 
-    def refresh(self) -> bool:
-        self.source.invalidate()
+    def refresh(self, response: requests.Response) -> bool:
+        challenge = response.headers.get("WWW-Authenticate", "")
+        nonce = response.headers.get("DPoP-Nonce")
+        if "use_dpop_nonce" in challenge and nonce:
+            self._nonce = nonce  # RFC 9449 9: retry once with the server's nonce
+            return True
+        self.source.invalidate()  # expired or revoked: mint a new one and retry once
         return True
 
 

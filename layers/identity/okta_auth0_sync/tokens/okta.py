@@ -91,7 +91,7 @@ class OktaServiceApp:
             return {"DPoP": dpop.proof("POST", c.token_url, nonce=self._dpop_nonce)}
 
         for _ in range(2):  # at most one use_dpop_nonce round trip
-            response = self.http.request("POST", "/oauth2/v1/token", auth=False, retry_post=True,
+            response = self.http.request("POST", c.token_path, auth=False, retry_post=True,
                                          data=form, headers=headers, accept=(400, 401, 403))
             body = json_body(response)
             if response.status_code == 400 and body.get("error") == "use_dpop_nonce" and dpop is not None:

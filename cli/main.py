@@ -1,0 +1,278 @@
+"""okta-auth0-sync: operator commands.
+
+    okta-auth0-sync token   --secret-file okta.json          mint a token, print its claims (never the token)
+    okta-auth0-sync keygen  --alg ES256 --kid sync-2026-11   a key pair: the public JWK to paste into Okta
+    okta-auth0-sync call    --api-url URL --caller caller.json provision --role rol_... --group 00g... [--dry-run]
+    okta-auth0-sync call    ... sync-user 00u...  |  status provisioning.api-...
+    okta-auth0-sync check   --stack-name okta-auth0-sync     secrets well-formed, tokens obtainable, scopes granted
+    okta-auth0-sync sandbox [sandbox options]                the sandbox tenants (python -m sandbox)
+
+Secrets come from a file (``--secret-file``) or Secrets Manager (``--secret-id``). Nothing this
+command prints contains a secret or a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+from okta_auth0_sync.config import Auth0Connection, OktaConnection
+from okta_auth0_sync.errors import SyncError
+
+OKTA_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage")
+AUTH0_SCOPES = ("read:users", "read:roles", "read:role_members")
+AUTH0_WRITE_SCOPES = ("update:users", "update:users_app_metadata")  # either (blocked needs update:users)
+
+
+def load_secret(args: argparse.Namespace, file_attr: str = "secret_file", id_attr: str = "secret_id") -> dict:
+    path, secret_id = getattr(args, file_attr, None), getattr(args, id_attr, None)
+    if path:
+        return json.loads(Path(path).read_text())
+    if secret_id:
+        import boto3
+
+        return json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+    raise SystemExit("give --secret-file or --secret-id")
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a JWT access token, unverified (for display); None for opaque tokens."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+
+
+def _connection(data: dict, source: str):
+    return OktaConnection.from_secret(data, source) if "client_secret" not in data else \
+        Auth0Connection.from_secret(data, source)
+
+
+def mint(connection) -> Any:
+    """A fresh token for a connection (no cache), with its minter."""
+    from okta_auth0_sync.auth0 import auth0_error
+    from okta_auth0_sync.http import HttpClient
+    from okta_auth0_sync.okta import okta_error
+
+    if isinstance(connection, Auth0Connection):
+        from okta_auth0_sync.tokens.auth0 import Auth0ClientCredentials
+
+        return Auth0ClientCredentials(connection, HttpClient(connection.base_url, "auth0",
+                                                             error_mapper=auth0_error)).mint()
+    if connection.mode == "ssws":
+        return None
+    from okta_auth0_sync.tokens.okta import OktaServiceApp
+
+    return OktaServiceApp(connection, HttpClient(connection.base_url, "okta", error_mapper=okta_error)).mint()
+
+
+# -- token ---------------------------------------------------------------------------------------
+def cmd_token(args: argparse.Namespace) -> int:
+    connection = _connection(load_secret(args), args.secret_file or args.secret_id)
+    token = mint(connection)
+    if token is None:
+        print("SSWS API token: nothing to mint (it is sent as is; it expires after 30 days unused)")
+        return 0
+    claims = jwt_claims(token.value) or {}
+    shown = {k: claims[k] for k in ("iss", "aud", "sub", "cid", "azp", "scp", "scope", "gty", "iat", "exp")
+             if k in claims}
+    if "cnf" in claims:
+        shown["cnf.jkt"] = claims["cnf"].get("jkt")
+    print(json.dumps({"connection": type(connection).__name__.replace("Connection", "").lower(),
+                      "token_type": token.token_type, "expires_in": int(token.expires_at - token.minted_at),
+                      "scope": token.scope, "claims": shown}, indent=2))
+    return 0
+
+
+# -- keygen --------------------------------------------------------------------------------------
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from okta_auth0_sync.tokens import jose
+
+    curves = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}
+    key = ec.generate_private_key(curves[args.alg]) if args.alg in curves else \
+        rsa.generate_private_key(public_exponent=65537, key_size=args.bits)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    out = Path(args.out)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    public = {**jose.public_jwk(key, kid=args.kid), "alg": args.alg, "use": "sig"}
+    print(f"Private key written to {out} (mode 0600). Keep it out of git; put it in the connection secret.")
+    print("Public JWK to add in Okta (app > General > Public keys > Add key > paste JSON):")
+    print(json.dumps(public, indent=2))
+    alg = f', "alg": "{args.alg}"' if args.alg != "RS256" else ""
+    print(f'In the secret: "key_id": "{args.kid}"{alg}')
+    return 0
+
+
+# -- call ----------------------------------------------------------------------------------------
+def cmd_call(args: argparse.Namespace) -> int:
+    from okta_auth0_sync_cli.client import InvokeApiClient
+
+    caller = OktaConnection.from_secret(load_secret(args, "caller", "caller_secret_id"), "caller")
+    client = InvokeApiClient(args.api_url, caller)
+    if args.action == "status":
+        print(json.dumps(client.status(args.execution_id), indent=2))
+        return 0
+    started = client.start_provisioning(args.role, args.group, args.dry_run) if args.action == "provision" \
+        else client.sync_user(args.okta_user_id)
+    print(f"started {started['execution_id']}", file=sys.stderr)
+    if not args.wait:
+        print(json.dumps(started, indent=2))
+        return 0
+    final = client.wait(started["execution_id"], timeout=args.timeout, interval=args.interval)
+    print(json.dumps(final, indent=2))
+    return 0 if final["status"] == "SUCCEEDED" else 1
+
+
+# -- check ---------------------------------------------------------------------------------------
+class Checks:
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def line(self, ok: bool, what: str, detail: str = "") -> bool:
+        self.failed += 0 if ok else 1
+        print(f"{'PASS' if ok else 'FAIL'}  {what}{': ' + detail if detail else ''}")
+        return ok
+
+
+def stack_secret_ids(stack_name: str) -> dict[str, str]:
+    import boto3
+
+    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return {"auth0": outputs.get("Auth0ConnectionSecretArn"), "okta": outputs.get("OktaConnectionSecretArn"),
+            "hook": outputs.get("EventHookSecretArn")}
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    ids = stack_secret_ids(args.stack_name) if args.stack_name else \
+        {"auth0": args.auth0_secret_id, "okta": args.okta_secret_id, "hook": args.hook_secret_id}
+    checks = Checks()
+    for kind, parse in (("auth0", Auth0Connection.from_secret), ("okta", OktaConnection.from_secret)):
+        secret_id = ids.get(kind)
+        if not secret_id:
+            checks.line(False, f"{kind} secret", "no secret id")
+            continue
+        try:
+            data = load_secret(argparse.Namespace(secret_id=secret_id))
+            connection = parse(data, secret_id)
+        except (SyncError, ValueError, KeyError) as exc:
+            checks.line(False, f"{kind} secret well-formed", str(exc))
+            continue
+        except Exception as exc:  # Secrets Manager: missing, no access...
+            checks.line(False, f"{kind} secret readable", type(exc).__name__)
+            continue
+        checks.line(True, f"{kind} secret well-formed", f"{connection.domain}, {getattr(connection, 'mode', 'm2m')}")
+        try:
+            token = mint(connection)
+        except SyncError as exc:
+            checks.line(False, f"{kind} token obtainable", str(exc))
+            continue
+        if token is None:
+            checks.line(True, f"{kind} API token present", "SSWS (no scopes to check; prefer an OAuth service app)")
+            continue
+        checks.line(True, f"{kind} token obtainable", f"{token.token_type}, expires in "
+                                                      f"{int(token.expires_at - token.minted_at)} s")
+        granted = set(token.scope.split())
+        if kind == "okta":
+            missing = [s for s in OKTA_SCOPES if s not in granted]
+        else:
+            missing = [s for s in AUTH0_SCOPES if s not in granted]
+            if not granted & set(AUTH0_WRITE_SCOPES):
+                missing.append(" or ".join(AUTH0_WRITE_SCOPES))
+        checks.line(not missing, f"{kind} scopes granted", "missing " + ", ".join(missing) if missing else
+                    " ".join(sorted(granted)))
+    if ids.get("hook"):
+        try:
+            hook = load_secret(argparse.Namespace(secret_id=ids["hook"]))
+            current = hook.get("current")
+            checks.line(isinstance(current, str) and len(current) >= 32, "event hook secret",
+                        "present" if isinstance(current, str) and len(current) >= 32
+                        else "'current' missing or shorter than 32 characters")
+        except Exception as exc:
+            checks.line(False, "event hook secret readable", type(exc).__name__)
+    print(f"{'all checks passed' if not checks.failed else f'{checks.failed} check(s) failed'}")
+    return 1 if checks.failed else 0
+
+
+# -- sandbox -------------------------------------------------------------------------------------
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from sandbox.__main__ import main as sandbox_main
+
+    return sandbox_main(args.sandbox_args) or 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="okta-auth0-sync", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("token", help="mint a token for a connection and print its claims (never the token)")
+    t.add_argument("--secret-file")
+    t.add_argument("--secret-id")
+    t.set_defaults(func=cmd_token)
+
+    k = sub.add_parser("keygen", help="generate a key pair; print the public JWK to paste into Okta")
+    k.add_argument("--alg", default="RS256", choices=["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"])
+    k.add_argument("--bits", type=int, default=2048)
+    k.add_argument("--kid", required=True)
+    k.add_argument("--out", required=True, help="where to write the private key (PEM, mode 0600)")
+    k.set_defaults(func=cmd_keygen)
+
+    c = sub.add_parser("call", help="call the invoke API with a private_key_jwt (optionally DPoP) access token")
+    c.add_argument("--api-url", required=True, help="the InvokeApiUrl stack output")
+    c.add_argument("--caller", help="caller secret file {domain, client_id, private_key, key_id, scopes, "
+                                    "authorization_server[, dpop]}")
+    c.add_argument("--caller-secret-id")
+    c.add_argument("--wait", action="store_true", help="poll until the execution ends, then print the result")
+    c.add_argument("--timeout", type=float, default=900)
+    c.add_argument("--interval", type=float, default=2.0)
+    actions = c.add_subparsers(dest="action", required=True)
+    prov = actions.add_parser("provision")
+    prov.add_argument("--role", required=True)
+    prov.add_argument("--group", required=True)
+    prov.add_argument("--dry-run", action="store_true")
+    sync = actions.add_parser("sync-user")
+    sync.add_argument("okta_user_id")
+    status = actions.add_parser("status")
+    status.add_argument("execution_id")
+    c.set_defaults(func=cmd_call)
+
+    ch = sub.add_parser("check", help="check a deployed configuration: secrets, tokens, scopes")
+    ch.add_argument("--stack-name")
+    ch.add_argument("--auth0-secret-id")
+    ch.add_argument("--okta-secret-id")
+    ch.add_argument("--hook-secret-id")
+    ch.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m sandbox)")
+    s.add_argument("sandbox_args", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_sandbox)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SyncError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

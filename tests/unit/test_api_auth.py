@@ -1,0 +1,222 @@
+"""The invoke API's resource server: every good and bad token case, decided offline."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from okta_auth0_sync.api_auth import AuthFailure, JwksCache, ProofReplayCache, ResourceServer
+from okta_auth0_sync.tokens import jose
+
+ISSUER = "https://acme.okta.com/oauth2/aus1"
+AUDIENCE = "api://okta-auth0-sync"
+URL = "https://abc.execute-api.us-east-1.amazonaws.com/v1/provisioning/runs"
+NOW = time.time()
+
+
+@pytest.fixture(scope="module")
+def signing():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key, {**jose.public_jwk(key, kid="as-key-1"), "alg": "RS256", "use": "sig"}
+
+
+@pytest.fixture
+def server(signing):
+    fetches = []
+
+    def fetch(uri):
+        fetches.append(uri)
+        return {"keys": [signing[1]]}
+
+    rs = ResourceServer(ISSUER, AUDIENCE, JwksCache(f"{ISSUER}/v1/keys", fetch), ProofReplayCache(None))
+    rs.fetches = fetches
+    return rs
+
+
+def token(signing, *, alg="RS256", kid="as-key-1", key=None, **claims):
+    body = {"iss": ISSUER, "aud": AUDIENCE, "iat": int(NOW), "exp": int(NOW) + 3600, "cid": "0oaCaller",
+            "sub": "0oaCaller", "scp": ["sync.provision"], "jti": str(uuid.uuid4()), **claims}
+    body = {k: v for k, v in body.items() if v is not None}
+    return jwt.encode(body, key or signing[0], algorithm=alg, headers={"kid": kid} if kid else None)
+
+
+def authenticate(server, value, *, scheme="Bearer", dpop=None, method="POST", url=URL, scope="sync.provision"):
+    return server.authenticate(authorization=f"{scheme} {value}" if value is not None else None, dpop=dpop,
+                               method=method, url=url, required_scope=scope)
+
+
+def failure(server, *args, **kwargs) -> AuthFailure:
+    with pytest.raises(AuthFailure) as raised:
+        authenticate(server, *args, **kwargs)
+    return raised.value
+
+
+def test_a_good_token(server, signing):
+    caller = authenticate(server, token(signing))
+    assert caller.client_id == "0oaCaller" and caller.token_type == "Bearer"
+    assert caller.context() == {"client_id": "0oaCaller", "scopes": "sync.provision", "token_type": "Bearer",
+                                "subject": "0oaCaller"}
+
+
+def test_scope_claim_as_a_string_too(server, signing):
+    assert authenticate(server, token(signing, scp=None, scope="sync.read sync.provision")).client_id
+
+
+def test_no_credentials_is_401_without_an_error_code(server):
+    f = failure(server, None)
+    assert (f.status, f.error) == (401, None)
+    assert f.www_authenticate.startswith('Bearer realm="okta-auth0-sync"') and "error=" not in f.www_authenticate
+    assert 'DPoP algs="RS256' in f.www_authenticate
+
+
+@pytest.mark.parametrize(("claims", "reason"), [
+    ({"exp": int(NOW) - 120, "iat": int(NOW) - 3700}, "expired"),
+    ({"iss": "https://acme.okta.com/oauth2/default"}, "issuer"),
+    ({"iss": "https://acme.okta.com"}, "issuer"),  # an org authorization server token
+    ({"aud": "https://acme.okta.com"}, "audience"),
+    ({"nbf": int(NOW) + 600}, "not valid yet"),
+    ({"iat": int(NOW) + 600}, "not valid yet"),  # issued in the future
+    ({"exp": None}, "invalid"),
+])
+def test_bad_claims_are_401_invalid_token(server, signing, claims, reason):
+    f = failure(server, token(signing, **claims))
+    assert (f.status, f.error) == (401, "invalid_token") and reason in f.description
+    assert 'error="invalid_token"' in f.www_authenticate
+
+
+def test_missing_scope_is_403_insufficient_scope(server, signing):
+    f = failure(server, token(signing, scp=["sync.read"]))
+    assert (f.status, f.error, f.scope) == (403, "insufficient_scope", "sync.provision")
+    assert 'scope="sync.provision"' in f.www_authenticate
+
+
+def test_alg_none_is_refused(server, signing):
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": "as-key-1"}).encode()).rstrip(b"=")
+    claims = jwt.decode(token(signing), options={"verify_signature": False})
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
+    f = failure(server, f"{header.decode()}.{body.decode()}.")
+    assert f.status == 401 and "algorithm none" in f.description
+
+
+def test_hs256_signed_with_the_public_key_is_refused(server, signing):
+    public_pem = signing[0].public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+    header = json.dumps({"alg": "HS256", "kid": "as-key-1", "typ": "JWT"}).encode()
+    header = base64.urlsafe_b64encode(header).rstrip(b"=")
+    claims = jwt.decode(token(signing), options={"verify_signature": False})
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
+    sig = base64.urlsafe_b64encode(hmac.new(public_pem, header + b"." + body, hashlib.sha256).digest()).rstrip(b"=")
+    f = failure(server, b".".join([header, body, sig]).decode())
+    assert f.status == 401 and "algorithm HS256" in f.description
+
+
+def test_unknown_kid_refetches_the_jwks_once_then_refuses(server, signing):
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    authenticate(server, token(signing))  # first fetch
+    server.jwks._state.fetched_at -= 120  # the minimum refetch interval has passed
+    f = failure(server, token(signing, kid="rotated-key", key=other))
+    assert f.status == 401 and "unknown signing key" in f.description
+    assert len(server.fetches) == 2
+    failure(server, token(signing, kid="another-unknown", key=other))
+    assert len(server.fetches) == 2  # a flood of made-up kids does not hammer the issuer
+
+
+def test_key_rotation_is_picked_up_through_the_refetch(signing):
+    new = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    served = [[signing[1]]]
+    rs = ResourceServer(ISSUER, AUDIENCE, JwksCache("u", lambda _: {"keys": served[0]}), ProofReplayCache(None))
+    authenticate(rs, token(signing))
+    served[0] = [signing[1], jose.public_jwk(new, kid="as-key-2")]
+    rs.jwks._state.fetched_at -= 120
+    assert authenticate(rs, token(signing, kid="as-key-2", key=new)).client_id == "0oaCaller"
+
+
+def test_tampered_payload_is_refused(server, signing):
+    good = token(signing, scp=["sync.read"])
+    header, _, sig = good.split(".")
+    claims = jwt.decode(good, options={"verify_signature": False}) | {"scp": ["sync.provision"]}
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    f = failure(server, f"{header}.{body}.{sig}")
+    assert (f.status, f.error) == (401, "invalid_token")
+
+
+def test_a_key_that_does_not_fit_the_alg_is_refused(server, signing):
+    f = failure(server, token(signing, alg="ES256", key=ec.generate_private_key(ec.SECP256R1())))
+    assert f.status == 401 and "does not fit" in f.description
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "token"])
+def test_malformed_authorization_headers(server, header):
+    with pytest.raises(AuthFailure) as raised:
+        server.authenticate(authorization=header, dpop=None, method="GET", url=URL, required_scope="x")
+    assert (raised.value.status, raised.value.error) == (401, "invalid_request")
+
+
+# -- DPoP ------------------------------------------------------------------------------------------
+@pytest.fixture
+def bound(signing):
+    key = jose.DpopKey.generate()
+    return key, token(signing, cnf={"jkt": key.jkt})
+
+
+def test_dpop_bound_token_with_a_good_proof(server, bound):
+    key, value = bound
+    caller = authenticate(server, value, scheme="DPoP", dpop=key.proof("POST", URL, access_token=value))
+    assert caller.token_type == "DPoP"
+
+
+def test_dpop_proof_url_with_query_and_default_port_still_matches(server, bound):
+    key, value = bound
+    proof = key.proof("POST", URL.replace(".com/", ".com:443/") + "?x=1", access_token=value)
+    assert authenticate(server, value, scheme="DPoP", dpop=proof).token_type == "DPoP"
+
+
+def test_dpop_proof_is_single_use(server, bound):
+    key, value = bound
+    proof = key.proof("POST", URL, access_token=value)
+    authenticate(server, value, scheme="DPoP", dpop=proof)
+    f = failure(server, value, scheme="DPoP", dpop=proof)
+    assert (f.status, f.error, f.scheme) == (401, "invalid_dpop_proof", "DPoP") and "already used" in f.description
+    assert f.www_authenticate.startswith('DPoP realm="okta-auth0-sync", error="invalid_dpop_proof"')
+
+
+@pytest.mark.parametrize(("make", "reason"), [
+    (lambda k, v: k.proof("POST", URL.replace("/runs", "/other"), access_token=v), "htu"),
+    (lambda k, v: k.proof("GET", URL, access_token=v), "htm"),
+    (lambda k, v: k.proof("POST", URL, access_token=v + "x"), "ath"),
+    (lambda k, v: k.proof("POST", URL), "ath"),
+    (lambda k, v: jose.DpopKey.generate().proof("POST", URL, access_token=v), "not the key"),
+    (lambda k, v: k.proof("POST", URL, access_token=v, now=NOW - 3600), "stale"),
+    (lambda k, v: None, "exactly one"),
+    (lambda k, v: [k.proof("POST", URL, access_token=v)] * 2, "exactly one"),
+    (lambda k, v: "not-a-jwt", "not a JWT"),
+])
+def test_bad_dpop_proofs(server, bound, make, reason):
+    key, value = bound
+    f = failure(server, value, scheme="DPoP", dpop=make(key, value))
+    assert (f.status, f.error) == (401, "invalid_dpop_proof") and reason in f.description
+
+
+def test_dpop_proof_with_a_private_jwk_or_wrong_typ_is_refused(server, bound):
+    key, value = bound
+    claims = {"htm": "POST", "htu": URL, "iat": int(time.time()), "jti": str(uuid.uuid4()),
+              "ath": base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()).rstrip(b"=").decode()}
+    leaky = jwt.encode(claims, key.private, algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": key.to_jwk()})
+    assert "public key" in failure(server, value, scheme="DPoP", dpop=leaky).description
+    plain = jwt.encode(claims, key.private, algorithm="ES256", headers={"typ": "JWT", "jwk": key.public})
+    assert "typ" in failure(server, value, scheme="DPoP", dpop=plain).description
+
+
+def test_dpop_bound_token_as_bearer_and_plain_token_as_dpop_are_refused(server, signing, bound):
+    key, value = bound
+    assert "presented as Bearer" in failure(server, value).description
+    plain = token(signing)
+    assert "not DPoP-bound" in failure(server, plain, scheme="DPoP", dpop=key.proof("POST", URL,
+                                                                                    access_token=plain)).description
