@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - the functions' logs
     results = {}
     try:

@@ -8,6 +8,7 @@ in front of the event hook receiver. Prints what happens, step by step.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -17,9 +18,13 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import requests
+
 import sandbox.runner
 from okta_auth0_sync import counters
-from testbed.apigateway import LocalHttpApi
+from okta_auth0_sync.config import OktaConnection
+from okta_auth0_sync_cli.client import InvokeApiClient
+from testbed.apigateway import LocalHttpApi, LocalRestApi
 from testbed.deployment import LocalDeployment
 from testbed.template import ROOT
 
@@ -27,6 +32,8 @@ HOOK_SECRET = "demo-event-hook-secret-" + os.urandom(8).hex()
 ADA = "00uZPx7YubxGT9rKLiKE"
 GRACE = "00uieg27N0mAaWp92N5J"
 ACTION = ROOT / "auth0/actions/deny-deactivated"
+PARTNER_ROLE, PARTNERS_GROUP = "rol_rRVnAbarjZsuC2Xn", "00gU18bXbD9XEKxR56aB"
+AUTH_SERVER = "aus7gqIzvk6Dnq4hJmNN"
 
 
 # The functions' own output (structured JSON logs, EMF metrics) is what CloudWatch Logs would
@@ -134,8 +141,80 @@ def deactivation_sync(sb, stack: LocalDeployment, api: LocalHttpApi) -> None:
     say(f"{len(deliveries)} deliveries of event {names.pop()} -> {len(started)} execution", 4)
 
 
+def show_report(report: dict) -> None:
+    say(f"role {report['role_id']} -> group {report['group_id']}{' (dry run)' if report['dry_run'] else ''}: "
+        f"{report['members']} members", 4)
+    say("outcomes: " + ", ".join(f"{k} {v}" for k, v in report["counts"].items()), 6)
+    for failure in report["failed_members"]:
+        say(f"failed {failure['user_id']}: {failure['reason'][:90]}", 6)
+    calls = report["api_calls"]
+    say(f"API calls: Okta {calls.get('okta', 0)}, Auth0 {calls.get('auth0', 0)} "
+        f"(per member: Okta {report['api_calls_per_member'].get('okta', 0)}, "
+        f"Auth0 {report['api_calls_per_member'].get('auth0', 0)}); 429s: {report['rate_limited_responses'] or 0}; "
+        f"tokens minted: {report['tokens_minted']}; {report['duration_seconds']} s", 6)
+
+
+def provisioning(sb, stack: LocalDeployment) -> None:
+    heading("3. Scheduled provisioning: Auth0 role -> Okta group")
+    sb.auth0.bulk_add_users(244, role_id=PARTNER_ROLE, email_template="partner{n}@partner.example",
+                            user_metadata={"firstName": "Partner", "lastName": "Demo"})
+    say(f"The Auth0 'Partner' role now has {len(sb.auth0.role_member_ids(PARTNER_ROLE))} members "
+        "(more than two pages of 100).", 2)
+    say("The nightly schedule fires (EventBridge Scheduler -> state machine, one execution per mapping):", 2)
+    fan_out = stack.wait(stack.fire_schedule("ProvisioningStateMachine", "Nightly"))
+    say(f"fan-out {fan_out.name}: {fan_out.status}, started {[r['execution'] for r in fan_out.output['runs']]}", 4)
+    runs = [r for r in stack.wait_all("ProvisioningStateMachine", timeout=600).values() if "report" in (r.output or {})]
+    for run in runs:
+        say(f"execution {run.name}: {run.status}", 2)
+        show_report(run.output["report"])
+    members = len(sb.okta.group_member_ids(PARTNERS_GROUP))
+    say(f"Okta group 'Auth0 Partners' now has {members} members.", 2)
+    counters.api_calls.reset()
+    again = stack.execute("ProvisioningStateMachine", {"role_id": PARTNER_ROLE, "group_id": PARTNERS_GROUP})
+    say("The same run again, nothing changed:", 2)
+    show_report(again.output["report"])
+
+
+def on_demand(sb, stack: LocalDeployment, api: LocalRestApi) -> None:
+    heading("4. On demand, through the OAuth 2.0-secured invoke API")
+    app = sb.okta.register_as_client(AUTH_SERVER, name="ops-cli", scopes=["sync.provision", "sync.users", "sync.read"])
+    key = sb.okta.register_app_key(app.client_id, auth_server=AUTH_SERVER, alg="ES256")
+    say(f"An operator app {app.client_id} on the Okta custom authorization server {AUTH_SERVER}, ES256 key "
+        f"{key.kid}; the API is {api.url}", 2)
+    caller = OktaConnection.from_secret({"domain": sb.okta.domain, "base_url": sb.okta.base_url,
+                                         "client_id": app.client_id, "private_key": key.private_key_pem,
+                                         "key_id": key.kid, "scopes": ["sync.provision", "sync.users", "sync.read"],
+                                         "authorization_server": AUTH_SERVER})
+    client = InvokeApiClient(api.url, caller)
+    started = client.start_provisioning(PARTNER_ROLE, PARTNERS_GROUP, dry_run=True)
+    say(f"POST /provisioning/runs (dry run) -> 202 {started['execution_id']}", 2)
+    final = client.wait(started["execution_id"], interval=0.2, timeout=300)
+    say(f"GET {started['status_url']} -> {final['status']}", 2)
+    show_report(final["result"]["report"])
+    sb.okta.lifecycle("00uqJAREw79CC9u20SU4", "unsuspend")  # Alan: suspended in the fixture
+    sb.auth0.add_user(email="alan.turing@acme.example", given_name="Alan", family_name="Turing",
+                      app_metadata={"okta_sync": {"deactivated": True, "published": "2024-01-01T00:00:00.000Z"}})
+    started = client.sync_user("00uqJAREw79CC9u20SU4")
+    final = client.wait(started["execution_id"], interval=0.2, timeout=300)
+    outcome = ", ".join(f"{r['user_id']} {r['outcome']}" for r in final["result"]["results"])
+    say(f"POST /users/00uqJAREw79CC9u20SU4/sync (Alan, active again in Okta) -> {final['status']}: {outcome}", 2)
+    no_scope = requests.post(f"{api.url}/provisioning/runs", json={}, timeout=10)
+    say(f"Without a token: HTTP {no_scope.status_code}, WWW-Authenticate: {no_scope.headers['WWW-Authenticate']}", 2)
+    reader = sb.okta.register_as_client(AUTH_SERVER, name="reader", scopes=["sync.read"])
+    reader_key = sb.okta.register_app_key(reader.client_id, auth_server=AUTH_SERVER)
+    reader_client = InvokeApiClient(api.url, OktaConnection.from_secret({
+        "domain": sb.okta.domain, "base_url": sb.okta.base_url, "client_id": reader.client_id,
+        "private_key": reader_key.private_key_pem, "key_id": reader_key.kid, "scopes": ["sync.read"],
+        "authorization_server": AUTH_SERVER}))
+    denied = requests.post(f"{api.url}/provisioning/runs", json={"role_id": PARTNER_ROLE, "group_id": PARTNERS_GROUP},
+                           headers={"Authorization": f"Bearer {reader_client.tokens.current().value}"}, timeout=10)
+    say(f"With a sync.read-only token: HTTP {denied.status_code}, WWW-Authenticate: "
+        f"{denied.headers['WWW-Authenticate']}", 2)
+
+
 def main() -> int:
     warnings.filterwarnings("ignore", "No application metrics to publish")
+    logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter's own chatter
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the functions' log stream for the whole run
     say("okta-auth0-sync demo: sandbox Okta and Auth0 on loopback, the SAM template's stack in moto,")
     say("the real state machine definitions, our Lambda handlers in-process.")
@@ -145,12 +224,17 @@ def main() -> int:
         say(f"Sandbox Auth0 {sb.auth0.base_url}  ({sb.auth0.domain})")
         secrets = {"Auth0ConnectionSecret": creds.auth0, "OktaConnectionSecret": creds.okta,
                    "EventHookSecret": {"current": HOOK_SECRET, "previous": ""}}
-        with LocalDeployment(secrets, parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain}
-                             ) as stack, LocalHttpApi(stack) as api:
+        parameters = {"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain,
+                      "Auth0RoleId": PARTNER_ROLE, "OktaGroupId": PARTNERS_GROUP,
+                      "ApiIssuer": f"{sb.okta.base_url}/oauth2/{AUTH_SERVER}"}
+        with LocalDeployment(secrets, parameters=parameters) as stack, LocalHttpApi(stack) as hook_api, \
+                LocalRestApi(stack, "InvokeApi") as invoke_api:
             counters.api_calls.reset()
             counters.tokens_minted.reset()
             identity_lookup(stack)
-            deactivation_sync(sb, stack, api)
+            deactivation_sync(sb, stack, hook_api)
+            provisioning(sb, stack)
+            on_demand(sb, stack, invoke_api)
     say()
     say("Done. `make test` proves all of this (and more) in CI.")
     return 0
