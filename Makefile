@@ -15,7 +15,7 @@ help:
 	@echo "make demo      run the flows end to end on the embedded sandbox tenants and moto"
 	@echo "make build     sam build (offline-capable, no Docker: makefile build method)"
 	@echo "make bench     benchmarks (cold start, API calls, tokens, provisioning throughput)"
-	@echo "make sandbox   start the sandbox Okta and Auth0 tenants for sam local"
+	@echo "make sandbox   sandbox Okta and Auth0 tenants + moto with the stack, and .sandbox/env.json for sam local"
 
 $(STAMP): requirements-dev.txt layers/identity/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 sandbox: $(STAMP)
-	$(PY) -m sandbox
+	$(PY) -m testbed.sam_local
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache

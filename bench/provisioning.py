@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import sandbox.runner
+from bench import functions_output_discarded
 from okta_auth0_sync import counters
 from testbed.deployment import LocalDeployment
 
@@ -117,17 +115,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--scale", type=float, default=6.0, help="time compression (6: a minute lasts 10 s)")
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
-    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - the functions' logs
     results = {}
-    try:
+    with functions_output_discarded():
         for n in args.members:
             results[n] = run(n, args.scale, args.concurrency)
             print(f"  ... {n} members done in {results[n]['wall_seconds']} s", file=sys.stderr)
-    finally:
-        sys.stdout.close()
-        sys.stdout = real_stdout
     print(f"Provisioning against rate limits (Okta create 600/min, Auth0 reads 500/min, writes 200/min; time "
           f"scaled x{args.scale:g}: a minute lasts {60 / args.scale:g} s; Map concurrency {args.concurrency})")
     print(f"  {'members':>8} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'win.floor':>9} {'members/min':>12} "

@@ -10,12 +10,10 @@ for every invocation: only the shared DynamoDB token cache carries the token acr
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-import warnings
 
 import sandbox.runner
+from bench import functions_output_discarded
 from okta_auth0_sync import counters
 from testbed.deployment import LocalDeployment
 
@@ -48,13 +46,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench thin_flow")
     parser.add_argument("--executions", type=int, default=20)
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore", "No application metrics to publish")
-    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - the functions' logs
-    try:
+    with functions_output_discarded():
         results = {model: run(args.executions, cold) for model, cold in (("warm", False), ("cold", True))}
-    finally:
-        sys.stdout.close()
-        sys.stdout = real_stdout
     print(f"Thin flow (token -> Okta user -> Auth0 users by email), {args.executions} executions")
     for model, r in results.items():
         calls = r["api_calls"]

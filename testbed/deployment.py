@@ -97,6 +97,7 @@ class LocalDeployment:
         env: Mapping[str, str] | None = None,
         template_path: Path | None = None,
         cold_start_every_invocation: bool = False,
+        endpoint_url: str | None = None,
     ) -> None:
         params = {"OktaDomain": "sandbox.okta.test", "Auth0Domain": "sandbox.auth0.test"}
         params.update(parameters or {})
@@ -104,6 +105,9 @@ class LocalDeployment:
         self._secret_values = dict(secrets or {})
         self._env_overrides = dict(env or {})
         self.cold_start_every_invocation = cold_start_every_invocation
+        # Server mode: the resources go to a running moto server (for sam local); nothing is
+        # mocked in this process and no Lambda task is routed here.
+        self.endpoint_url = endpoint_url
         self.invocations: list[Invocation] = []
         self.payload_violations: list[str] = []
         self._modules: dict[str, ModuleType] = {}
@@ -121,6 +125,9 @@ class LocalDeployment:
         self.stop()
 
     def start(self) -> None:
+        if self.endpoint_url:
+            self._create_resources()
+            return
         from moto import mock_aws
 
         self._set_env({"AWS_DEFAULT_REGION": self.template.region, "AWS_REGION": self.template.region,
@@ -165,6 +172,9 @@ class LocalDeployment:
     def client(self, service: str):
         import boto3
 
+        if self.endpoint_url:
+            return boto3.client(service, region_name=self.template.region, endpoint_url=self.endpoint_url,
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
         return boto3.client(service, region_name=self.template.region)
 
     # -- resources ---------------------------------------------------------------------------
@@ -216,6 +226,10 @@ class LocalDeployment:
             t.attrs[(logical_id, "Arn")] = arn
             t.attrs[(logical_id, "Name")] = name
 
+    def function_environment(self) -> dict[str, str]:
+        """Every function's environment with the resources' physical ids (for ``sam local --env-vars``)."""
+        return self._function_environment()
+
     def _function_environment(self) -> dict[str, str]:
         """The union of every function's environment. Names are shared by design, so the union
         must not disagree; if it did, handlers could not share one process."""
@@ -224,7 +238,9 @@ class LocalDeployment:
             variables = self.template.resolve(
                 self.template.function(logical_id).get("Environment", {}).get("Variables", {}))
             for key, value in variables.items():
-                value = "" if value is None else str(value)
+                if value is None:  # AWS::NoValue: the variable is not set at all
+                    continue
+                value = str(value)
                 if key in env and env[key] != value:
                     raise ValueError(f"environment variable {key} differs between functions; "
                                      "the test bed runs all handlers in one process")

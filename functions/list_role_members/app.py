@@ -8,15 +8,11 @@ input and name). Output: the normalised run options, the Map's concurrency, and
 
 import os
 
-import boto3
-
-from okta_auth0_sync import connections, counters
+from okta_auth0_sync import aws, connections, counters
 from okta_auth0_sync.observability import handler, logger
 from okta_auth0_sync.provisioning.config import ProvisioningPolicy, RunOptions
 from okta_auth0_sync.provisioning.members import list_members
 from okta_auth0_sync.provisioning.state import StateTable
-
-s3 = boto3.client("s3")
 
 
 @handler(correlation_id_path="run_id")
@@ -26,7 +22,8 @@ def lambda_handler(event: dict, context) -> dict:
     state = StateTable(os.environ["STATE_TABLE"])
     with counters.usage() as usage:
         listing = list_members(options, auth0=connections.auth0(), okta=connections.okta(), state=state,
-                               bucket=os.environ["PROVISIONING_BUCKET"], s3=s3, policy=ProvisioningPolicy.from_env())
+                               bucket=os.environ["PROVISIONING_BUCKET"], s3=aws.client("s3"),
+                               policy=ProvisioningPolicy.from_env())
     state.put_summary(options.run_id, "list", {**listing, "usage": usage.to_dict()})
     logger.info("role members listed", extra={"run": options.to_dict(), **{k: v for k, v in listing.items()
                                                                           if k != "left_role_sample"}})

@@ -8,14 +8,12 @@ Input: ``{"run": {...}, "members": {"batches"}, "started_at", "tokens_minted"}``
 import json
 import os
 
-import boto3
-
+from okta_auth0_sync import aws
 from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.provisioning.config import RunOptions
 from okta_auth0_sync.provisioning.report import build_report
 from okta_auth0_sync.provisioning.state import StateTable
 
-s3 = boto3.client("s3")
 METRIC_NAMES = {"provisioned": "MembersProvisioned", "existing_added": "MembersExistingAdded",
                 "failed": "MembersFailed", "skipped": "MembersSkipped", "unchanged": "MembersUnchanged"}
 
@@ -28,8 +26,9 @@ def lambda_handler(event: dict, context) -> dict:
                           extra_usage={"usage": {"tokens_minted": int(event.get("tokens_minted") or 0)}},
                           expected_batches=int((event.get("members") or {}).get("batches", 0)))
     key = f"reports/{options.run_id}.json"
-    s3.put_object(Bucket=os.environ["PROVISIONING_BUCKET"], Key=key, Body=json.dumps(report, indent=2).encode(),
-                  ContentType="application/json", ServerSideEncryption="AES256")
+    aws.client("s3").put_object(Bucket=os.environ["PROVISIONING_BUCKET"], Key=key,
+                                Body=json.dumps(report, indent=2).encode(), ContentType="application/json",
+                                ServerSideEncryption="AES256")
     report["report_key"] = key
     if not options.dry_run:
         for outcome, name in METRIC_NAMES.items():

@@ -133,12 +133,11 @@ class ProofReplayCache:
             self._seen[jti] = expires_at
         if not self.table_name:
             return True
-        if self._client is None:
-            import boto3
+        from . import aws
 
-            self._client = boto3.client("dynamodb")
+        dynamodb = self._client or aws.client("dynamodb")
         try:
-            self._client.put_item(TableName=self.table_name,
+            dynamodb.put_item(TableName=self.table_name,
                                   Item={"pk": {"S": f"jti#{hashlib.sha256(jti.encode()).hexdigest()}"},
                                         "ttl": {"N": str(int(expires_at) + 60)}},
                                   ConditionExpression="attribute_not_exists(pk)")

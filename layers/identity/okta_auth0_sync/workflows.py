@@ -14,24 +14,11 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from . import runtime
-
-_client = None
-
-
-@runtime.on_new_container
-def _forget_client() -> None:
-    global _client
-    _client = None
+from . import aws
 
 
 def client():
-    global _client
-    if _client is None:
-        import boto3
-
-        _client = boto3.client("stepfunctions")
-    return _client
+    return aws.client("stepfunctions")
 
 
 @dataclass(frozen=True)

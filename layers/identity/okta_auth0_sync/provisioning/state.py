@@ -31,9 +31,9 @@ class StateTable:
     @property
     def client(self):
         if self._client is None:
-            import boto3
+            from .. import aws
 
-            self._client = boto3.client("dynamodb")
+            return aws.client("dynamodb")
         return self._client
 
     # -- member outcomes --------------------------------------------------------------------

@@ -242,9 +242,9 @@ class TokenCache:
 
     def _client(self):
         if self._dynamodb is None:
-            import boto3
+            from .. import aws
 
-            self._dynamodb = boto3.client("dynamodb")
+            return aws.client("dynamodb")
         return self._dynamodb
 
 
