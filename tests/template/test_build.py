@@ -1,0 +1,46 @@
+"""`sam build` works here: no Docker, no python3.13 (makefile build method, cp313/aarch64 wheels)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from testbed.template import ROOT, Template
+
+SAM = Path(shutil.which("sam") or Path(sys.executable).parent / "sam")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    result = subprocess.run([str(SAM), "build", "--template", str(ROOT / "template.yaml"), "--build-dir",
+                             str(build_dir), "--cached", "--cache-dir", str(ROOT / ".aws-sam" / "cache")],
+                            cwd=ROOT, capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return build_dir
+
+
+def test_layer_holds_the_library_and_cp313_arm64_dependencies(built):
+    python = built / "IdentityLayer" / "python"
+    assert (python / "okta_auth0_sync" / "connections.py").exists()
+    for package in ("aws_lambda_powertools", "requests", "jwt", "cryptography"):
+        assert (python / package).is_dir(), package
+    binaries = [p.name for p in python.rglob("*.so")]
+    assert binaries and all("aarch64" in name or "abi3" in name for name in binaries), binaries[:5]
+    assert any("cpython-313" in name for name in binaries)
+    assert not (python / "botocore").exists() and not (python / "boto3").exists()  # the runtime ships them
+    assert not list(python.rglob("__pycache__"))
+
+
+def test_each_function_is_only_its_own_code(built):
+    template = Template.load(parameters={"OktaDomain": "o.example", "Auth0Domain": "a.example"})
+    for name in template.of_type("AWS::Serverless::Function"):
+        files = sorted(p.name for p in (built / name).iterdir())
+        assert files == ["__init__.py", "app.py"], (name, files)
+    built_template = yaml.load((built / "template.yaml").read_text(), Loader=yaml.BaseLoader)
+    assert built_template["Resources"]["MintTokenFunction"]["Properties"]["CodeUri"] == "MintTokenFunction"
