@@ -10,13 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.runner import Sandbox
+from sandbox.runner import Sandbox, serve_until_stopped
 from sandbox.runner import launch as run_launch
 
 
@@ -63,8 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sb, summary = launch(args)
     print(f"Okta sandbox:  {summary['okta']['base_url']}  (domain {summary['okta']['domain']})")
     print(f"Auth0 sandbox: {summary['auth0']['base_url']}  (domain {summary['auth0']['domain']})")
@@ -72,10 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {name:<10} {path}")
     print("Admin: GET <base_url>/__sandbox  |  Ctrl-C to stop", flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        serve_until_stopped()
     finally:
         sb.stop()
         print("stopped", file=sys.stderr)

@@ -222,3 +222,17 @@ def launch(
         sb.stop()
         raise
     return sb, summary
+
+
+def serve_until_stopped() -> None:
+    """Block until Ctrl-C or SIGTERM (the CLIs' main loop)."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass

@@ -81,3 +81,24 @@ def parse_int(value: str | None, default: int | None = None) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+class TokenStream:
+    """The cursor the query parsers (Okta expressions, Auth0 Lucene) walk their tokens with."""
+
+    error: type[Exception] = ValueError
+    end_message = "unexpected end of input"
+
+    def __init__(self, tokens: list[tuple[str, Any]]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, Any]:
+        token = self.peek()
+        if token is None:
+            raise self.error(self.end_message)
+        self.pos += 1
+        return token

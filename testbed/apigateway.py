@@ -64,108 +64,19 @@ def routes(stack: LocalDeployment) -> dict[tuple[str, str], str]:
     return table
 
 
-class LocalHttpApi:
-    def __init__(self, stack: LocalDeployment, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.stack = stack
-        self.routes = routes(stack)
-        api = self
+class _LoopbackGateway:
+    """A threaded HTTP server on loopback that hands each request to :meth:`handle` and writes back
+    ``(status, headers, body)``. Subclasses say what API Gateway does in between."""
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    name = "local-api"
 
-            def log_message(self, *args):  # quiet: requests carry secrets in headers
-                pass
-
-            def _serve(self):
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else None
-                function = api.routes.get((self.command, parts.path)) or api.routes.get(("ANY", parts.path))
-                if function is None:
-                    return self._reply(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
-                event = http_event(self.command, parts.path, headers=dict(self.headers.items()), body=body,
-                                   query=parts.query, route_key=f"{self.command} {parts.path}")
-                try:
-                    result = api.stack.invoke(function, event)
-                except Exception:  # Lambda error -> API Gateway 500
-                    return self._reply(500, {"content-type": "application/json"},
-                                       b'{"message":"Internal Server Error"}')
-                status = result.get("statusCode", 200)
-                headers = result.get("headers") or {}
-                payload = result.get("body") or ""
-                raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-                return self._reply(status, headers, raw)
-
-            def _reply(self, status: int, headers: dict, raw: bytes):
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                if raw:
-                    self.wfile.write(raw)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="local-http-api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> LocalHttpApi:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def json_body(result: dict[str, Any]) -> Any:
-    body = result.get("body")
-    return json.loads(body) if body else None
-
-
-# ---------------------------------------------------------------------------- REST APIs
-def _template_regex(template: str) -> re.Pattern:
-    return re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
-
-
-class LocalRestApi:
-    """A REST API (``AWS::Serverless::Api``) of the template on loopback, with what API Gateway
-    does around the functions: the stage in the path, the Lambda REQUEST authorizer (identity
-    sources checked first; ``Exception("Unauthorized")`` -> 401; a policy that does not allow
-    the method ARN -> 403; any other failure -> 500), the template's gateway responses, and
-    proxy integration (payload 1.0, ``requestContext.authorizer`` from the authorizer's context).
-    """
-
-    def __init__(self, stack: LocalDeployment, api: str, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.stack = stack
-        props = stack.template.resolve(stack.template.resources[api]["Properties"])
-        self.stage = props.get("StageName", "Prod")
-        auth = props.get("Auth", {})
-        self.authorizer = None
-        if auth.get("DefaultAuthorizer"):
-            spec = auth["Authorizers"][auth["DefaultAuthorizer"]]
-            self.authorizer = (spec["FunctionArn"].rsplit(":", 1)[-1], spec.get("Identity", {}).get("Headers", []))
-        self.gateway_responses = props.get("GatewayResponses", {})
-        self.routes: list[tuple[str, str, re.Pattern, str]] = []
-        for logical_id in stack.template.of_type("AWS::Serverless::Function"):
-            for spec in (stack.template.function(logical_id).get("Events") or {}).values():
-                p = spec.get("Properties", {})
-                if spec.get("Type") == "Api" and p.get("RestApiId") == {"Ref": api}:
-                    self.routes.append((p["Method"].upper(), p["Path"], _template_regex(p["Path"]), logical_id))
-        self.api_id = api.lower()
+    def __init__(self, host: str, port: int) -> None:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, *args):
+            def log_message(self, *args):  # quiet: requests carry secrets in headers
                 pass
 
             def _serve(self):
@@ -184,20 +95,100 @@ class LocalRestApi:
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="local-rest-api", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, name=self.name, daemon=True)
 
     @property
-    def url(self) -> str:
+    def origin(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/{self.stage}"
+        return f"http://{host}:{port}"
 
-    def __enter__(self) -> LocalRestApi:
+    def handle(self, method: str, raw_path: str, headers, body: str | None) -> tuple[int, dict, bytes]:
+        raise NotImplementedError
+
+    def __enter__(self):
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _proxy_result(result: dict[str, Any]) -> tuple[int, dict, bytes]:
+    """A Lambda proxy integration's answer as (status, headers, body)."""
+    headers = dict(result.get("headers") or {})
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[key] = ", ".join(values)
+    payload = result.get("body") or ""
+    raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+    return result.get("statusCode", 200), headers, raw
+
+
+class LocalHttpApi(_LoopbackGateway):
+    """An HTTP API (payload 2.0) routing to the functions with ``HttpApi`` events."""
+
+    name = "local-http-api"
+
+    def __init__(self, stack: LocalDeployment, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.stack = stack
+        self.routes = routes(stack)
+        super().__init__(host, port)
+
+    @property
+    def url(self) -> str:
+        return self.origin
+
+    def handle(self, method: str, raw_path: str, headers, body: str | None) -> tuple[int, dict, bytes]:
+        parts = urlsplit(raw_path)
+        function = self.routes.get((method, parts.path)) or self.routes.get(("ANY", parts.path))
+        if function is None:
+            return 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
+        event = http_event(method, parts.path, headers=dict(headers.items()), body=body, query=parts.query,
+                           route_key=f"{method} {parts.path}")
+        try:
+            result = self.stack.invoke(function, event)
+        except Exception:  # Lambda error -> API Gateway 500
+            return 500, {"content-type": "application/json"}, b'{"message":"Internal Server Error"}'
+        return _proxy_result(result)
+
+
+# ---------------------------------------------------------------------------- REST APIs
+def _template_regex(template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+
+
+class LocalRestApi(_LoopbackGateway):
+    """A REST API (``AWS::Serverless::Api``) of the template on loopback, with what API Gateway
+    does around the functions: the stage in the path, the Lambda REQUEST authorizer (identity
+    sources checked first; ``Exception("Unauthorized")`` -> 401; a policy that does not allow
+    the method ARN -> 403; any other failure -> 500), the template's gateway responses, and
+    proxy integration (payload 1.0, ``requestContext.authorizer`` from the authorizer's context).
+    """
+
+    name = "local-rest-api"
+
+    def __init__(self, stack: LocalDeployment, api: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.stack = stack
+        props = stack.template.resolve(stack.template.resources[api]["Properties"])
+        self.stage = props.get("StageName", "Prod")
+        auth = props.get("Auth", {})
+        self.authorizer = None
+        if auth.get("DefaultAuthorizer"):
+            spec = auth["Authorizers"][auth["DefaultAuthorizer"]]
+            self.authorizer = (spec["FunctionArn"].rsplit(":", 1)[-1], spec.get("Identity", {}).get("Headers", []))
+        self.gateway_responses = props.get("GatewayResponses", {})
+        self.routes: list[tuple[str, str, re.Pattern, str]] = []
+        for logical_id in stack.template.of_type("AWS::Serverless::Function"):
+            for spec in (stack.template.function(logical_id).get("Events") or {}).values():
+                p = spec.get("Properties", {})
+                if spec.get("Type") == "Api" and p.get("RestApiId") == {"Ref": api}:
+                    self.routes.append((p["Method"].upper(), p["Path"], _template_regex(p["Path"]), logical_id))
+        self.api_id = api.lower()
+        super().__init__(host, port)
+
+    @property
+    def url(self) -> str:
+        return f"{self.origin}/{self.stage}"
 
     # -- what API Gateway does ------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers, body: str | None) -> tuple[int, dict, bytes]:
@@ -253,12 +244,7 @@ class LocalRestApi:
             result = self.stack.invoke(function, proxy)
         except Exception:
             return 502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}'
-        out_headers = dict(result.get("headers") or {})
-        for key, values in (result.get("multiValueHeaders") or {}).items():
-            out_headers[key] = ", ".join(values)
-        payload = result.get("body") or ""
-        raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-        return result.get("statusCode", 200), out_headers, raw
+        return _proxy_result(result)
 
     def _route(self, method: str, path: str) -> tuple[str, re.Match, str] | None:
         for route_method, template, pattern, function in self.routes:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import threading
 from pathlib import Path
 
 import sandbox.runner
@@ -72,13 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  sam build && sam local invoke MintTokenFunction -e events/mint_token.json --env-vars {path}"
           f"{network} --parameter-overrides LocalAwsEndpoint={env.get('AWS_ENDPOINT_URL', '')}")
     print("Ctrl-C to stop.", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        sandbox.runner.serve_until_stopped()
     finally:
         moto.stop()
         sb.stop()

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.util import TokenStream
+
 CASE_INSENSITIVE = frozenset({"email", "name", "given_name", "family_name", "nickname", "username"})
 DEFAULT_FIELDS = ("email", "name", "nickname", "user_id")
 
@@ -94,20 +96,9 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self) -> tuple[str, str]:
-        tok = self.peek()
-        if tok is None:
-            raise LuceneError("unexpected end of query")
-        self.pos += 1
-        return tok
+class _Parser(TokenStream):
+    error = LuceneError
+    end_message = "unexpected end of query"
 
     def parse(self) -> Any:
         node = self.parse_or(None)

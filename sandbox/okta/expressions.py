@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.util import TokenStream
+
 OPERATORS = ("eq", "sw", "co", "gt", "ge", "lt", "le", "pr")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -81,20 +83,9 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
     return tokens
 
 
-class _Parser:
-    def __init__(self, tokens: list[tuple[str, Any]]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-
-    def peek(self) -> tuple[str, Any] | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self) -> tuple[str, Any]:
-        token = self.peek()
-        if token is None:
-            raise ExpressionError("unexpected end of expression")
-        self.pos += 1
-        return token
+class _Parser(TokenStream):
+    error = ExpressionError
+    end_message = "unexpected end of expression"
 
     def parse(self) -> Any:
         node = self.parse_or()
