@@ -102,12 +102,6 @@ class Auth0Client:
                                      params={"fields": ",".join(fields), "include_fields": "true"})
         return response.json()
 
-    def get_user(self, user_id: str, fields: tuple[str, ...] = LOOKUP_FIELDS) -> Auth0User:
-        """``GET /api/v2/users/{id}`` (the id is percent-encoded: ``auth0|abc`` -> ``auth0%7Cabc``)."""
-        response = self.http.request("GET", "/api/v2/users/{id}", path_params={"id": user_id},
-                                     params={"fields": ",".join(fields), "include_fields": "true"})
-        return Auth0User.from_api(response.json())
-
     def update_user(self, user_id: str, changes: dict[str, Any]) -> Auth0User:
         """``PATCH /api/v2/users/{id}``. Auth0 merges ``app_metadata``/``user_metadata`` at the top
         level only: callers send each top-level key's complete sub-object (see ``deactivation``)."""

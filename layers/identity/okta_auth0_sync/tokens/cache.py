@@ -104,10 +104,6 @@ class TokenCache:
                 return token
             return self._refresh(minter, stale=token)
 
-    def drop_memory(self) -> None:
-        """Forget this container's copies (a new container; tests simulate cold starts with it)."""
-        self._memory.clear()
-
     def invalidate(self, minter: Minter, token: AccessToken) -> None:
         """A token was rejected (401): forget it here and in the shared tier, unless it was
         already replaced by a newer one."""
