@@ -8,12 +8,13 @@ ACTION := auth0/actions/deny-deactivated
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help test demo lint validate unit action-test build bench sandbox clean
+.PHONY: help test demo lint validate unit action-test build wheelhouse bench sandbox clean
 
 help:
 	@echo "make test      lint, template validation, every test (Python and the Auth0 Action)"
 	@echo "make demo      run the flows end to end on the embedded sandbox tenants and moto"
-	@echo "make build     sam build (offline-capable, no Docker: makefile build method)"
+	@echo "make build     sam build (no Docker, no python3.13: makefile build method)"
+	@echo "make wheelhouse  the layer's wheels, for WHEELHOUSE=\$$PWD/.wheelhouse make build offline"
 	@echo "make bench     benchmarks (cold start, API calls, tokens, provisioning throughput)"
 	@echo "make sandbox   sandbox Okta and Auth0 tenants + moto with the stack, and .sandbox/env.json for sam local"
 
@@ -46,6 +47,12 @@ demo: $(STAMP)
 build: $(STAMP)
 	$(VENV)/bin/sam build --template template.yaml
 
+# The layer's cp313/aarch64 wheels, for `WHEELHOUSE=$(CURDIR)/.wheelhouse make build` with no network.
+wheelhouse: $(STAMP)
+	$(PY) -m pip download --quiet --requirement layers/identity/requirements.txt --dest .wheelhouse \
+	  --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --platform manylinux_2_34_aarch64 \
+	  --implementation cp --python-version 3.13 --only-binary=:all:
+
 bench: $(STAMP)
 	$(PY) -m bench
 
@@ -53,4 +60,4 @@ sandbox: $(STAMP)
 	$(PY) -m testbed.sam_local
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .ruff_cache .wheelhouse .bench

@@ -259,13 +259,14 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--hook-secret-id")
     ch.set_defaults(func=cmd_check)
 
-    s = sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m sandbox)")
-    s.add_argument("sandbox_args", nargs=argparse.REMAINDER)
-    s.set_defaults(func=cmd_sandbox)
+    sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m sandbox --help)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sandbox"]:  # everything after it, --help included, is the sandbox's own
+        return cmd_sandbox(argparse.Namespace(sandbox_args=argv[1:]))
     args = parser().parse_args(argv)
     try:
         return args.func(args)

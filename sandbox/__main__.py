@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.runner import Sandbox, serve_until_stopped
+from sandbox.runner import Sandbox, serve_until_stopped, stop_on_sigterm
 from sandbox.runner import launch as run_launch
 
 
@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
+    stop = stop_on_sigterm()
     sb, summary = launch(args)
     print(f"Okta sandbox:  {summary['okta']['base_url']}  (domain {summary['okta']['domain']})")
     print(f"Auth0 sandbox: {summary['auth0']['base_url']}  (domain {summary['auth0']['domain']})")
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {name:<10} {path}")
     print("Admin: GET <base_url>/__sandbox  |  Ctrl-C to stop", flush=True)
     try:
-        serve_until_stopped()
+        serve_until_stopped(stop)
     finally:
         sb.stop()
         print("stopped", file=sys.stderr)

@@ -224,13 +224,18 @@ def launch(
     return sb, summary
 
 
-def serve_until_stopped() -> None:
-    """Block until Ctrl-C or SIGTERM (the CLIs' main loop)."""
+def stop_on_sigterm():
+    """An event set by SIGTERM: install it before announcing that the servers are up."""
     import signal
     import threading
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop
+
+
+def serve_until_stopped(stop) -> None:
+    """Block until ``stop`` is set (SIGTERM) or Ctrl-C (the CLIs' main loop)."""
     try:
         while not stop.wait(0.5):
             pass

@@ -98,10 +98,11 @@ class LocalDeployment:
         template_path: Path | None = None,
         cold_start_every_invocation: bool = False,
         endpoint_url: str | None = None,
+        stack_name: str = "okta-auth0-sync-test",
     ) -> None:
         params = {"OktaDomain": "sandbox.okta.test", "Auth0Domain": "sandbox.auth0.test"}
         params.update(parameters or {})
-        self.template = Template.load(template_path or ROOT / "template.yaml", params)
+        self.template = Template.load(template_path or ROOT / "template.yaml", params, stack_name=stack_name)
         self._secret_values = dict(secrets or {})
         self._env_overrides = dict(env or {})
         self.cold_start_every_invocation = cold_start_every_invocation

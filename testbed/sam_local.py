@@ -41,7 +41,7 @@ def prepare(*, bind: str = "127.0.0.1", docker_host: str = "127.0.0.1", moto_por
     secrets = {"Auth0ConnectionSecret": {**creds.auth0, "base_url": for_docker(sb.auth0.base_url)},
                "OktaConnectionSecret": {**creds.okta, "base_url": for_docker(sb.okta.base_url)},
                "EventHookSecret": {"current": "local-dev-hook-secret-change-me", "previous": ""}}
-    deployment = LocalDeployment(secrets, endpoint_url=moto_url, parameters={
+    deployment = LocalDeployment(secrets, endpoint_url=moto_url, stack_name="okta-auth0-sync", parameters={
         "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, "LocalAwsEndpoint": for_docker(moto_url),
         "ApiIssuer": for_docker(f"{sb.okta.base_url}/oauth2/aus7gqIzvk6Dnq4hJmNN")})
     deployment.start()
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="how the function containers reach this machine (host.docker.internal on Docker Desktop)")
     parser.add_argument("--moto-port", type=int, default=5000)
     args = parser.parse_args(argv)
+    stop = sandbox.runner.stop_on_sigterm()
     sb, moto, env, path = prepare(bind=args.bind, docker_host=args.docker_host, moto_port=args.moto_port)
     print(f"Sandbox Okta   {sb.okta.base_url}")
     print(f"Sandbox Auth0  {sb.auth0.base_url}")
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{network} --parameter-overrides LocalAwsEndpoint={env.get('AWS_ENDPOINT_URL', '')}")
     print("Ctrl-C to stop.", flush=True)
     try:
-        sandbox.runner.serve_until_stopped()
+        sandbox.runner.serve_until_stopped(stop)
     finally:
         moto.stop()
         sb.stop()

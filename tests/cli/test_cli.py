@@ -130,3 +130,10 @@ def test_check_reports_pass_and_fail_lines(tenants, capsys):
     assert "FAIL  auth0 scopes granted: missing read:roles, read:role_members, update:users or" in out
     assert "FAIL  okta secret well-formed" in out and "private_key" in out
     assert read_only["client_secret"] not in out
+
+
+def test_sandbox_command_is_the_sandbox_cli(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["sandbox", "--help"])
+    assert raised.value.code == 0
+    assert "--secrets-dir" in capsys.readouterr().out

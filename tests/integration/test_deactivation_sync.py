@@ -126,6 +126,11 @@ def test_reactivation_clears_the_flag(sb, stack, hook):
     record = sync_record(sb, GRACE_DB)
     assert record["deactivated"] is False
     assert record["event_type"] == "user.lifecycle.reactivate"
+    # Two events: 2 Okta reads, 2 lookups, 2 PATCHes, and one token per tenant for both.
+    assert counters.api_calls.total("okta", route="/api/v1/users/{id}") == 2
+    assert counters.api_calls.total("auth0", route="/api/v2/users-by-email") == 2
+    assert counters.api_calls.total("auth0", method="PATCH") == 2
+    assert counters.tokens_minted.total("auth0") == 1 and counters.tokens_minted.total("okta") == 1
 
 
 def test_out_of_order_deliveries_keep_the_newest_state(sb, stack, api, hook):
@@ -146,6 +151,8 @@ def test_out_of_order_deliveries_keep_the_newest_state(sb, stack, api, hook):
     assert [r["outcome"] for r in late.output["results"]] == ["stale_event"]
     record = sync_record(sb, GRACE_DB)
     assert record["deactivated"] is False and record["event_uuid"] == activate["uuid"]
+    assert counters.api_calls.total("auth0", method="PATCH") == 1  # the late event wrote nothing
+    assert counters.tokens_minted.total("auth0") == 1
 
 
 def test_a_user_unknown_to_auth0_is_a_normal_outcome(sb, stack, hook):
@@ -155,6 +162,9 @@ def test_a_user_unknown_to_auth0_is_a_normal_outcome(sb, stack, hook):
     assert run.status == "SUCCEEDED"
     assert run.output["outcome"] == "no_auth0_user"
     assert counters.api_calls.total("auth0", method="PATCH") == 0
+    assert counters.api_calls.total("auth0", route="/api/v2/users-by-email") == 1
+    assert counters.api_calls.total("okta", route="/api/v1/users/{id}") == 1
+    assert sync_record(sb, GRACE_DB) is None  # nobody else touched
 
 
 def test_wrong_secret_gets_401_and_starts_nothing(sb, stack, api):
@@ -162,6 +172,7 @@ def test_wrong_secret_gets_401_and_starts_nothing(sb, stack, api):
     for secret in (None, "wrong", HOOK_SECRET + "x", HOOK_SECRET[:-1]):
         assert post(api, event["body"], secret=secret).status_code == 401
     assert stack.executions(MACHINE) == []
+    assert counters.api_calls.total() == 0 and counters.tokens_minted.total() == 0
 
 
 @pytest.mark.parametrize(("body", "status", "reason"), [
@@ -177,6 +188,7 @@ def test_malformed_bodies_get_a_4xx_with_a_reason(stack, api, body, status, reas
     assert reason in response.json()["message"]
     assert HOOK_SECRET not in response.text
     assert stack.executions(MACHINE) == []
+    assert counters.api_calls.total() == 0
 
 
 def test_a_batch_with_several_events_and_a_console_preview(sb, stack, api, hook):
@@ -190,6 +202,10 @@ def test_a_batch_with_several_events_and_a_console_preview(sb, stack, api, hook)
     runs = stack.wait_all(MACHINE)
     assert sorted(runs) == sorted(delivery.event_uuids)
     assert {r.output["outcome"] for r in runs.values()} == {"synced", "no_auth0_user"}
+    assert sync_record(sb, GRACE_DB)["deactivated"] is True
+    assert counters.api_calls.total("auth0", method="PATCH") == 1
+    assert counters.api_calls.total("auth0", route="/api/v2/users-by-email") == 2
+    assert counters.tokens_minted.total("auth0") == 1
 
 
 def test_missing_scope_fails_the_execution_with_the_scope_named(sb, stack, credentials, hook):
@@ -205,6 +221,8 @@ def test_missing_scope_fails_the_execution_with_the_scope_named(sb, stack, crede
     assert run.error == "PermissionDenied"
     assert "update:users" in run.cause_message
     assert read_only["client_secret"] not in (run.cause or "")
+    assert sync_record(sb, GRACE_DB) is None  # nothing written
+    assert counters.api_calls.total("auth0", method="PATCH", status=403) == 1
 
 
 def test_sample_events_work_with_the_handler_directly(stack):
