@@ -10,12 +10,11 @@ from typing import Any
 import requests
 
 from okta_auth0_sync.config import OktaConnection
+from okta_auth0_sync.connections import minter
 from okta_auth0_sync.errors import PermissionDenied, RequestRejected, TokenRejected, UpstreamError
 from okta_auth0_sync.http import HttpClient, json_body
-from okta_auth0_sync.okta import okta_error
 from okta_auth0_sync.tokens.auth import AccessTokenAuth
 from okta_auth0_sync.tokens.cache import TokenCache, TokenSource
-from okta_auth0_sync.tokens.okta import OktaServiceApp
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -36,8 +35,7 @@ class InvokeApiClient:
     def __init__(self, api_url: str, caller: OktaConnection) -> None:
         if not caller.authorization_server:
             raise ValueError("the caller's secret must name its custom 'authorization_server'")
-        token_http = HttpClient(caller.base_url, "okta", error_mapper=okta_error)
-        self.minter = OktaServiceApp(caller, token_http)
+        self.minter = minter(caller)
         self.tokens = TokenSource(self.minter, TokenCache(None))
         self.http = HttpClient(api_url, "invoke-api", error_mapper=api_error, auth=AccessTokenAuth(self.tokens))
 

@@ -58,21 +58,11 @@ def _connection(data: dict, source: str):
 
 
 def mint(connection) -> Any:
-    """A fresh token for a connection (no cache), with its minter."""
-    from okta_auth0_sync.auth0 import auth0_error
-    from okta_auth0_sync.http import HttpClient
-    from okta_auth0_sync.okta import okta_error
+    """A fresh token for a connection (no cache); None for an SSWS API token."""
+    from okta_auth0_sync.connections import minter
 
-    if isinstance(connection, Auth0Connection):
-        from okta_auth0_sync.tokens.auth0 import Auth0ClientCredentials
-
-        return Auth0ClientCredentials(connection, HttpClient(connection.base_url, "auth0",
-                                                             error_mapper=auth0_error)).mint()
-    if connection.mode == "ssws":
-        return None
-    from okta_auth0_sync.tokens.okta import OktaServiceApp
-
-    return OktaServiceApp(connection, HttpClient(connection.base_url, "okta", error_mapper=okta_error)).mint()
+    tokens = minter(connection)
+    return tokens.mint() if tokens else None
 
 
 # -- token ---------------------------------------------------------------------------------------

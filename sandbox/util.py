@@ -102,3 +102,20 @@ class TokenStream:
             raise self.error(self.end_message)
         self.pos += 1
         return token
+
+
+def values_at(obj: Any, path: str) -> list[Any]:
+    """All values at a dotted ``path`` (lists fan out); empty when absent. What both tenants'
+    query languages (Okta expressions, Auth0 Lucene) match against."""
+    current: list[Any] = [obj]
+    for part in path.split("."):
+        nxt = []
+        for value in current:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and part in item:
+                    nxt.append(item[part])
+        current = nxt
+    out: list[Any] = []
+    for value in current:
+        out.extend(value if isinstance(value, list) else [value])
+    return out

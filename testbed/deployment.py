@@ -63,12 +63,9 @@ class Execution:
     @property
     def cause_message(self) -> str | None:
         """The ``errorMessage`` inside a Lambda error cause (or the raw cause)."""
-        if not self.cause:
-            return None
-        try:
-            return json.loads(self.cause).get("errorMessage", self.cause)
-        except (ValueError, AttributeError):
-            return self.cause
+        from okta_auth0_sync.errors import cause_message
+
+        return cause_message(self.cause)
 
 
 class FakeContext:
@@ -140,7 +137,7 @@ class LocalDeployment:
         self._mock.start()
         self._install_lambda_seam()
         self._create_resources()
-        self._set_env(self._function_environment())
+        self._set_env(self.function_environment())
         self._set_env(self._env_overrides)
         self.cold_start()
 
@@ -228,10 +225,6 @@ class LocalDeployment:
             t.attrs[(logical_id, "Name")] = name
 
     def function_environment(self) -> dict[str, str]:
-        """Every function's environment with the resources' physical ids (for ``sam local --env-vars``)."""
-        return self._function_environment()
-
-    def _function_environment(self) -> dict[str, str]:
         """The union of every function's environment. Names are shared by design, so the union
         must not disagree; if it did, handlers could not share one process."""
         env: dict[str, str] = {}

@@ -5,11 +5,10 @@ with ``"failure": {"Error", "Cause"}`` (the item's Catch) it records the batch a
 Output: a small summary; the details go to the state table.
 """
 
-import json
 import os
 
 from okta_auth0_sync import connections, counters
-from okta_auth0_sync.errors import InvalidInput
+from okta_auth0_sync.errors import InvalidInput, cause_message
 from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.provisioning.config import ProvisioningPolicy, RunOptions
 from okta_auth0_sync.provisioning.state import StateTable
@@ -32,7 +31,7 @@ def lambda_handler(event: dict, context) -> dict:
             if "failure" in event:
                 failure = event["failure"] or {}
                 summary = record_batch_failure(options, state, user_ids, str(failure.get("Error", "Unknown")),
-                                               _cause_message(failure.get("Cause")))
+                                               (cause_message(failure.get("Cause")) or "")[:300])
             else:
                 worker = BatchWorker(options, auth0=connections.auth0(), okta=connections.okta(), state=state,
                                      policy=ProvisioningPolicy.from_env())
@@ -47,11 +46,3 @@ def lambda_handler(event: dict, context) -> dict:
     logger.info("batch provisioned", extra={"run_id": options.run_id, "batch": batch["index"],
                                             "counts": summary["counts"], "usage": usage.to_dict()})
     return {"index": batch["index"], "counts": summary["counts"]}
-
-
-def _cause_message(cause) -> str:
-    """The errorMessage of a Lambda error cause (JSON), else the cause itself, shortened."""
-    try:
-        return str(json.loads(cause).get("errorMessage", cause))[:300]
-    except (TypeError, ValueError, AttributeError):
-        return str(cause or "")[:300]

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.util import TokenStream
+from sandbox.util import TokenStream, values_at
 
 CASE_INSENSITIVE = frozenset({"email", "name", "given_name", "family_name", "nickname", "username"})
 DEFAULT_FIELDS = ("email", "name", "nickname", "user_id")
@@ -175,21 +175,6 @@ def parse(query: str) -> Any:
     return _Parser(_tokenize(query)).parse()
 
 
-def _values(user: dict[str, Any], path: str) -> list[Any]:
-    current: list[Any] = [user]
-    for part in path.split("."):
-        nxt = []
-        for value in current:
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, dict) and part in item:
-                    nxt.append(item[part])
-        current = nxt
-    out: list[Any] = []
-    for value in current:
-        out.extend(value if isinstance(value, list) else [value])
-    return out
-
-
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -231,11 +216,11 @@ def _range_matches(node: Range, value: Any) -> bool:
 def matches(node: Any, user: dict[str, Any]) -> bool:
     if isinstance(node, Term):
         fields = (node.field,) if node.field else DEFAULT_FIELDS
-        return any(_term_matches(node, f, v) for f in fields for v in _values(user, f))
+        return any(_term_matches(node, f, v) for f in fields for v in values_at(user, f))
     if isinstance(node, Range):
-        return any(_range_matches(node, v) for v in _values(user, node.field))
+        return any(_range_matches(node, v) for v in values_at(user, node.field))
     if isinstance(node, Exists):
-        return any(v is not None for v in _values(user, node.field))
+        return any(v is not None for v in values_at(user, node.field))
     if isinstance(node, Negate):
         return not matches(node.item, user)
     if node.op == "AND":

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.util import TokenStream
+from sandbox.util import TokenStream, values_at
 
 OPERATORS = ("eq", "sw", "co", "gt", "ge", "lt", "le", "pr")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -146,22 +146,6 @@ def comparisons(node: Any) -> list[Comparison]:
     return [c for item in node.items for c in comparisons(item)]
 
 
-def resolve(obj: Any, path: str) -> list[Any]:
-    """All values at ``path`` (lists fan out); empty when absent."""
-    current = [obj]
-    for part in path.split("."):
-        nxt = []
-        for value in current:
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, dict) and part in item:
-                    nxt.append(item[part])
-        current = nxt
-    out: list[Any] = []
-    for value in current:
-        out.extend(value if isinstance(value, list) else [value])
-    return out
-
-
 def _compare(actual: Any, op: str, expected: Any, fold: bool) -> bool:
     if op == "pr":
         return actual is not None and actual != ""
@@ -196,7 +180,7 @@ def _compare(actual: Any, op: str, expected: Any, fold: bool) -> bool:
 
 def evaluate(node: Any, obj: Any, fold_case: bool) -> bool:
     if isinstance(node, Comparison):
-        values = resolve(obj, node.path)
+        values = values_at(obj, node.path)
         if node.op == "pr":
             return any(_compare(v, "pr", None, fold_case) for v in values)
         return any(_compare(v, node.op, node.value, fold_case) for v in values)

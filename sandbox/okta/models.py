@@ -106,15 +106,7 @@ class OktaUser:
         links["type"] = {"href": f"{base_url}/api/v1/meta/types/user/{self.type_id}"}
         links["schema"] = {"href": f"{base_url}/api/v1/meta/schemas/user/osc{self.type_id[3:]}"}
         return {
-            "id": self.id,
-            "status": self.status,
-            "created": iso8601(self.created),
-            "activated": iso8601(self.activated),
-            "statusChanged": iso8601(self.status_changed),
-            "lastLogin": iso8601(self.last_login),
-            "lastUpdated": iso8601(self.last_updated),
-            "passwordChanged": iso8601(self.password_changed),
-            "type": {"id": self.type_id},
+            **self.search_view(),
             "profile": dict(self.profile),
             "credentials": self.credentials_json(),
             "_links": links,

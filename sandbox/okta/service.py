@@ -328,12 +328,17 @@ class OktaService:
     def add_member(
         self, group_id: str, user_id: str, *, actor: dict[str, Any] | None = None, request: Request | None = None
     ) -> None:
+        group, user = self._membership(group_id, user_id)
+        self._add_member(group, user, actor, request)
+
+    def _membership(self, group_id: str, user_id: str) -> tuple[OktaGroup, OktaUser]:
+        """The group and user of a membership change (404s as Okta answers them; app groups refused)."""
         group = self.group(group_id)
         user = self.directory.users.get(user_id)
         if user is None:
             raise errors.not_found(user_id, "User")
         self._check_group_type(group)
-        self._add_member(group, user, actor, request)
+        return group, user
 
     def _add_member(
         self, group: OktaGroup, user: OktaUser, actor: dict[str, Any] | None, request: Request | None
@@ -347,11 +352,7 @@ class OktaService:
     def remove_member(
         self, group_id: str, user_id: str, *, actor: dict[str, Any] | None = None, request: Request | None = None
     ) -> None:
-        group = self.group(group_id)
-        user = self.directory.users.get(user_id)
-        if user is None:
-            raise errors.not_found(user_id, "User")
-        self._check_group_type(group)
+        group, user = self._membership(group_id, user_id)
         if user.id not in group.members:
             return
         group.members.discard(user.id)

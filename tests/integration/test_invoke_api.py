@@ -163,12 +163,9 @@ def test_bad_tokens_through_the_gateway(sb, api, credentials):
 
 
 def mint_org_token(secret: dict) -> str:
-    from okta_auth0_sync.http import HttpClient
-    from okta_auth0_sync.okta import okta_error
-    from okta_auth0_sync.tokens.okta import OktaServiceApp
+    from okta_auth0_sync.connections import minter
 
-    connection = OktaConnection.from_secret(secret)
-    return OktaServiceApp(connection, HttpClient(connection.base_url, "okta", error_mapper=okta_error)).mint().value
+    return minter(OktaConnection.from_secret(secret)).mint().value
 
 
 def test_bad_request_bodies_are_400(sb, api):

@@ -35,13 +35,10 @@ class _Tenant:
     secret and re-reads the secret once when the credentials are refused.
     """
 
-    def __init__(self, kind: str, secret_env: str, parse: Callable[[dict, str], Any],
-                 build_minter: Callable[[Any, HttpClient], Any] | None, error_mapper, client_cls) -> None:
+    def __init__(self, kind: str, secret_env: str, parse: Callable[[dict, str], Any], client_cls) -> None:
         self.kind = kind
         self.secret_env = secret_env
         self._parse = parse
-        self._build_minter = build_minter
-        self._error_mapper = error_mapper
         self._client_cls = client_cls
         self._fingerprint: str | None = None
         self._lock = threading.Lock()
@@ -62,14 +59,13 @@ class _Tenant:
             if fingerprint == self._fingerprint:
                 return False
             self.connection = self._parse(data, secret_id)
-            http = HttpClient(self.connection.base_url, self.kind, error_mapper=self._error_mapper,
-                              session=self.session,
-                              timeouts=Timeouts(s.http_connect_timeout, s.http_read_timeout))
-            if getattr(self.connection, "api_token", None):
-                self.minter, self.source = None, None
+            http = http_client(self.connection, session=self.session,
+                               timeouts=Timeouts(s.http_connect_timeout, s.http_read_timeout))
+            self.minter = minter(self.connection, http)
+            if self.minter is None:
+                self.source = None
                 http.auth = SswsAuth(self.connection.api_token)
             else:
-                self.minter = self._build_minter(self.connection, http)
                 self.source = TokenSource(self, token_cache())
                 http.auth = AccessTokenAuth(self.source)
             self.client = self._client_cls(http)
@@ -102,13 +98,22 @@ class _Tenant:
         return self.source.current() if self.source else None
 
 
-def _auth0_minter(connection: Auth0Connection, http: HttpClient):
-    from .tokens.auth0 import Auth0ClientCredentials
+def http_client(connection: Auth0Connection | OktaConnection, **kwargs: Any) -> HttpClient:
+    """The HTTP client of a tenant connection (no auth attached)."""
+    if isinstance(connection, Auth0Connection):
+        return HttpClient(connection.base_url, "auth0", error_mapper=auth0_error, **kwargs)
+    return HttpClient(connection.base_url, "okta", error_mapper=okta_error, **kwargs)
 
-    return Auth0ClientCredentials(connection, http)
 
+def minter(connection: Auth0Connection | OktaConnection, http: HttpClient | None = None):
+    """What mints tokens for a connection (None for an SSWS API token: nothing to mint)."""
+    http = http or http_client(connection)
+    if isinstance(connection, Auth0Connection):
+        from .tokens.auth0 import Auth0ClientCredentials
 
-def _okta_minter(connection: OktaConnection, http: HttpClient):
+        return Auth0ClientCredentials(connection, http)
+    if connection.mode == "ssws":
+        return None
     from .tokens.okta import OktaServiceApp
 
     return OktaServiceApp(connection, http)
@@ -139,10 +144,9 @@ def tenant(kind: str) -> _Tenant:
     if existing is not None:
         return existing
     if kind == "auth0":
-        made = _Tenant("auth0", "AUTH0_SECRET_ID", Auth0Connection.from_secret, _auth0_minter, auth0_error,
-                       Auth0Client)
+        made = _Tenant("auth0", "AUTH0_SECRET_ID", Auth0Connection.from_secret, Auth0Client)
     elif kind == "okta":
-        made = _Tenant("okta", "OKTA_SECRET_ID", OktaConnection.from_secret, _okta_minter, okta_error, OktaClient)
+        made = _Tenant("okta", "OKTA_SECRET_ID", OktaConnection.from_secret, OktaClient)
     else:
         raise ValueError(f"unknown connection {kind!r}: expected 'auth0' or 'okta'")
     return _tenants.setdefault(kind, made)

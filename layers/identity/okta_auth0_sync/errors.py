@@ -8,6 +8,8 @@ the others).
 
 from __future__ import annotations
 
+import json
+
 
 class SyncError(Exception):
     """Base class of every error raised by this library."""
@@ -94,3 +96,15 @@ class UpstreamUnavailable(UpstreamError):
     """5xx, timeouts, dropped connections that outlasted the retries. Safe to retry later."""
 
     retryable = True
+
+
+def cause_message(cause: str | None) -> str | None:
+    """The ``errorMessage`` inside a Step Functions error cause (a Lambda error is reported as a
+    JSON document), or the cause itself when it is not one."""
+    if not cause:
+        return None
+    try:
+        document = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause
+    return str(document.get("errorMessage", cause)) if isinstance(document, dict) else cause

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import runtime
 from .api_auth import JwksCache, ProofReplayCache, ResourceServer
-from .errors import ConfigurationError, InvalidInput, NotFound
+from .errors import ConfigurationError, InvalidInput, NotFound, cause_message
 
 ROUTE_SCOPES = {
     ("POST", "/provisioning/runs"): "sync.provision",
@@ -112,7 +112,7 @@ def describe(execution_id: str) -> dict[str, Any]:
         out["result"] = json.loads(described["output"])
     if described["status"] == "FAILED":
         out["error"] = described.get("error")
-        out["cause"] = _cause_message(described.get("cause"))
+        out["cause"] = cause_message(described.get("cause"))
     return out
 
 
@@ -121,10 +121,3 @@ def _machine_arn(flow: str) -> str:
     if not arn:
         raise ConfigurationError(f"{FLOWS[flow]} is not set")
     return arn
-
-
-def _cause_message(cause: str | None) -> str | None:
-    try:
-        return json.loads(cause).get("errorMessage", cause) if cause else None
-    except (TypeError, ValueError, AttributeError):
-        return cause

@@ -44,14 +44,9 @@ class StateTable:
             keys = [{"pk": {"S": mapping.key}, "sk": {"S": f"member#{i}"}} for i in ids[start:start + 100]]
             request = {self.table_name: {"Keys": keys, "ConsistentRead": True,
                                          "ProjectionExpression": "sk, outcome, okta_user_id, reason"}}
-            for attempt in range(8):
-                response = self.client.batch_get_item(RequestItems=request)
+            for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     found[item["sk"]["S"][len("member#"):]] = _plain(item)
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(2.0, 0.05 * 2 ** attempt))
         return found
 
     def record(self, mapping: RoleGroupMapping, run_id: str, outcomes: Iterable[dict[str, Any]]) -> None:
@@ -101,15 +96,21 @@ class StateTable:
     # -- plumbing ------------------------------------------------------------------------------
     def _batch_write(self, items: list[dict[str, Any]]) -> None:
         for start in range(0, len(items), 25):
-            request = {self.table_name: items[start:start + 25]}
-            for attempt in range(8):
-                response = self.client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                if not request:
-                    break
-                time.sleep(min(2.0, 0.05 * 2 ** attempt))
-            else:
-                raise RuntimeError("DynamoDB kept throttling the state table writes")
+            for _ in self._until_processed(self.client.batch_write_item, {self.table_name: items[start:start + 25]},
+                                           "UnprocessedItems"):
+                pass
+
+    @staticmethod
+    def _until_processed(call, request: dict[str, Any], unprocessed: str) -> Iterator[dict[str, Any]]:
+        """A DynamoDB batch call, repeated with backoff for what it left unprocessed; yields each answer."""
+        for attempt in range(8):
+            response = call(RequestItems=request)
+            yield response
+            request = response.get(unprocessed) or {}
+            if not request:
+                return
+            time.sleep(min(2.0, 0.05 * 2 ** attempt))
+        raise RuntimeError("DynamoDB kept throttling the state table")
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

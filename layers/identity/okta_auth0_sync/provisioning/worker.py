@@ -78,9 +78,12 @@ class BatchWorker:
 
     def _create(self, profile: dict[str, Any]) -> str | None:
         """The new user's id, or None when the login exists already (E0000001)."""
-        try:
+        def create() -> str:
             return self.okta.create_user(profile, group_ids=[self.options.mapping.group_id],
                                          activate=self.policy.activate, federated=self.policy.federated).id
+
+        try:
+            return create()
         except AlreadyExists:
             return None
         except UpstreamUnavailable:
@@ -88,8 +91,7 @@ class BatchWorker:
             # handled like E0000001 (group PUT); if not, the create is tried once more.
             if self.okta.find_user(profile["login"]) is not None:
                 return None
-            return self.okta.create_user(profile, group_ids=[self.options.mapping.group_id],
-                                         activate=self.policy.activate, federated=self.policy.federated).id
+            return create()
 
     # -- state ---------------------------------------------------------------------------------
     def _remember(self, outcome: dict[str, Any]) -> None:
