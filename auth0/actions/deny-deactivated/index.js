@@ -1,25 +1,30 @@
 /**
- * Auth0 post-login Action: deny login to users that okta-auth0-sync has flagged
- * as deactivated in Okta.
+ * Auth0 post-login Action: deny login to users that okta-auth0-sync has flagged as deactivated
+ * in Okta. The promise: a person deactivated in Okta never gets in.
  *
  * Contract with the sync (it writes one namespaced key, sent whole):
  *   event.user.app_metadata.okta_sync = { deactivated: true, okta_user_id, event_type,
  *                                         event_uuid, published, synced_at, blocked }
  * On reactivation the sync writes `deactivated: false`.
  *
- * Rules this file keeps:
- * - Deny only on the strict boolean `deactivated === true`. The sync always writes a boolean,
- *   so anything else (the string "true", 1, "yes") did not come from the sync and is ignored.
- * - Legacy compatibility (on unless HONOR_LEGACY_FLAG is "false"): the original Okta
- *   Workflows template wrote `user_metadata.okta.deactivated = "true"` (a string). Users it
- *   flagged stay denied while migrating. Deny wins: the legacy flag denies even when the
- *   sync's record says `deactivated: false`, so clear it (or switch it off) on reactivation.
- * - Never throw. An uncaught error in a post-login Action denies the login for every user,
- *   so every property access is guarded and the decision runs inside a try/catch.
- * - No dependencies, no network calls, never writes metadata, never logs metadata.
+ * The rule: allow only when the user is provably not flagged.
+ * - Recognised locations, each `event.user.<container>.<key>.deactivated`:
+ *     the configured one (METADATA_TARGET.METADATA_KEY), the default app_metadata.okta_sync
+ *     (always, so a wrong or mistyped secret cannot switch the check off), and the legacy
+ *     user_metadata.okta of the original Okta Workflows template (unless HONOR_LEGACY_FLAG=false).
+ * - Along a location's path, undefined/null or a missing key means "no record here". A plain
+ *   object is followed, and so is a string holding a JSON object. Anything else (array, number,
+ *   unparseable string, ...) cannot be interpreted: deny.
+ * - `deactivated` clears the user only as false, 0, or the string "false"/"0" (trimmed, any
+ *   case). Every other value denies: true, "true", "TRUE", 1, "yes", null, "", [], {}, ...
+ *   A sync record without `deactivated` denies; the sync always writes it. A legacy `okta`
+ *   object without it is clear: the sync's reactivation removes just that key from it.
+ * - Any exception while deciding denies. Deny wins: one location that denies is enough.
+ * - Only own properties are read. No dependencies, no network, never writes metadata, never
+ *   logs metadata.
  *
- * Secrets (event.secrets), all optional:
- *   METADATA_TARGET    "app_metadata" (default) | "user_metadata"; anything else -> app_metadata
+ * Secrets (event.secrets), all optional; an invalid value falls back to the default:
+ *   METADATA_TARGET    "app_metadata" (default) | "user_metadata"
  *   METADATA_KEY       plain key (letters, digits, "_" and "-"); default "okta_sync"
  *   DENY_MESSAGE       default "Your account has been deactivated. Contact your administrator."
  *   HONOR_LEGACY_FLAG  "false" turns the legacy check off; any other value (or none) keeps it on
@@ -36,20 +41,77 @@ const ALLOWED_TARGETS = ['app_metadata', 'user_metadata'];
 const PLAIN_KEY = /^[A-Za-z0-9_-]{1,100}$/;
 const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
 
-const LEGACY_CONTAINER = 'user_metadata';
+const LEGACY_TARGET = 'user_metadata';
 const LEGACY_KEY = 'okta';
-const LEGACY_VALUE = 'true';
+
+// The only values of `deactivated` that prove "not flagged" (strings trimmed, any case).
+const CLEAR_STRINGS = ['false', '0'];
+// Values that are plainly a flag, for the log line only: anything not clear denies anyway.
+const FLAG_STRINGS = ['true', '1', 'yes', 'y', 'on'];
 
 const LOG_PREFIX = '[deny-deactivated]';
+
+const NOT_OBJECT = Symbol('not an object');
 
 function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 // Own properties only: the event is plain JSON, so anything inherited is not user data.
+function hasOwn(obj, key) {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
 function ownProp(obj, key) {
-  if (!isObject(obj) || !Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
-  return obj[key];
+  return isObject(obj) && hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/**
+ * A value on a recognised path, as something to read from: undefined for undefined/null, the
+ * object itself, the object a string holds as JSON, or NOT_OBJECT when it cannot be interpreted.
+ */
+function asObject(value) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && value.trim().startsWith('{')) {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return NOT_OBJECT;
+    }
+  }
+  return isObject(value) ? value : NOT_OBJECT;
+}
+
+/** "clear" | "flag" | "unreadable" for a value of `deactivated`. Only "clear" lets a user in. */
+function flagState(value) {
+  if (value === false || value === 0) return 'clear';
+  if (value === true || (typeof value === 'number' && !Number.isNaN(value))) return 'flag';
+  if (typeof value === 'string') {
+    const word = value.trim().toLowerCase();
+    if (CLEAR_STRINGS.includes(word)) return 'clear';
+    if (FLAG_STRINGS.includes(word)) return 'flag';
+  }
+  return 'unreadable';
+}
+
+/**
+ * State of one location, event.user[target][key].deactivated: "clear" | "flag" | "unreadable".
+ * `flagRequired`: whether a record without `deactivated` is unreadable (sync) or clear (legacy).
+ * May throw on exotic input (getters, proxies); the caller treats that as unreadable.
+ */
+function locationState(event, target, key, flagRequired) {
+  let value = event;
+  for (const step of ['user', target, key]) {
+    const obj = asObject(value);
+    if (obj === undefined) return 'clear';
+    if (obj === NOT_OBJECT) return 'unreadable';
+    value = hasOwn(obj, step) ? obj[step] : undefined;
+  }
+  const record = asObject(value);
+  if (record === undefined) return 'clear';
+  if (record === NOT_OBJECT) return 'unreadable';
+  if (!hasOwn(record, 'deactivated')) return flagRequired ? 'unreadable' : 'clear';
+  return flagState(record.deactivated);
 }
 
 // A secret as a trimmed string, or undefined. A secrets object that cannot be read counts as
@@ -58,6 +120,14 @@ function secretString(secrets, name) {
   try {
     const value = ownProp(secrets, name);
     return typeof value === 'string' ? value.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readSecrets(event) {
+  try {
+    return ownProp(event, 'secrets');
   } catch {
     return undefined;
   }
@@ -76,13 +146,12 @@ function resolveConfig(secrets) {
 
   let key = DEFAULT_KEY;
   const rawKey = secretString(secrets, 'METADATA_KEY');
-  if (rawKey !== undefined && rawKey !== '') {
+  if (rawKey) {
     if (PLAIN_KEY.test(rawKey) && !FORBIDDEN_KEYS.includes(rawKey)) key = rawKey;
     else warnings.push(`METADATA_KEY is not a plain key; using ${DEFAULT_KEY}`);
   }
 
-  const rawMessage = secretString(secrets, 'DENY_MESSAGE');
-  const denyMessage = rawMessage ? rawMessage : DEFAULT_DENY_MESSAGE;
+  const denyMessage = secretString(secrets, 'DENY_MESSAGE') || DEFAULT_DENY_MESSAGE;
 
   const rawLegacy = secretString(secrets, 'HONOR_LEGACY_FLAG');
   const honorLegacy = !(rawLegacy !== undefined && rawLegacy.toLowerCase() === 'false');
@@ -91,16 +160,29 @@ function resolveConfig(secrets) {
 }
 
 /**
- * Decide whether the user must be denied. Returns the reason ("sync_flag" | "legacy_flag")
- * or null to allow. Pure; reads only own properties.
+ * Decide whether the user must be denied: null to allow, or { reason, detail } where reason is
+ * sync_flag | sync_unreadable | legacy_flag | legacy_unreadable. The first location that does
+ * not prove "clear" wins.
  */
-function denyReason(user, config) {
-  const record = ownProp(ownProp(user, config.target), config.key);
-  if (ownProp(record, 'deactivated') === true) return 'sync_flag';
+function denyReason(event, config) {
+  const locations = [
+    [config.target, config.key, 'sync'],
+    [DEFAULT_TARGET, DEFAULT_KEY, 'sync'],
+  ];
+  if (config.honorLegacy) locations.push([LEGACY_TARGET, LEGACY_KEY, 'legacy']);
 
-  if (config.honorLegacy) {
-    const legacy = ownProp(ownProp(user, LEGACY_CONTAINER), LEGACY_KEY);
-    if (ownProp(legacy, 'deactivated') === LEGACY_VALUE) return 'legacy_flag';
+  const seen = new Set();
+  for (const [target, key, kind] of locations) {
+    const at = `${target}.${key}`;
+    if (seen.has(at)) continue;
+    seen.add(at);
+    let state;
+    try {
+      state = locationState(event, target, key, kind === 'sync');
+    } catch {
+      state = 'unreadable';
+    }
+    if (state !== 'clear') return { reason: `${kind}_${state}`, detail: `at=${at}` };
   }
   return null;
 }
@@ -114,9 +196,24 @@ function errorName(err) {
   }
 }
 
-function describeUser(user) {
-  const id = ownProp(user, 'user_id');
-  return typeof id === 'string' ? id : '<unknown>';
+// user_id for the log line: printable ASCII, at most 100 characters; never throws.
+function describeUser(event) {
+  try {
+    const id = ownProp(ownProp(event, 'user'), 'user_id');
+    if (typeof id === 'string' && id !== '') return id.slice(0, 100).replace(/[^\x21-\x7e]/g, '?');
+  } catch {
+    // fall through
+  }
+  return '<unknown>';
+}
+
+// Logging must never change the decision.
+function log(line) {
+  try {
+    console.log(`${LOG_PREFIX} ${line}`);
+  } catch {
+    // ignore
+  }
 }
 
 /**
@@ -126,27 +223,20 @@ function describeUser(user) {
  * @param {PostLoginAPI} api - Interface whose methods can be used to change the behavior of the login.
  */
 exports.onExecutePostLogin = async (event, api) => {
-  let decision = null;
+  let message = DEFAULT_DENY_MESSAGE;
+  let verdict;
   try {
-    const config = resolveConfig(ownProp(event, 'secrets'));
-    for (const warning of config.warnings) console.log(`${LOG_PREFIX} config: ${warning}`);
-
-    const user = ownProp(event, 'user');
-    const reason = denyReason(user, config);
-    if (reason !== null) {
-      decision = { reason, message: config.denyMessage, userId: describeUser(user) };
-    }
+    const config = resolveConfig(readSecrets(event));
+    message = config.denyMessage;
+    for (const warning of config.warnings) log(`config: ${warning}`);
+    verdict = denyReason(event, config);
   } catch (err) {
-    // Should be unreachable with the guards above. Fail open rather than fail everyone:
-    // an escaping error would deny every login in the tenant, and the sync's `blocked: true`
-    // remains the primary control.
-    console.log(`${LOG_PREFIX} unexpected error, allowing: ${errorName(err)}`);
-    return;
+    // Should be unreachable with the guards above. Cannot decide, so deny.
+    verdict = { reason: 'error', detail: `error=${errorName(err)}` };
   }
+  if (verdict === null) return;
 
-  if (decision !== null) {
-    console.log(`${LOG_PREFIX} denied user_id=${decision.userId} reason=${decision.reason}`);
-    api.access.deny(decision.message);
-    return;
-  }
+  log(`denied user_id=${describeUser(event)} reason=${verdict.reason} ${verdict.detail}`);
+  // Deliberately not caught: if deny itself throws, the uncaught error makes Auth0 deny the login.
+  api.access.deny(message);
 };

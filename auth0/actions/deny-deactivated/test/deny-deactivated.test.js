@@ -65,15 +65,22 @@ describe('sync flag (default target app_metadata, key okta_sync)', () => {
     await assertAllowed(eventFor({ app_metadata: { okta_sync: reactivatedRecord() } }));
   });
 
-  test('record without a deactivated field is allowed', async () => {
+  test('record without a deactivated field is denied (the sync always writes it)', async () => {
     const record = syncRecord();
     delete record.deactivated;
-    await assertAllowed(eventFor({ app_metadata: { okta_sync: record } }));
+    const run = await assertDenied(eventFor({ app_metadata: { okta_sync: record } }));
+    assert.match(run.logs.join('\n'), /reason=sync_unreadable at=app_metadata\.okta_sync/);
   });
 
-  for (const value of ['true', 'TRUE', 1, 'yes', [true], { value: true }]) {
-    test(`non-boolean deactivated ${JSON.stringify(value)} under okta_sync is allowed (strict boolean)`, async () => {
-      await assertAllowed(eventFor({ app_metadata: { okta_sync: syncRecord({ deactivated: value }) } }));
+  for (const value of ['true', 'TRUE', 1, '1', 'yes', [true], { value: true }]) {
+    test(`non-boolean deactivated ${JSON.stringify(value)} under okta_sync is denied`, async () => {
+      await assertDenied(eventFor({ app_metadata: { okta_sync: syncRecord({ deactivated: value }) } }));
+    });
+  }
+
+  for (const value of [false, 'false', 'FALSE', 0, '0']) {
+    test(`reactivated record with deactivated ${JSON.stringify(value)} is allowed`, async () => {
+      await assertAllowed(eventFor({ app_metadata: { okta_sync: reactivatedRecord({ deactivated: value }) } }));
     });
   }
 
@@ -114,8 +121,13 @@ describe('METADATA_TARGET=user_metadata', () => {
     await assertDenied(eventFor({ user_metadata: { okta_sync: syncRecord() } }, secrets));
   });
 
-  test('flag in app_metadata is then ignored', async () => {
-    await assertAllowed(eventFor({ app_metadata: { okta_sync: syncRecord() } }, secrets));
+  test('flag at the default app_metadata.okta_sync still denies (always checked)', async () => {
+    const run = await assertDenied(eventFor({ app_metadata: { okta_sync: syncRecord() } }, secrets));
+    assert.match(run.logs.join('\n'), /at=app_metadata\.okta_sync/);
+  });
+
+  test('a flag in app_metadata under another key is not read', async () => {
+    await assertAllowed(eventFor({ app_metadata: { other: syncRecord() } }, secrets));
   });
 
   test('reactivated record in user_metadata is allowed', async () => {
@@ -163,11 +175,21 @@ describe('legacy flag user_metadata.okta.deactivated === "true"', () => {
     );
   });
 
-  for (const value of [true, 'True', 'TRUE', ' true', 'false', 1, null]) {
-    test(`only the exact string "true" counts: ${JSON.stringify(value)} -> allowed`, async () => {
+  for (const value of [true, 'True', 'TRUE', ' true', 1, '1', 'yes', null, '', 'maybe']) {
+    test(`any value but a clear one denies: ${JSON.stringify(value)} -> denied`, async () => {
+      await assertDenied(eventFor({ user_metadata: { okta: { deactivated: value } } }));
+    });
+  }
+
+  for (const value of [false, 'false', 'False', 0, '0']) {
+    test(`clear value ${JSON.stringify(value)} -> allowed`, async () => {
       await assertAllowed(eventFor({ user_metadata: { okta: { deactivated: value } } }));
     });
   }
+
+  test('okta object left by the sync\'s reactivation (deactivated removed, other keys kept) -> allowed', async () => {
+    await assertAllowed(eventFor({ user_metadata: { okta: { note: 'x' } } }));
+  });
 
   test('legacy-shaped flag in app_metadata is not the legacy flag', async () => {
     await assertAllowed(eventFor({ app_metadata: { okta: { deactivated: 'true' } } }));
@@ -182,10 +204,21 @@ describe('legacy flag user_metadata.okta.deactivated === "true"', () => {
 });
 
 describe('custom METADATA_KEY and DENY_MESSAGE', () => {
-  test('custom key is read and the default key is then ignored', async () => {
+  test('custom key is read, and the default key is still checked too', async () => {
     const secrets = { METADATA_KEY: 'corp_okta' };
     await assertDenied(eventFor({ app_metadata: { corp_okta: syncRecord() } }, secrets));
-    await assertAllowed(eventFor({ app_metadata: { okta_sync: syncRecord() } }, secrets));
+    await assertDenied(eventFor({ app_metadata: { okta_sync: syncRecord() } }, secrets));
+    await assertAllowed(eventFor({ app_metadata: { corp_okta: reactivatedRecord() } }, secrets));
+  });
+
+  test('a mistyped but valid METADATA_KEY cannot switch off the default check', async () => {
+    await assertDenied(eventFor({ app_metadata: { okta_sync: syncRecord() } }, { METADATA_KEY: 'okta_synk' }));
+  });
+
+  test('deny wins: a stale flag at the default key denies even if the custom key is clear', async () => {
+    await assertDenied(
+      eventFor({ app_metadata: { corp_okta: reactivatedRecord(), okta_sync: syncRecord() } }, { METADATA_KEY: 'corp_okta' })
+    );
   });
 
   test('custom key combined with user_metadata target', async () => {
@@ -278,7 +311,7 @@ describe('side effects', () => {
       eventFor({ app_metadata: { okta_sync: syncRecord() }, user_metadata: { phone: '+61 400 000 000' } })
     );
     assert.equal(run.logs.length, 1);
-    assert.equal(run.logs[0], `[deny-deactivated] denied user_id=${USER_ID} reason=sync_flag`);
+    assert.equal(run.logs[0], `[deny-deactivated] denied user_id=${USER_ID} reason=sync_flag at=app_metadata.okta_sync`);
   });
 
   test('logs nothing when the user is allowed with a valid configuration', async () => {
