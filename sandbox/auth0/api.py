@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sandbox.auth0 import errors, lucene
 from sandbox.server import BadRequestBody, Request, Response
@@ -12,6 +12,7 @@ from sandbox.util import decode_cursor, encode_cursor, parse_bool, parse_int
 if TYPE_CHECKING:
     from sandbox.auth0.tenant import Auth0Tenant
 
+T = TypeVar("T")
 READ_USERS = (("read:users",),)
 READ_ROLES = (("read:roles",),)
 ROLE_MEMBERS = (("read:users", "read:roles"), ("read:role_members",))
@@ -20,6 +21,11 @@ _CAP_MESSAGE = (
     "You can only page through the first 1000 records. "
     "See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation"
 )
+
+
+PER_PAGE = "Number of results per page. Defaults to 50."
+PAGE = "Page index of the results to return. First page is 0."
+FROM = "from (Optional Id from which to start selection.)"
 
 
 def select_fields(obj: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -32,6 +38,66 @@ def select_fields(obj: dict[str, Any], request: Request) -> dict[str, Any]:
     if include is False:
         return {k: v for k, v in obj.items() if k not in wanted}
     return {k: obj[k] for k in wanted if k in obj}
+
+
+def int_arg(request: Request, name: str, default: int, low: int, high: int | None, description: str) -> int:
+    value = parse_int(request.arg(name), default)
+    if value is None:
+        raise errors.query_error("Expected type integer but found type string", f"{name} ({description})")
+    if value < low:
+        raise errors.query_error(f"Too small: must be at least {low}", f"{name} ({description})")
+    if high is not None and value > high:
+        raise errors.query_error(f"Too big: must be at most {high}", f"{name} ({description})")
+    return value
+
+
+def bool_arg(request: Request, name: str) -> bool:
+    value = parse_bool(request.arg(name), False)
+    if value is None:
+        raise errors.query_error("Expected type boolean but found type string", name)
+    return value
+
+
+def is_checkpoint(request: Request) -> bool:
+    return request.has_arg("take") or request.has_arg("from")
+
+
+def checkpoint_page(request: Request, keys: list[str], tag: str) -> tuple[list[str], str | None]:
+    """Checkpoint paging over sorted ``keys``: ``take`` 1-100 (default 50) after the ``from``
+    cursor; returns the page and the next cursor (``None`` on the last page)."""
+    take = int_arg(request, "take", 50, 1, 100, PER_PAGE)
+    cursor = request.arg("from")
+    if cursor:
+        after = decode_cursor(cursor)
+        if after is None or not after.startswith(f"{tag}:"):
+            raise errors.query_error("Invalid checkpoint", FROM)
+        keys = [k for k in keys if k > after[len(tag) + 1 :]]
+    page = keys[:take]
+    return page, encode_cursor(f"{tag}:{page[-1]}") if len(keys) > take else None
+
+
+def checkpoint_response(
+    request: Request, keys: list[str], tag: str, key: str, render: Callable[[str], Any]
+) -> Response:
+    """``{key: [...], "next": cursor}`` (no ``next`` on the last page)."""
+    page, cursor = checkpoint_page(request, keys, tag)
+    body: dict[str, Any] = {key: [render(k) for k in page]}
+    if cursor:
+        body["next"] = cursor
+    return Response.json(body)
+
+
+def offset_page(
+    request: Request, items: list[T], *, min_per_page: int = 1, per_page_description: str = PER_PAGE
+) -> tuple[int, int, list[T]]:
+    """Offset paging (``page``, ``per_page`` ≤ 100, default 50) capped at the first 1,000
+    results: ``(start, per_page, window)``."""
+    per_page = int_arg(request, "per_page", 50, min_per_page, 100, per_page_description)
+    page = int_arg(request, "page", 0, 0, None, PAGE)
+    start = page * per_page
+    if per_page and start >= RESULT_CAP:
+        raise errors.raise_api(400, _CAP_MESSAGE, "invalid_paging")
+    return start, per_page, items[:RESULT_CAP][start : start + per_page]
 
 
 class Auth0Api:
@@ -49,25 +115,6 @@ class Auth0Api:
         add("GET", "/api/v2/roles/{id}", self.get_role)
         add("GET", "/api/v2/roles/{id}/users", self.role_users)
 
-    # -- helpers ----------------------------------------------------------------------------
-    @staticmethod
-    def _int(request: Request, name: str, default: int, low: int, high: int | None, description: str) -> int:
-        value = parse_int(request.arg(name), default)
-        if value is None:
-            raise errors.query_error("Expected type integer but found type string", f"{name} ({description})")
-        if value < low:
-            raise errors.query_error(f"Too small: must be at least {low}", f"{name} ({description})")
-        if high is not None and value > high:
-            raise errors.query_error(f"Too big: must be at most {high}", f"{name} ({description})")
-        return value
-
-    @staticmethod
-    def _bool(request: Request, name: str) -> bool:
-        value = parse_bool(request.arg(name), False)
-        if value is None:
-            raise errors.query_error("Expected type boolean but found type string", name)
-        return value
-
     # -- users ------------------------------------------------------------------------------
     def users_by_email(self, request: Request) -> Response:
         self.auth.require(request, *READ_USERS)
@@ -76,7 +123,7 @@ class Auth0Api:
             raise errors.query_error(
                 "Missing required property: email", "email (Email address to search for (case-sensitive).)"
             )
-        self._bool(request, "include_fields")
+        bool_arg(request, "include_fields")
         store = self.service.store
         found = [select_fields(store.users[uid], request) for uid in store.by_email.get(email, [])]
         return Response.json(found)
@@ -102,9 +149,7 @@ class Auth0Api:
                 f"You are not allowed to use search_engine={engine}. Use search_engine=v3 instead.",
                 "operation_not_supported",
             )
-        per_page = self._int(request, "per_page", 50, 0, 100, "Number of results per page.")
-        page = self._int(request, "page", 0, 0, None, "Page index of the results to return. First page is 0.")
-        include_totals = self._bool(request, "include_totals")
+        include_totals = bool_arg(request, "include_totals")
         store = self.service.store.users
         users = list(store.values())
         q = request.arg("q")
@@ -126,10 +171,9 @@ class Auth0Api:
             if direction not in ("1", "-1") or not field:
                 raise errors.query_error("Object didn't pass validation for format sort", "sort")
             users.sort(key=lambda u: (u.get(field) is None, str(u.get(field, ""))), reverse=direction == "-1")
-        start = page * per_page
-        if per_page and start >= RESULT_CAP:
-            raise errors.raise_api(400, _CAP_MESSAGE, "invalid_paging")
-        window = users[:RESULT_CAP][start : start + per_page]
+        start, per_page, window = offset_page(
+            request, users, min_per_page=0, per_page_description="Number of results per page."
+        )
         body = [select_fields(u, request) for u in window]
         if include_totals:
             return Response.json(
@@ -140,9 +184,9 @@ class Auth0Api:
     # -- roles ------------------------------------------------------------------------------
     def list_roles(self, request: Request) -> Response:
         self.auth.require(request, *READ_ROLES)
-        per_page = self._int(request, "per_page", 50, 1, 100, "Number of results per page. Defaults to 50.")
-        page = self._int(request, "page", 0, 0, None, "Page index of the results to return. First page is 0.")
-        include_totals = self._bool(request, "include_totals")
+        per_page = int_arg(request, "per_page", 50, 1, 100, PER_PAGE)
+        page = int_arg(request, "page", 0, 0, None, PAGE)
+        include_totals = bool_arg(request, "include_totals")
         name_filter = (request.arg("name_filter") or "").lower()
         roles = sorted(self.service.store.roles.values(), key=lambda r: r.name)
         if name_filter:
@@ -166,25 +210,10 @@ class Auth0Api:
             u = users[uid]
             return {"user_id": uid, "email": u.get("email"), "picture": u.get("picture"), "name": u.get("name")}
 
-        if request.has_arg("take") or request.has_arg("from"):
-            take = self._int(request, "take", 50, 1, 100, "Number of results per page. Defaults to 50.")
-            cursor = request.arg("from")
-            if cursor:
-                after = decode_cursor(cursor)
-                if after is None or not after.startswith("u:"):
-                    raise errors.query_error("Invalid checkpoint", "from (Optional Id from which to start selection.)")
-                members = [m for m in members if m > after[2:]]
-            page = members[:take]
-            body: dict[str, Any] = {"users": [member(m) for m in page]}
-            if len(members) > take:
-                body["next"] = encode_cursor(f"u:{page[-1]}")
-            return Response.json(body)
-        per_page = self._int(request, "per_page", 50, 1, 100, "Number of results per page. Defaults to 50.")
-        page_no = self._int(request, "page", 0, 0, None, "Page index of the results to return. First page is 0.")
-        start = page_no * per_page
-        if start >= RESULT_CAP:
-            raise errors.raise_api(400, _CAP_MESSAGE, "invalid_paging")
-        window = [member(m) for m in members[:RESULT_CAP][start : start + per_page]]
-        if self._bool(request, "include_totals"):
-            return Response.json({"start": start, "limit": per_page, "total": len(members), "users": window})
-        return Response.json(window)
+        if is_checkpoint(request):
+            return checkpoint_response(request, members, "u", "users", member)
+        start, per_page, window = offset_page(request, members)
+        body = [member(m) for m in window]
+        if bool_arg(request, "include_totals"):
+            return Response.json({"start": start, "limit": per_page, "total": len(members), "users": body})
+        return Response.json(body)

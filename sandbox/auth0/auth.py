@@ -1,11 +1,17 @@
-"""Auth0 authentication: ``POST /oauth/token`` (client credentials) and Management API auth.
+"""Auth0 authentication: ``POST /oauth/token`` and Management API auth.
 
 Token requests may be JSON (``GetToken``) or form-encoded (the ``ManagementClient`` token
 provider); ``null`` JSON values are ignored.  Clients authenticate with ``client_secret``
 (post or basic) or ``private_key_jwt`` (``aud`` = ``https://{domain}/``; ``exp`` at most
-5 minutes ahead; unique ``jti``; RS256/RS384/PS256).  The ``audience`` must be the
-Management API (``https://{domain}/api/v2/``, trailing slash) or a registered API, and the
-client needs a grant for it.
+5 minutes ahead; unique ``jti``; RS256/RS384/PS256); public clients
+(``token_endpoint_auth_method: none``) send only ``client_id`` and may only refresh.
+
+* ``client_credentials``: the ``audience`` must be the Management API
+  (``https://{domain}/api/v2/``, trailing slash) or a registered API, and the client needs a
+  grant for it.
+* ``refresh_token``: a token from a simulated login (:mod:`sandbox.auth0.sessions`) of the same
+  client; 403 ``invalid_grant`` when it is unknown, revoked or expired ("Unknown or invalid
+  refresh token.") or the user is blocked ("user is blocked"). Rotating tokens return a new value.
 """
 
 from __future__ import annotations
@@ -41,10 +47,14 @@ class Auth0Auth:
         grant_type = params.get("grant_type")
         if not grant_type:
             raise errors.oauth_error(400, "invalid_request", "Missing required parameter: grant_type")
-        if grant_type != "client_credentials":
+        grant = {"client_credentials": self._client_credentials, "refresh_token": self._refresh_token}.get(grant_type)
+        if grant is None:
             raise errors.oauth_error(
                 403, "unauthorized_client", f"Grant type '{grant_type}' not allowed for the client."
             )
+        return grant(request, params)
+
+    def _client_credentials(self, request: Request, params: dict[str, str]) -> Response:
         client = self._authenticate_client(request, params)
         audience = params.get("audience")
         if not audience:
@@ -70,20 +80,54 @@ class Auth0Auth:
             scopes = list(dict.fromkeys(requested))
         else:
             scopes = sorted(granted)
-        now = int(self.tenant.now())
         lifetime = self.tenant.token_lifetime or api.token_lifetime
-        claims = {
-            "iss": f"https://{self.tenant.domain}/",
-            "sub": f"{client.client_id}@clients",
-            "aud": audience,
-            "iat": now,
-            "exp": now + lifetime,
-            "scope": " ".join(scopes),
-            "gty": "client-credentials",
-            "azp": client.client_id,
-        }
-        token = self.tenant.signing_keys[0].sign(claims, typ="JWT")
-        body = {"access_token": token, "scope": " ".join(scopes), "expires_in": lifetime, "token_type": "Bearer"}
+        claims = {"sub": f"{client.client_id}@clients", "aud": audience, "gty": "client-credentials"}
+        return self._token_response(self._access_token(claims, client, " ".join(scopes), lifetime))
+
+    def _refresh_token(self, request: Request, params: dict[str, str]) -> Response:
+        client = self.tenant.clients.get(params.get("client_id") or "")
+        if client is None or client.auth_method != "none":  # a public client sends only its id
+            client = self._authenticate_client(request, params)
+        value = params.get("refresh_token")
+        if not value:
+            raise errors.oauth_error(400, "invalid_request", "Missing required parameter: refresh_token")
+        token, rotated = self.tenant.sessions.exchange(client, value)
+        audiences = [rs["audience"] for rs in token.resource_servers]
+        api = self.tenant.apis.get(audiences[0])
+        lifetime = self.tenant.token_lifetime or (api.token_lifetime if api else 86400)
+        claims = {"sub": token.user_id, "aud": audiences[0] if len(audiences) == 1 else audiences}
+        body = self._access_token(claims, client, token.scope, lifetime)
+        if "openid" in token.scope.split():
+            body["id_token"] = self._id_token(token.user_id, client, token.session_id)
+        if rotated:
+            body["refresh_token"] = rotated
+        return self._token_response(body)
+
+    def _access_token(self, claims: dict[str, Any], client: Client, scope: str, lifetime: int) -> dict[str, Any]:
+        now = int(self.tenant.now())
+        signed = self.tenant.signing_keys[0].sign(
+            {
+                "iss": f"https://{self.tenant.domain}/",
+                **claims,
+                "iat": now,
+                "exp": now + lifetime,
+                "scope": scope,
+                "azp": client.client_id,
+            },
+            typ="JWT",
+        )
+        return {"access_token": signed, "scope": scope, "expires_in": lifetime, "token_type": "Bearer"}
+
+    def _id_token(self, user_id: str, client: Client, session_id: str | None) -> str:
+        now = int(self.tenant.now())
+        claims: dict[str, Any] = {"iss": f"https://{self.tenant.domain}/", "sub": user_id, "aud": client.client_id}
+        claims.update(iat=now, exp=now + 36000)  # Auth0's default ID-token lifetime: 10 h
+        if session_id:
+            claims["sid"] = session_id
+        return self.tenant.signing_keys[0].sign(claims, typ="JWT")
+
+    @staticmethod
+    def _token_response(body: dict[str, Any]) -> Response:
         return Response.json(body, headers=[("Cache-Control", "no-store"), ("Pragma", "no-cache")])
 
     @staticmethod

@@ -43,6 +43,20 @@ def user_not_found() -> HTTPError:
     return raise_api(404, "The user does not exist.", "inexistent_user")
 
 
+def not_found(message: str, error_code: str) -> HTTPError:
+    """404 of the session / refresh-token family (OAS wording: "User not found", "Session not found")."""
+    return raise_api(404, message, error_code)
+
+
+def feature_not_enabled() -> HTTPError:
+    """What a tenant whose plan lacks a feature answers. Auth0 does not document it for the
+    session and refresh-token endpoints (Enterprise only); this is the plan/feature gate Auth0
+    uses elsewhere: 403 with ``errorCode`` ``feature_not_enabled`` (auth0-deploy-cli tests for that
+    code on Actions, Triggers and Organizations) and the message terraform-provider-auth0 #1362
+    shows for a gated feature. It never reads "Insufficient scope"."""
+    return raise_api(403, "This feature is not enabled for this tenant.", "feature_not_enabled")
+
+
 def oauth_error(status: int, error: str, description: str, headers: Iterable[tuple[str, str]] = ()) -> HTTPError:
     return HTTPError(
         Response.json(

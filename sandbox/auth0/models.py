@@ -1,7 +1,10 @@
-"""Auth0 state: connections, users, roles, clients and APIs (resource servers).
+"""Auth0 state: connections, users, roles, clients and APIs (resource servers), user
+sessions and refresh tokens.
 
 Users are stored as the JSON object the Management API returns (Auth0 users are
 schemaless beyond a few root attributes), indexed by ``user_id`` and by exact email.
+A refresh token is one object that both API families show: ``/refresh-tokens`` (Enterprise)
+and ``/device-credentials`` (type ``refresh_token`` or ``rotating_refresh_token``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+from sandbox.util import iso8601
 
 #: Root attributes PATCH /api/v2/users/{id} accepts.
 PATCHABLE = frozenset(
@@ -33,6 +38,16 @@ RESERVED_APP_METADATA = frozenset(
     }
 )  # fmt: skip
 DATABASE_STRATEGIES = frozenset({"auth0", "email", "sms"})
+#: What a simulated login's browser looks like (sessions' and refresh tokens' ``device``).
+LOGIN_IP = "203.0.113.10"
+LOGIN_DEVICE = {
+    "initial_user_agent": "Mozilla/5.0 (X11; Linux x86_64) SandboxBrowser/1.0",
+    "initial_ip": LOGIN_IP,
+    "initial_asn": "64496",
+    "last_user_agent": "Mozilla/5.0 (X11; Linux x86_64) SandboxBrowser/1.0",
+    "last_ip": LOGIN_IP,
+    "last_asn": "64496",
+}
 
 
 @dataclass
@@ -90,6 +105,96 @@ class ResourceServer:
     token_lifetime: int = 86400
 
 
+@dataclass
+class Session:
+    """An Auth0 session (the ``sid`` of ID and logout tokens). Times are epoch seconds."""
+
+    id: str
+    user_id: str
+    client_ids: list[str]
+    created_at: float
+    idle_expires_at: float
+    expires_at: float
+    authentication_method: str = "pwd"  # "federated" for enterprise and social connections
+
+    def active(self, now: float) -> bool:
+        return now < min(self.idle_expires_at, self.expires_at)
+
+    def to_json(self) -> dict[str, Any]:
+        created = iso8601(self.created_at)
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "created_at": created,
+            "updated_at": created,
+            "authenticated_at": created,
+            "idle_expires_at": iso8601(self.idle_expires_at),
+            "expires_at": iso8601(self.expires_at),
+            "last_interacted_at": created,
+            "device": dict(LOGIN_DEVICE),
+            "clients": [{"client_id": c} for c in self.client_ids],
+            "authentication": {"methods": [{"name": self.authentication_method, "timestamp": created}]},
+            "cookie": {"mode": "non-persistent"},
+        }
+
+
+@dataclass
+class RefreshToken:
+    """A refresh token. Only a hash of its value is kept; a rotating token remembers the hashes
+    of the values it replaced (presenting one again is reuse: the token is revoked)."""
+
+    id: str  # dcr_…: the same id in /refresh-tokens and /device-credentials
+    user_id: str
+    client_id: str
+    session_id: str | None
+    rotating: bool
+    resource_servers: list[dict[str, str]]
+    created_at: float
+    idle_expires_at: float
+    expires_at: float
+    value_hash: str
+    retired_hashes: set[str] = field(default_factory=set)
+    last_exchanged_at: float | None = None
+
+    @property
+    def credential_type(self) -> str:
+        return "rotating_refresh_token" if self.rotating else "refresh_token"
+
+    @property
+    def scope(self) -> str:
+        return " ".join(rs["scopes"] for rs in self.resource_servers)
+
+    def active(self, now: float) -> bool:
+        return now < min(self.idle_expires_at, self.expires_at)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "user_id": self.user_id,
+            "created_at": iso8601(self.created_at),
+            "idle_expires_at": iso8601(self.idle_expires_at),
+            "expires_at": iso8601(self.expires_at),
+            "device": dict(LOGIN_DEVICE),
+            "client_id": self.client_id,
+            "session_id": self.session_id,
+            "rotating": self.rotating,
+            "resource_servers": [dict(rs) for rs in self.resource_servers],
+        }
+        if self.last_exchanged_at is not None:
+            body["last_exchanged_at"] = iso8601(self.last_exchanged_at)
+        return body
+
+    def device_credential(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "device_name": "SandboxBrowser",
+            "device_id": "",
+            "type": self.credential_type,
+            "user_id": self.user_id,
+            "client_id": self.client_id,
+        }
+
+
 def gravatar(email: str | None, name: str | None) -> str:
     digest = hashlib.md5((email or "").strip().lower().encode()).hexdigest()  # noqa: S324 (gravatar URL scheme)
     initials = "".join(p[0] for p in (name or email or "?").split()[:2]).lower() or "x"
@@ -105,6 +210,10 @@ class Auth0Store:
         self.by_email: dict[str, list[str]] = {}
         self.connections: dict[str, Connection] = {}
         self.roles: dict[str, Role] = {}
+        self.sessions: dict[str, Session] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        #: sha256 of a refresh-token value (current or retired) -> token id
+        self.refresh_by_hash: dict[str, str] = {}
 
     def add_user(self, user: dict[str, Any]) -> None:
         if user["user_id"] in self.users:
@@ -125,6 +234,16 @@ class Auth0Store:
         identities = user.get("identities") or []
         name = identities[0].get("connection") if identities else None
         return self.connections.get(name) if name else None
+
+    def add_refresh_token(self, token: RefreshToken) -> None:
+        self.refresh_tokens[token.id] = token
+        self.refresh_by_hash[token.value_hash] = token.id
+
+    def remove_refresh_token(self, token_id: str) -> None:
+        token = self.refresh_tokens.pop(token_id, None)
+        if token is not None:
+            for digest in (token.value_hash, *token.retired_hashes):
+                self.refresh_by_hash.pop(digest, None)
 
     @staticmethod
     def copy_user(user: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 _TYPE_NAMES = {bool: "boolean", dict: "object", list: "array", str: "string", int: "integer", float: "number"}
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     return "null" if value is None else _TYPE_NAMES.get(type(value), "unknown")
 
 
@@ -118,7 +118,7 @@ class Auth0Service:
         """``PATCH /api/v2/users/{id}`` semantics; returns the updated user."""
         user = self.user(user_id)
         if not isinstance(body, dict):
-            raise errors.payload_error(f"Expected type object but found type {_json_type(body)}")
+            raise errors.payload_error(f"Expected type object but found type {json_type(body)}")
         if not body:
             raise errors.payload_error("Too few properties defined (0), minimum 1")
         unknown = sorted(set(body) - PATCHABLE)
@@ -126,13 +126,13 @@ class Auth0Service:
             raise errors.payload_error(f"Additional properties not allowed: {','.join(unknown)}")
         for key in ("blocked", "email_verified", "phone_verified", "verify_email", "verify_phone_number"):
             if key in body and not isinstance(body[key], bool):
-                raise errors.payload_error(f"Expected type boolean but found type {_json_type(body[key])}", key)
+                raise errors.payload_error(f"Expected type boolean but found type {json_type(body[key])}", key)
         for key in ("user_metadata", "app_metadata"):
             if key in body:
                 self._check_metadata(key, body[key])
         for key in ("email", "given_name", "family_name", "name", "nickname", "picture", "username", "phone_number"):
             if key in body and not isinstance(body[key], str):
-                raise errors.payload_error(f"Expected type string but found type {_json_type(body[key])}", key)
+                raise errors.payload_error(f"Expected type string but found type {json_type(body[key])}", key)
         conn = self.store.connection_of(user)
         synced = sorted(k for k in body if k in SYNCED_PROFILE and body[k] != user.get(k))
         if synced and conn is not None and conn.strategy not in DATABASE_STRATEGIES:
@@ -175,7 +175,7 @@ class Auth0Service:
     @staticmethod
     def _check_metadata(prop: str, value: Any) -> None:
         if not isinstance(value, dict):
-            raise errors.payload_error(f"Expected type object but found type {_json_type(value)}", prop)
+            raise errors.payload_error(f"Expected type object but found type {json_type(value)}", prop)
 
         def walk(obj: Any) -> None:
             if isinstance(obj, dict):

@@ -8,9 +8,15 @@ Routes
 ``GET  /api/v2/users``                    Lucene search, offset paging, 1,000-result cap
 ``GET|PATCH /api/v2/users/{id}``          read; top-level metadata merge
 ``GET  /api/v2/roles``, ``/roles/{id}``, ``/roles/{id}/users`` (offset or checkpoint)
+sessions, refresh tokens, revoke-access (Enterprise plan), device credentials: see
+:mod:`sandbox.auth0.session_api`; ``grant_type=refresh_token``: :mod:`sandbox.auth0.auth`
+
+The tenant's ``plan`` (fixture key ``"plan"``, :meth:`Auth0Tenant.set_plan`; default
+``enterprise``) gates the Enterprise-only endpoints and the ``device_credentials_write`` bucket.
 
 Rate-limit buckets (token buckets, all unlimited until configured): ``global`` (checked
-first for every ``/api/v2`` call), ``users_read``, ``users_write``, ``token``.
+first for every ``/api/v2`` call), ``users_read``, ``users_write``, ``token``,
+``device_credentials_write`` (POST/DELETE ``/device-credentials`` on non-Enterprise plans).
 
 Credentials (client secrets and keys) are generated at run time and survive :meth:`reset`.
 """
@@ -18,7 +24,7 @@ Credentials (client secrets and keys) are generated at run time and survive :met
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sandbox.auth0 import errors
@@ -26,17 +32,22 @@ from sandbox.auth0.api import Auth0Api
 from sandbox.auth0.auth import Auth0Auth
 from sandbox.auth0.models import Client, ResourceServer
 from sandbox.auth0.service import Auth0Service
+from sandbox.auth0.session_api import ENTERPRISE, USER_SUBRESOURCES, SessionApi
+from sandbox.auth0.sessions import SessionService
 from sandbox.jose import GeneratedKey, JtiCache, SigningKey, client_key, random_token, sha256_hex
 from sandbox.ratelimit import Decision
 from sandbox.server import HTTPError, Request, Response
 from sandbox.tenant import SandboxApiError, Tenant
 
-BUCKETS = ("global", "users_read", "users_write", "token")
+BUCKETS = ("global", "users_read", "users_write", "token", "device_credentials_write")
+PLANS = ("free", "essentials", "professional", ENTERPRISE)
 MANAGEMENT_SCOPES = frozenset(
     {
         "read:users", "update:users", "update:users_app_metadata", "create:users", "delete:users",
         "read:roles", "read:role_members", "create:role_members", "delete:role_members",
         "read:clients", "read:connections", "read:logs", "create:users_app_metadata",
+        "read:sessions", "delete:sessions", "read:refresh_tokens", "delete:refresh_tokens",
+        "read:device_credentials", "delete:device_credentials",
     }
 )  # fmt: skip
 _RATE_MESSAGE = "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers."
@@ -57,7 +68,10 @@ class Auth0Tenant(Tenant):
         domain = domain or fixture.get("domain", "sandbox.auth0.test")
         self.signing_keys = [SigningKey.generate(kid=random_token(16), certificate_subject=domain)]
         self.service = Auth0Service(self)
+        self.sessions = SessionService(self)
         self.auth = Auth0Auth(self)
+        #: "enterprise" (default), "professional", "essentials" or "free"
+        self.plan = ENTERPRISE
         self.clients: dict[str, Client] = {}
         self.apis: dict[str, ResourceServer] = {}
         super().__init__(fixture, domain=domain, **kwargs)
@@ -72,8 +86,10 @@ class Auth0Tenant(Tenant):
         add("POST", "/oauth/token", self.auth.token)
         add("GET", "/.well-known/jwks.json", self.auth.jwks)
         Auth0Api(self).register(add)
+        SessionApi(self).register(add)
 
     def load_fixture(self, fixture: dict[str, Any]) -> None:
+        self.plan = self._known_plan(fixture.get("plan", ENTERPRISE))
         self.service.load(fixture)
         self.apis = {
             self.management_audience: ResourceServer(
@@ -128,10 +144,16 @@ class Auth0Tenant(Tenant):
         if template == "/oauth/token":
             return ["token"]
         if template.startswith("/api/v2/"):
-            buckets = ["global"]
-            if template.startswith("/api/v2/users") or template == "/api/v2/roles/{id}/users":
-                buckets.append("users_read" if method == "GET" else "users_write")
-            return buckets
+            return ["global", *self._endpoint_buckets(template, method)]
+        return []
+
+    def _endpoint_buckets(self, template: str, method: str) -> list[str]:
+        if template.startswith("/api/v2/device-credentials"):  # "Write Device Credentials" (Essentials/Professional)
+            return ["device_credentials_write"] if method in ("POST", "DELETE") and self.plan != ENTERPRISE else []
+        if template in USER_SUBRESOURCES:  # sessions & refresh tokens: no bucket of their own
+            return []
+        if template.startswith("/api/v2/users") or template == "/api/v2/roles/{id}/users":
+            return ["users_read" if method == "GET" else "users_write"]
         return []
 
     def rate_limit_headers(self, decision: Decision) -> list[tuple[str, str]]:
@@ -252,6 +274,18 @@ class Auth0Tenant(Tenant):
             self.signing_keys[:] = [new, *self.signing_keys] if keep_previous else [new]
         return new.kid
 
+    # == Python API: plan ====================================================================
+    @staticmethod
+    def _known_plan(plan: str) -> str:
+        if plan not in PLANS:
+            raise ValueError(f"unknown Auth0 plan {plan!r}; known: {PLANS}")
+        return plan
+
+    def set_plan(self, plan: str) -> None:
+        """``"enterprise"``, ``"professional"``, ``"essentials"`` or ``"free"`` (until :meth:`reset`)."""
+        with self.lock:
+            self.plan = self._known_plan(plan)
+
     # == Python API: rate limits ==============================================================
     def set_rate_limit(
         self, bucket: str, burst: int | None = None, rate: float | None = None, retry_after: bool = False
@@ -344,12 +378,66 @@ class Auth0Tenant(Tenant):
                 self.service.role(role_id).members.update(ids)
             return ids
 
+    # == Python API: sessions and refresh tokens ==============================================
+    def login(
+        self, user_id: str, client_id: str | None = None, rotating: bool = False, offline_access: bool = True
+    ) -> dict[str, str | None]:
+        """Simulate a user who logged in (no browser): a new session and, with ``offline_access``,
+        a refresh token for ``client_id`` (default: the first public client, else the first
+        client). Returns ``{"session_id", "refresh_token" (the value), "refresh_token_id"}``.
+        Raises ``SandboxApiError`` (401 ``unauthorized`` "user is blocked") for a blocked user."""
+        with self.lock:
+            user = self.service.store.users.get(user_id)
+            if user is None:
+                raise KeyError(f"no user {user_id!r}")
+            client = self.client(client_id) if client_id else self._login_client()
+            try:
+                return self.sessions.login(user, client, rotating=rotating, offline_access=offline_access)
+            except HTTPError as exc:
+                raise SandboxApiError(exc.response) from None
+
+    def _login_client(self) -> Client:
+        clients = list(self.clients.values())
+        if not clients:
+            raise ValueError("the tenant has no client to log in to")
+        return next((c for c in clients if c.auth_method == "none"), clients[0])
+
+    def session_active(self, session_id: str) -> bool:
+        """The session exists and has not expired (a block does not end it in the sandbox)."""
+        with self.lock:
+            session = self.service.store.sessions.get(session_id)
+            return session is not None and session.active(self.now())
+
+    def refresh_token_active(self, refresh_token: str) -> bool:
+        """The value is the current one of an unrevoked, unexpired refresh token (whether its
+        user is blocked is not considered: the exchange would be refused, the token still lives)."""
+        with self.lock:
+            return self.sessions.live_token(refresh_token) is not None
+
+    def user_sessions(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's live sessions as ``GET /api/v2/sessions/{id}`` shows them (KeyError if unknown)."""
+        with self.lock:
+            return [s.to_json() for s in self._for_user(self.sessions.user_sessions, user_id)]
+
+    def user_refresh_tokens(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's live refresh tokens as ``GET /api/v2/refresh-tokens/{id}`` shows them."""
+        with self.lock:
+            return [t.to_json() for t in self._for_user(self.sessions.user_tokens, user_id)]
+
+    @staticmethod
+    def _for_user(lister: Callable[[str], list[Any]], user_id: str) -> list[Any]:
+        try:
+            return lister(user_id)
+        except HTTPError:
+            raise KeyError(f"no user {user_id!r}") from None
+
     def snapshot(self) -> dict[str, Any]:
         store = self.service.store
         return {
             "tenant": "auth0",
             "domain": self.domain,
             "base_url": self.base_url,
+            "plan": self.plan,
             "connections": [c.__dict__ for c in store.connections.values()],
             "users": list(store.users.values()),
             "roles": [{**r.to_json(), "members": sorted(r.members)} for r in store.roles.values()],
@@ -357,6 +445,8 @@ class Auth0Tenant(Tenant):
             "apis": [
                 {"identifier": a.identifier, "name": a.name, "scopes": sorted(a.scopes)} for a in self.apis.values()
             ],
+            "sessions": [s.to_json() for s in store.sessions.values()],
+            "refresh_tokens": [t.to_json() for t in store.refresh_tokens.values()],  # no values, only ids
             "rate_limits": self.rate_limits,
         }
 

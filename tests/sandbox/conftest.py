@@ -35,6 +35,7 @@ class Creds:
     auth0_secret: str
     auth0_readonly_secret: str
     auth0_api_secret: str
+    auth0_limited_secret: str
     auth0_jwt_key: sandbox.GeneratedKey
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -65,6 +66,7 @@ def creds(sb: sandbox.Sandbox) -> Creds:
         auth0_secret=auth0.register_client_secret(AUTH0.client),
         auth0_readonly_secret=auth0.register_client_secret(AUTH0.readonly_client),
         auth0_api_secret=auth0.register_client_secret(AUTH0.api_client),
+        auth0_limited_secret=auth0.register_client_secret(AUTH0.limited_client),
         auth0_jwt_key=auth0.register_client_key(AUTH0.jwt_client),  # type: ignore[arg-type]
     )
 

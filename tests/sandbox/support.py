@@ -56,6 +56,8 @@ AUTH0 = SimpleNamespace(
     readonly_client="1LNojA4rDEqKRRUKxXz6jRd7lj8gZjU1",
     jwt_client="mHKxJKxilaMvP8lTOQgDK5P3xdWCwlQD",
     api_client="0DTLRfW3qVPU5NJlXB6JcW5PisDkGHx5",
+    limited_client="dGYjumzbPYWdzmIi4JTKup2RmE8cbVK2",  # update scopes, no session/refresh/device scopes
+    spa="LztDVY9R212AykDbFmfI0uh5j3jHT1Bk",  # public client (token_endpoint_auth_method none)
     api="https://api.okta-auth0-sync.test/",
 )
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

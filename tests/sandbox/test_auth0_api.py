@@ -313,6 +313,21 @@ def test_search_syntax(sb, mgmt):
     assert mgmt.get(api(sb, "/users"), params={"search_engine": "v2"}, timeout=10).status_code == 400
 
 
+def test_email_case_in_search_and_users_by_email(sb, mgmt):
+    """Search v3 matches ``email`` case-insensitively; users-by-email stays exact and case-sensitive."""
+    database, enterprise = AUTH0.ada, AUTH0.ada_okta  # stored as ada.lovelace@… and Ada.Lovelace@Acme.example
+    for written in ("Ada.Lovelace@Acme.example", "ada.lovelace@acme.example", "ADA.LOVELACE@ACME.EXAMPLE"):
+        found = mgmt.get(api(sb, "/users"), params={"q": f'email:"{written}"', "search_engine": "v3"}, timeout=10)
+        assert sorted(u["user_id"] for u in found.json()) == sorted([database, enterprise]), written
+
+    def by_email(email):
+        return [u["user_id"] for u in mgmt.get(api(sb, "/users-by-email"), params={"email": email}, timeout=10).json()]
+
+    assert by_email("ada.lovelace@acme.example") == [database]
+    assert by_email("Ada.Lovelace@Acme.example") == [enterprise]
+    assert by_email("ADA.LOVELACE@ACME.EXAMPLE") == []
+
+
 def test_offset_cap_and_414(sb, mgmt):
     sb.auth0.bulk_add_users(1000, email_template="many{n}@bulk.example")
     ok = mgmt.get(api(sb, "/users"), params={"q": "email:*@bulk.example", "per_page": 100, "page": 9}, timeout=10)

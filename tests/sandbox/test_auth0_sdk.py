@@ -29,6 +29,12 @@ def test_get_token_client_credentials_json(sb, creds):
         "update:users_app_metadata",
         "read:roles",
         "read:role_members",
+        "read:sessions",
+        "delete:sessions",
+        "read:refresh_tokens",
+        "delete:refresh_tokens",
+        "read:device_credentials",
+        "delete:device_credentials",
     }
     claims = jwt.decode(
         resp["access_token"],
@@ -159,3 +165,67 @@ def test_sdk_retries_429_using_integer_reset(sb, auth0_mgmt, clock, monkeypatch)
     assert len(waits) == 1 and 8 <= waits[0] <= 13  # from x-ratelimit-reset (~10 s), not the 1 s fallback
     statuses = [c.status for c in sb.auth0.calls.filter(route="/api/v2/users-by-email")]
     assert statuses == [200, 429, 200]
+
+
+# -- sessions, refresh tokens, device credentials ---------------------------------------------------------
+def test_sessions_and_refresh_tokens_through_the_sdk(sb, auth0_mgmt):
+    mgmt = auth0_mgmt()
+    logins = [sb.auth0.login(AUTH0.ada, rotating=bool(i % 2)) for i in range(3)]
+    sessions = list(mgmt.users.sessions.list(AUTH0.ada, take=2))  # pager: follows "next"
+    assert sorted(s.id for s in sessions) == sorted(x["session_id"] for x in logins)
+    assert sessions[0].user_id == AUTH0.ada and sessions[0].clients[0].client_id == AUTH0.spa
+    assert mgmt.sessions.get(logins[0]["session_id"]).device.last_ip == "203.0.113.10"
+    tokens = list(mgmt.users.refresh_token.list(AUTH0.ada, take=1))
+    assert sorted(t.id for t in tokens) == sorted(x["refresh_token_id"] for x in logins)
+    token = mgmt.refresh_tokens.get(logins[1]["refresh_token_id"])
+    assert token.rotating is True and token.session_id == logins[1]["session_id"] and token.client_id == AUTH0.spa
+    revoked = mgmt.sessions.with_raw_response.revoke(logins[0]["session_id"])
+    assert revoked.status_code == 202
+    assert not sb.auth0.session_active(logins[0]["session_id"])
+    assert not sb.auth0.refresh_token_active(logins[0]["refresh_token"])
+    assert mgmt.sessions.delete(logins[1]["session_id"]) is None
+    assert sb.auth0.refresh_token_active(logins[1]["refresh_token"])  # sessions != refresh tokens
+    assert mgmt.refresh_tokens.with_raw_response.delete(logins[1]["refresh_token_id"]).status_code == 202
+    mgmt.users.revoke_access(AUTH0.ada, session_id=logins[2]["session_id"], preserve_refresh_tokens=True)
+    assert sb.auth0.user_sessions(AUTH0.ada) == [] and sb.auth0.refresh_token_active(logins[2]["refresh_token"])
+    mgmt.users.revoke_access(AUTH0.ada)  # empty body: everything
+    assert sb.auth0.user_refresh_tokens(AUTH0.ada) == []
+    grace = sb.auth0.login(AUTH0.grace)
+    assert mgmt.users.sessions.with_raw_response.delete(AUTH0.grace).status_code == 202
+    assert mgmt.users.refresh_token.with_raw_response.delete(AUTH0.grace).status_code == 202
+    assert not sb.auth0.session_active(grace["session_id"])
+    assert not sb.auth0.refresh_token_active(grace["refresh_token"])
+    with pytest.raises(NotFoundError) as missing:
+        list(mgmt.users.sessions.list("auth0|000000000000000000000000"))
+    assert missing.value.body["message"] == "User not found"
+
+
+def test_device_credentials_through_the_sdk(sb, auth0_mgmt):
+    mgmt = auth0_mgmt()
+    plain = [sb.auth0.login(AUTH0.ada)["refresh_token_id"] for _ in range(5)]
+    rotating = sb.auth0.login(AUTH0.ada, rotating=True)["refresh_token_id"]
+    listed = list(mgmt.device_credentials.list(user_id=AUTH0.ada, type="refresh_token", per_page=2))
+    assert sorted(c.id for c in listed) == sorted(plain) and {c.type for c in listed} == {"refresh_token"}
+    [rot] = mgmt.device_credentials.list(user_id=AUTH0.ada, type="rotating_refresh_token", per_page=100)
+    assert rot.id == rotating and rot.client_id == AUTH0.spa
+    assert mgmt.device_credentials.with_raw_response.delete(rotating).status_code == 204
+    mgmt.device_credentials.delete(plain[0])
+    assert len(sb.auth0.user_refresh_tokens(AUTH0.ada)) == 4
+
+
+def test_plan_gating_through_the_sdk(sb, auth0_mgmt, creds):
+    mgmt = auth0_mgmt()
+    login = sb.auth0.login(AUTH0.ada)
+    sb.auth0.set_plan("professional")
+    with pytest.raises(ForbiddenError) as gated:
+        list(mgmt.users.sessions.list(AUTH0.ada))
+    assert gated.value.body["errorCode"] == "feature_not_enabled"
+    assert "Insufficient scope" not in gated.value.body["message"]
+    with pytest.raises(ForbiddenError):
+        mgmt.users.revoke_access(AUTH0.ada)
+    [credential] = mgmt.device_credentials.list(user_id=AUTH0.ada, type="refresh_token")  # every plan
+    assert credential.id == login["refresh_token_id"]
+    limited = auth0_mgmt(AUTH0.limited_client, creds.auth0_limited_secret)
+    with pytest.raises(ForbiddenError) as scope:
+        limited.device_credentials.delete(credential.id)
+    assert scope.value.body["errorCode"] == "insufficient_scope"
