@@ -64,6 +64,24 @@ def routes(stack: LocalDeployment) -> dict[tuple[str, str], str]:
     return table
 
 
+# Powertools' event handler keeps the request being resolved in a class attribute
+# (``BaseRouter.current_event``), shared by every resolver in the process. On Lambda each container
+# is its own process; here every container shares one, so API functions are invoked one at a time.
+# The requests still arrive concurrently, and the executions they start still run concurrently.
+_API_FUNCTION_LOCK = threading.Lock()
+
+
+def _invoke_api_function(stack: LocalDeployment, function: str, event: dict) -> Any:
+    with _API_FUNCTION_LOCK:
+        return stack.invoke(function, event)
+
+
+class _BurstTolerantServer(ThreadingHTTPServer):
+    """API Gateway accepts bursts: a deep listen backlog instead of socketserver's 5."""
+
+    request_queue_size = 256
+
+
 class _LoopbackGateway:
     """A threaded HTTP server on loopback that hands each request to :meth:`handle` and writes back
     ``(status, headers, body)``. Subclasses say what API Gateway does in between."""
@@ -93,7 +111,7 @@ class _LoopbackGateway:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server = _BurstTolerantServer((host, port), Handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name=self.name, daemon=True)
 
@@ -146,7 +164,7 @@ class LocalHttpApi(_LoopbackGateway):
         event = http_event(method, parts.path, headers=dict(headers.items()), body=body, query=parts.query,
                            route_key=f"{method} {parts.path}")
         try:
-            result = self.stack.invoke(function, event)
+            result = _invoke_api_function(self.stack, function, event)
         except Exception:  # Lambda error -> API Gateway 500
             return 500, {"content-type": "application/json"}, b'{"message":"Internal Server Error"}'
         return _proxy_result(result)
@@ -226,7 +244,7 @@ class LocalRestApi(_LoopbackGateway):
                      "pathParameters": match.groupdict() or None, "stageVariables": None,
                      "requestContext": context}
             try:
-                decision = self.stack.invoke(authorizer, event)
+                decision = _invoke_api_function(self.stack, authorizer, event)
             except Exception as exc:
                 if str(exc) == "Unauthorized":
                     return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"})
@@ -241,7 +259,7 @@ class LocalRestApi(_LoopbackGateway):
                  "stageVariables": None, "requestContext": {**context, "authorizer": authorizer_context},
                  "body": body, "isBase64Encoded": False}
         try:
-            result = self.stack.invoke(function, proxy)
+            result = _invoke_api_function(self.stack, function, proxy)
         except Exception:
             return 502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}'
         return _proxy_result(result)

@@ -19,6 +19,7 @@ ASL's ``Retry``/``Catch`` match on our error names. This is an internal moto sea
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -108,11 +109,13 @@ class LocalDeployment:
         self.endpoint_url = endpoint_url
         self.invocations: list[Invocation] = []
         self.payload_violations: list[str] = []
-        self._modules: dict[str, ModuleType] = {}
+        self._idle: dict[str, list[ModuleType]] = {}
+        self._clients: dict[str, Any] = {}
         self._saved_env: dict[str, str | None] = {}
         self._lock = threading.Lock()
         self._mock = None
         self._original_invoke = None
+        self._seams: contextlib.ExitStack | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalDeployment:
@@ -135,6 +138,12 @@ class LocalDeployment:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
                                       "lambda": {"use_docker": False}})
         self._mock.start()
+        from . import fidelity
+
+        self._seams = contextlib.ExitStack()
+        for seam in (fidelity.atomic_dynamodb_items, fidelity.requests_library_unpatched,
+                     fidelity.faster_step_functions):
+            self._seams.enter_context(seam())
         self._install_lambda_seam()
         self._create_resources()
         self._set_env(self.function_environment())
@@ -148,6 +157,10 @@ class LocalDeployment:
 
             LambdaSimpleBackend.invoke = self._original_invoke
             self._original_invoke = None
+        self._clients.clear()
+        if self._seams is not None:
+            self._seams.close()
+            self._seams = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -168,6 +181,15 @@ class LocalDeployment:
 
     # -- AWS clients -------------------------------------------------------------------------
     def client(self, service: str):
+        """One boto3 client per service for the test bed's own calls (clients are thread-safe;
+        creating one costs ~50 ms of CPU)."""
+        with self._lock:
+            existing = self._clients.get(service)
+            if existing is None:
+                existing = self._clients[service] = self._new_client(service)
+            return existing
+
+    def _new_client(self, service: str):
         import boto3
 
         if self.endpoint_url:
@@ -255,17 +277,34 @@ class LocalDeployment:
 
         runtime.new_container()
 
+    def _load_container(self, logical_id: str) -> ModuleType:
+        """A fresh copy of the function's handler module: one Lambda container's globals."""
+        props = self.template.function(logical_id)
+        module_name, func = props["Handler"].rsplit(".", 1)
+        path = ROOT / props["CodeUri"] / (module_name.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(f"lambda_{logical_id}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.__dict__["__handler_name__"] = func
+        return module
+
+    def _acquire(self, logical_id: str) -> ModuleType:
+        """An idle container of the function, or a new one: like Lambda, a container serves one
+        invocation at a time, so concurrent invocations each get their own handler globals."""
+        with self._lock:
+            idle = self._idle.setdefault(logical_id, [])
+            if idle:
+                return idle.pop()
+        return self._load_container(logical_id)
+
+    def _release(self, logical_id: str, module: ModuleType) -> None:
+        with self._lock:
+            self._idle.setdefault(logical_id, []).append(module)
+
     def handler(self, logical_id: str) -> Callable[[dict, Any], Any]:
-        module = self._modules.get(logical_id)
-        if module is None:
-            props = self.template.function(logical_id)
-            module_name, func = props["Handler"].rsplit(".", 1)
-            path = ROOT / props["CodeUri"] / (module_name.replace(".", "/") + ".py")
-            spec = importlib.util.spec_from_file_location(f"lambda_{logical_id}", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            module.__dict__["__handler_name__"] = func
-            self._modules[logical_id] = module
+        """The handler of one (idle) container, for a caller that invokes it itself."""
+        module = self._acquire(logical_id)
+        self._release(logical_id, module)
         return getattr(module, module.__dict__["__handler_name__"])
 
     def invoke(self, logical_id: str, event: Any) -> Any:
@@ -278,12 +317,14 @@ class LocalDeployment:
                               self.template.region, self.template.account)
         started = time.perf_counter()
         error = None
+        module = self._acquire(logical_id)
         try:
-            return self.handler(logical_id)(event, context)
+            return getattr(module, module.__dict__["__handler_name__"])(event, context)
         except Exception as exc:
             error = type(exc).__name__
             raise
         finally:
+            self._release(logical_id, module)
             with self._lock:
                 self.invocations.append(Invocation(logical_id, time.perf_counter() - started, error))
 
@@ -333,7 +374,7 @@ class LocalDeployment:
         payload = spec.get("Input", "{}").replace("<aws.scheduler.scheduled-time>", when)
         return self.start_execution(state_machine, json.loads(payload))
 
-    def wait(self, execution_arn: str, timeout: float = 120.0) -> Execution:
+    def wait(self, execution_arn: str, timeout: float = 120.0, *, history: bool = True) -> Execution:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         pause = 0.01
@@ -345,12 +386,12 @@ class LocalDeployment:
                 raise TimeoutError(f"execution {execution_arn} still RUNNING after {timeout}s")
             time.sleep(pause)
             pause = min(pause * 1.5, 0.2)
-        history = self._history(execution_arn)
+        events = self._history(execution_arn) if history else []
         output = described.get("output")
         name = described.get("name") or execution_arn.rsplit(":", 1)[-1]
         return Execution(arn=execution_arn, name=name, status=described["status"],
                          output=json.loads(output) if output else None, error=described.get("error"),
-                         cause=described.get("cause"), history=history)
+                         cause=described.get("cause"), history=events)
 
     def execute(self, state_machine: str, payload: Any, name: str | None = None,
                 timeout: float = 120.0) -> Execution:

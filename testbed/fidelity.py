@@ -1,0 +1,112 @@
+"""Where moto is less strict than AWS, and the test bed makes it as strict.
+
+**DynamoDB item writes are atomic.** DynamoDB evaluates a ``ConditionExpression`` and applies the
+update as one indivisible step per item; concurrent conditional writes to one item are
+linearisable. moto's backend is plain Python: under threads, one ``UpdateItem`` can observe
+another half-applied (an item that exists with only its key). The ledger and the token cache's
+lease rely on the real guarantee, so the test bed serialises moto's item-level DynamoDB
+operations with one lock, which is exactly the guarantee AWS gives (and no stronger: reads and
+writes still interleave freely between calls).
+
+**Only boto3 is mocked.** moto also patches the ``requests`` library so that ``requests`` calls to
+AWS URLs reach its backends, matching every request against ~2,000 URL patterns first. Nothing
+here calls AWS through ``requests`` (boto3 goes through moto's botocore stubber, which stays),
+while every Okta and Auth0 call does go through ``requests`` to the loopback sandboxes: under
+load that matching was 13 % of the test bed's CPU, so the test bed switches it off.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_ITEM_OPERATIONS = ("put_item", "get_item", "update_item", "delete_item", "query", "scan",
+                    "transact_write_items", "batch_get_item", "batch_write_item", "transact_get_items")
+_lock = threading.RLock()
+_depth = 0
+
+
+def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            return method(*args, **kwargs)
+
+    call.__wrapped_by_testbed__ = True  # type: ignore[attr-defined]
+    return call
+
+
+@contextmanager
+def atomic_dynamodb_items() -> Iterator[None]:
+    """While active, every moto DynamoDB item operation runs under one lock (re-entrant, nestable)."""
+    global _depth
+    from moto.dynamodb.models import DynamoDBBackend
+
+    with _lock:
+        _depth += 1
+        originals = {}
+        if _depth == 1:
+            for name in _ITEM_OPERATIONS:
+                method = getattr(DynamoDBBackend, name, None)
+                if method is not None and not getattr(method, "__wrapped_by_testbed__", False):
+                    originals[name] = method
+                    setattr(DynamoDBBackend, name, _serialised(method))
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            for name, method in originals.items():
+                setattr(DynamoDBBackend, name, method)
+
+
+@contextmanager
+def requests_library_unpatched() -> Iterator[None]:
+    """Undo moto's ``requests`` patching while active (boto3 stays mocked)."""
+    from moto.core.models import responses_mock
+
+    responses_mock.stop()
+    try:
+        yield
+    finally:
+        responses_mock.start()
+
+
+@contextmanager
+def faster_step_functions() -> Iterator[None]:
+    """Make moto's Step Functions interpreter cheaper per execution, without changing what it does:
+
+    - parse each state machine definition once, not once per execution (the parsed program is
+      immutable: every execution's state lives in its own ``Environment``);
+    - compile each JSONPath once, not on every evaluation (``jsonpath_ng`` paths are immutable);
+    - reuse one boto3 Lambda client for task invocations instead of building one per task.
+
+    Together these were over a third of the CPU of a burst of executions on this machine.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    original_parse = AmazonStateLanguageParser.__dict__["parse"]
+    original_path, original_client = json_path.parse, lambda_eval_utils.boto_client_for
+    parse_program = functools.lru_cache(maxsize=64)(original_parse.__func__)
+    clients: dict[tuple[str, str], Any] = {}
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's backends ignore the task's role credentials, so one client per service will do.
+        key = (region, service)
+        if key not in clients:
+            clients[key] = original_client(region, service, state_credentials)
+        return clients[key]
+
+    AmazonStateLanguageParser.parse = staticmethod(parse_program)  # type: ignore[method-assign]
+    json_path.parse = functools.lru_cache(maxsize=4096)(original_path)
+    lambda_eval_utils.boto_client_for = client_for
+    try:
+        yield
+    finally:
+        AmazonStateLanguageParser.parse = original_parse  # type: ignore[method-assign]
+        json_path.parse, lambda_eval_utils.boto_client_for = original_path, original_client
