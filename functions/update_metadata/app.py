@@ -1,17 +1,51 @@
-"""Metadata update: flag (deactivate) or clear (reactivate) every Auth0 user with the Okta
-user's email, merging into their metadata without loss and ignoring out-of-order events.
+"""Metadata update: record the Okta lifecycle event in the per-user ledger, then bring every
+Auth0 account with the Okta user's email (ignoring case) to the newest recorded state: flag and
+block, and revoke sessions and refresh tokens (deactivate), or clear what this package set
+(reactivate). Concurrent executions for one user converge (see ``okta_auth0_sync.deactivation``).
 
 Input: ``{"event": {"uuid", "type", "published"}, "okta_user": {"id", "email"}}``.
-Output: per-user outcomes (``flagged``/``cleared``/``already_applied``/``stale_event``/``failed``).
+Output: what was recorded (``newest``/``duplicate``/``superseded``), the state applied, and
+per-account outcomes (``flagged``/``cleared``/``already_applied``/``stale_event``/``failed``).
 """
 
+import os
+
 from okta_auth0_sync import connections
-from okta_auth0_sync.deactivation import SyncEvent, SyncPolicy, sync_auth0_users
-from okta_auth0_sync.errors import InvalidInput
+from okta_auth0_sync.deactivation import PersonSync, SyncEvent, SyncPolicy
+from okta_auth0_sync.errors import ConfigurationError, InvalidInput
+from okta_auth0_sync.ledger import Ledger
 from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.revocation import AccessRevoker
 
 _METRICS = {"flagged": "Auth0UsersFlagged", "cleared": "Auth0UsersCleared", "stale_event": "StaleEventsIgnored",
             "already_applied": "EventsAlreadyApplied", "failed": "Auth0UpdateFailures"}
+_ACCESS_METRICS = {("sessions", "revoked"): "SessionsRevoked", ("refresh_tokens", "revoked"): "RefreshTokensRevoked",
+                   ("sessions", "unsupported_plan"): "SessionRevocationUnsupported",
+                   ("refresh_tokens", "unsupported_plan"): "RefreshTokenRevocationUnsupported"}
+
+
+def _person_sync() -> PersonSync:
+    table = os.environ.get("LEDGER_TABLE")
+    if not table:
+        raise ConfigurationError("environment variable LEDGER_TABLE is not set")
+    policy = SyncPolicy.from_env()
+    auth0 = connections.auth0()
+    return PersonSync(auth0=auth0, ledger=Ledger(table), policy=policy, revoker=AccessRevoker(auth0, policy.revoke))
+
+
+def _publish_metrics(report: dict) -> None:
+    for outcome, count in report["counts"].items():
+        metrics.add_metric(name=_METRICS[outcome], unit=MetricUnit.Count, value=count)
+    for result in report["results"]:
+        for part, status in (result.get("access") or {}).items():
+            name = _ACCESS_METRICS.get((part, status))
+            if name:
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    if report["recorded"] != "newest":
+        metrics.add_metric(name="EventsSuperseded" if report["recorded"] == "superseded" else "EventsDuplicate",
+                           unit=MetricUnit.Count, value=1)
+    if not report["matches"]:
+        metrics.add_metric(name="EventsWithoutAuth0User", unit=MetricUnit.Count, value=1)
 
 
 @handler(correlation_id_path="correlation_id")
@@ -21,11 +55,10 @@ def lambda_handler(event: dict, context) -> dict:
     if not isinstance(okta_user, dict) or not isinstance(okta_user.get("id"), str):
         raise InvalidInput("okta_user.id is required")
     sync_event = SyncEvent.from_input(event.get("event"), okta_user["id"])
-    report = sync_auth0_users(connections.auth0(), okta_user.get("email"), sync_event, SyncPolicy.from_env())
-    for outcome, count in report["counts"].items():
-        metrics.add_metric(name=_METRICS[outcome], unit=MetricUnit.Count, value=count)
-    if not report["matches"]:
-        metrics.add_metric(name="EventsWithoutAuth0User", unit=MetricUnit.Count, value=1)
+    report = _person_sync().run(sync_event, okta_user.get("email"))
+    _publish_metrics(report)
     logger.info("deactivation sync", extra={"okta_user_id": sync_event.okta_user_id, "event_uuid": sync_event.uuid,
-                                            "action": sync_event.action, "counts": report["counts"]})
+                                            "action": sync_event.action, "recorded": report["recorded"],
+                                            "applied_event": report["applied"]["event_uuid"],
+                                            "counts": report["counts"]})
     return report

@@ -43,3 +43,27 @@ def stack(sb, credentials):
     with LocalDeployment(connection_secrets(credentials), parameters={
             "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain}) as deployment:
         yield deployment
+
+
+EVENT_TYPES = ["user.lifecycle.deactivate", "user.lifecycle.activate", "user.lifecycle.reactivate"]
+
+
+@pytest.fixture
+def api(stack):
+    from testbed.apigateway import LocalHttpApi
+
+    with LocalHttpApi(stack) as local_api:
+        yield local_api
+
+
+@pytest.fixture
+def hook(sb, api):
+    """The event hook registered (and verified) in the sandbox Okta, as an admin would."""
+    return sb.okta.register_event_hook(f"{api.url}/okta/event-hook", EVENT_TYPES, HOOK_SECRET)
+
+
+def deliver(sb):
+    """Okta delivers what its event hooks have queued; every delivery must be accepted."""
+    deliveries = sb.okta.flush_event_hooks()
+    assert deliveries and all(d.outcome == "success" for d in deliveries), [d.as_dict() for d in deliveries]
+    return deliveries

@@ -10,28 +10,14 @@ import pytest
 import requests
 
 from okta_auth0_sync import counters
-from testbed.apigateway import LocalHttpApi, http_event
+from testbed.apigateway import http_event
 
-from .conftest import HOOK_SECRET
+from .conftest import EVENT_TYPES, HOOK_SECRET, deliver
 
 GRACE = "00uieg27N0mAaWp92N5J"  # grace.hopper+ops@acme.example, ACTIVE
 GRACE_DB = "auth0|c7d4c9e39de14f953e9cd582"
 OLIVIA = "00uPlZmrJO86f9L7M1Oe"  # no Auth0 account
 MACHINE = "DeactivationSyncStateMachine"
-EVENT_TYPES = ["user.lifecycle.deactivate", "user.lifecycle.activate", "user.lifecycle.reactivate"]
-
-
-@pytest.fixture
-def api(stack):
-    with LocalHttpApi(stack) as local_api:
-        yield local_api
-
-
-@pytest.fixture
-def hook(sb, api):
-    """The event hook registered (and verified) in the sandbox Okta, as an admin would."""
-    registered = sb.okta.register_event_hook(f"{api.url}/okta/event-hook", EVENT_TYPES, HOOK_SECRET)
-    yield registered
 
 
 @pytest.fixture
@@ -44,12 +30,6 @@ def grace_enterprise(sb):
 
 def sync_record(sb, user_id):
     return (sb.auth0.get_user(user_id).get("app_metadata") or {}).get("okta_sync")
-
-
-def deliver(sb):
-    deliveries = sb.okta.flush_event_hooks()
-    assert deliveries and all(d.outcome == "success" for d in deliveries), [d.as_dict() for d in deliveries]
-    return deliveries
 
 
 def post(api, body, secret=HOOK_SECRET):
@@ -90,9 +70,16 @@ def test_deactivation_flags_every_match_keeping_other_metadata(sb, stack, hook, 
     assert enterprise["app_metadata"]["okta_sync"]["note"] == "keep me"  # other keys in our object intact
     assert enterprise["user_metadata"] == {"theme": "dark"}
 
-    # The '+' went out encoded and matched; one lookup (the email is lower-case), one PATCH per match.
+    # The '+' went out encoded and matched; one exact lookup (the email is lower-case) and one
+    # case-insensitive search, one PATCH per match, then sessions and refresh tokens revoked.
     assert counters.api_calls.total("auth0", route="/api/v2/users-by-email") == 1
+    assert counters.api_calls.total("auth0", route="/api/v2/users") == 1
     assert counters.api_calls.total("auth0", method="PATCH") == 2
+    assert counters.api_calls.total("auth0", method="DELETE", route="/api/v2/users/{id}/sessions") == 2
+    assert counters.api_calls.total("auth0", method="DELETE", route="/api/v2/users/{id}/refresh-tokens") == 2
+    assert counters.api_calls.total("auth0") == 9  # those 8 and the one token mint
+    assert all(r["access"] == {"sessions": "revoked", "refresh_tokens": "revoked"} for r in run.output["results"])
+    assert all(sb.auth0.get_user(u)["blocked"] is True for u in (GRACE_DB, grace_enterprise))
     assert counters.api_calls.total("okta", route="/api/v1/users/{id}") == 1
     assert counters.tokens_minted.total("auth0") == 1 and counters.tokens_minted.total("okta") == 1
     assert "eyJ" not in json.dumps(run.history, default=str)
@@ -126,7 +113,8 @@ def test_reactivation_clears_the_flag(sb, stack, hook):
     record = sync_record(sb, GRACE_DB)
     assert record["deactivated"] is False
     assert record["event_type"] == "user.lifecycle.reactivate"
-    # Two events: 2 Okta reads, 2 lookups, 2 PATCHes, and one token per tenant for both.
+    assert sb.auth0.get_user(GRACE_DB)["blocked"] is False  # we blocked it, so we unblock it
+    # Two events: 2 Okta reads, 2 lookups and 2 searches, 2 PATCHes, and one token per tenant for both.
     assert counters.api_calls.total("okta", route="/api/v1/users/{id}") == 2
     assert counters.api_calls.total("auth0", route="/api/v2/users-by-email") == 2
     assert counters.api_calls.total("auth0", method="PATCH") == 2
@@ -148,7 +136,9 @@ def test_out_of_order_deliveries_keep_the_newest_state(sb, stack, api, hook):
     runs = stack.wait_all(MACHINE)
     late = runs[deactivate["uuid"]]
     assert late.status == "SUCCEEDED"
-    assert [r["outcome"] for r in late.output["results"]] == ["stale_event"]
+    assert late.output["recorded"] == "superseded"  # the newer reactivation is what it verified
+    assert late.output["applied"]["event_uuid"] == activate["uuid"]
+    assert [r["outcome"] for r in late.output["results"]] == ["already_applied"]
     record = sync_record(sb, GRACE_DB)
     assert record["deactivated"] is False and record["event_uuid"] == activate["uuid"]
     assert counters.api_calls.total("auth0", method="PATCH") == 1  # the late event wrote nothing
@@ -163,6 +153,7 @@ def test_a_user_unknown_to_auth0_is_a_normal_outcome(sb, stack, hook):
     assert run.output["outcome"] == "no_auth0_user"
     assert counters.api_calls.total("auth0", method="PATCH") == 0
     assert counters.api_calls.total("auth0", route="/api/v2/users-by-email") == 1
+    assert counters.api_calls.total("auth0", route="/api/v2/users") == 1
     assert counters.api_calls.total("okta", route="/api/v1/users/{id}") == 1
     assert sync_record(sb, GRACE_DB) is None  # nobody else touched
 

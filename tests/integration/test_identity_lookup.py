@@ -12,14 +12,20 @@ def test_thin_flow_finds_the_okta_user_and_auth0_matches(stack):
     assert run.status == "SUCCEEDED", run.cause
     assert run.output["okta_user"] == {"id": ADA, "status": "ACTIVE", "login": "ada.lovelace@acme.example",
                                        "email": "ada.lovelace@acme.example"}
-    assert [u["user_id"] for u in run.output["auth0_users"]] == ["auth0|5df05339f1861a9587ec7a5a"]
+    # Both of Ada's accounts: the database one (stored lower-cased) and the enterprise one, which
+    # keeps the IdP's casing (Ada.Lovelace@Acme.example) and users-by-email alone would miss.
+    assert [u["user_id"] for u in run.output["auth0_users"]] == [
+        "auth0|5df05339f1861a9587ec7a5a", "okta|okta-workforce|00uZPx7YubxGT9rKLiKE"]
     assert run.output["auth0_token"]["token_ref"].startswith("minted-")
     # No token anywhere in the execution history (inputs, outputs of every state).
     history = json.dumps(run.history, default=str)
     assert "eyJ" not in history and "access_token" not in history
-    # One Okta GET by id, one Auth0 users-by-email (the email is already lower-case), two tokens.
+    # One Okta GET by id; one Auth0 users-by-email (the email is already lower-case), one
+    # case-insensitive search that discovers the other casing, one consistent read of it; two tokens.
     assert counters.api_calls.total("okta", route="/api/v1/users/{id}") == 1
     assert counters.api_calls.total("auth0", route="/api/v2/users-by-email") == 1
+    assert counters.api_calls.total("auth0", route="/api/v2/users") == 1
+    assert counters.api_calls.total("auth0", route="/api/v2/users/{id}") == 1
     assert counters.tokens_minted.total("auth0") == 1 and counters.tokens_minted.total("okta") == 1
 
 

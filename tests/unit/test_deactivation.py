@@ -23,11 +23,18 @@ def test_deactivate_writes_the_whole_sub_object_and_keeps_other_keys():
                                              "event_uuid": "uuid-1"}}
     outcome, body = plan_update(user(app=current), DEACTIVATE, SyncPolicy(), NOW)
     assert outcome == "flagged"
-    assert set(body) == {"app_metadata"}  # top-level keys untouched (Auth0 merges them)
+    assert set(body) == {"app_metadata", "blocked"}  # other top-level keys untouched (Auth0 merges them)
+    assert body["blocked"] is True  # blocked by default
     assert body["app_metadata"] == {"okta_sync": {
         "note": "kept", "deactivated": True, "okta_user_id": "00uOkta", "event_type": "user.lifecycle.deactivate",
         "event_uuid": "uuid-2", "published": "2024-05-02T09:14:01.862Z", "synced_at": "2024-05-02T09:14:03.120Z",
-        "blocked": False}}
+        "blocked": True}}
+
+
+def test_without_blocking_the_flag_alone_is_written():
+    outcome, body = plan_update(user(), DEACTIVATE, SyncPolicy(block_users=False), NOW)
+    assert outcome == "flagged" and body["blocked"] is False
+    assert body["app_metadata"]["okta_sync"]["blocked"] is False
 
 
 def test_user_metadata_target_for_compatibility():
@@ -43,8 +50,28 @@ def test_an_older_event_never_undoes_a_newer_one():
 
 
 def test_the_same_event_is_applied_once():
-    applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2"}}
-    assert plan_update(user(app=applied), DEACTIVATE, SyncPolicy(), NOW) == ("already_applied", None)
+    applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2",
+                             "blocked": True}}
+    assert plan_update(user(app=applied, blocked=True), DEACTIVATE, SyncPolicy(), NOW) == ("already_applied", None)
+
+
+def test_the_same_event_is_written_again_when_the_account_disagrees_with_it():
+    """The record says the event was applied but the account is not blocked (a racing writer
+    unblocked it): applying again repairs the account instead of trusting the record."""
+    applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2",
+                             "blocked": True}}
+    outcome, body = plan_update(user(app=applied, blocked=False), DEACTIVATE, SyncPolicy(), NOW)
+    assert outcome == "flagged" and body["blocked"] is True
+
+
+def test_a_racing_reactivation_and_deactivation_leave_the_account_self_consistent():
+    """Both read the same account; whichever PATCH lands last, the account's block matches its
+    record, so the ledger's re-check can finish the job."""
+    before = user()
+    _, deactivating = plan_update(before, DEACTIVATE, SyncPolicy(), NOW)
+    _, reactivating = plan_update(before, REACTIVATE, SyncPolicy(), NOW)
+    for body in (deactivating, reactivating):
+        assert body["blocked"] is body["app_metadata"]["okta_sync"]["blocked"]
 
 
 def test_block_and_unblock_only_what_we_blocked():
@@ -61,16 +88,18 @@ def test_block_and_unblock_only_what_we_blocked():
 def test_a_user_blocked_by_someone_else_stays_blocked():
     policy = SyncPolicy(block_users=True)
     _, body = plan_update(user(blocked=True), DEACTIVATE, policy, NOW)
-    assert "blocked" not in body and body["app_metadata"]["okta_sync"]["blocked"] is False
+    assert body["blocked"] is True and body["app_metadata"]["okta_sync"]["blocked"] is False
     _, body = plan_update(user(app={"okta_sync": body["app_metadata"]["okta_sync"]}, blocked=True), REACTIVATE,
                           policy, NOW)
-    assert "blocked" not in body
+    assert body["blocked"] is True  # not ours to clear
 
 
 def test_reactivation_clears_the_original_templates_flag_keeping_the_rest():
     legacy = {"okta": {"deactivated": "true", "employee_id": "E1"}, "theme": "dark"}
     _, body = plan_update(user(meta=legacy), REACTIVATE, SyncPolicy(), NOW)
     assert body["user_metadata"] == {"okta": {"employee_id": "E1"}}  # "theme" untouched by the top-level merge
+    cleared = user(meta={"okta": {"employee_id": "E1"}}, app=body.get("app_metadata"))
+    assert plan_update(cleared, REACTIVATE, SyncPolicy(), NOW) == ("already_applied", None)
     _, body = plan_update(user(meta={"okta": {"deactivated": "true"}}), REACTIVATE, SyncPolicy(), NOW)
     assert body["user_metadata"] == {"okta": None}  # nothing else under okta: delete the key
 
@@ -84,9 +113,12 @@ def test_event_input_validation():
 
 def test_policy_from_env():
     assert SyncPolicy.from_env({}) == SyncPolicy()
+    assert SyncPolicy().block_users and SyncPolicy().revoke.sessions and SyncPolicy().revoke.refresh_tokens
     p = SyncPolicy.from_env({"METADATA_TARGET": "user_metadata", "METADATA_KEY": "okta",
-                             "BLOCK_DEACTIVATED_USERS": "true"})
-    assert (p.target, p.key, p.block_users) == ("user_metadata", "okta", True)
+                             "BLOCK_DEACTIVATED_USERS": "false", "REVOKE_SESSIONS": "false",
+                             "REVOKE_REFRESH_TOKENS": "false"})
+    assert (p.target, p.key, p.block_users) == ("user_metadata", "okta", False)
+    assert (p.revoke.sessions, p.revoke.refresh_tokens) == (False, False)
     with pytest.raises(ConfigurationError):
         SyncPolicy.from_env({"METADATA_TARGET": "profile"})
     with pytest.raises(ConfigurationError):

@@ -97,6 +97,52 @@ class Auth0Client:
                     continue
         return found
 
+    def user_ids_by_email_search(self, email: str) -> list[str]:
+        """Ids of every user whose email equals ``email`` **ignoring letter case**: search v3
+        (``email`` is a case-insensitive field there). Search is eventually consistent, so it
+        only *discovers* ids; read each user with a consistent call before acting on it."""
+        response = self.http.request("GET", "/api/v2/users", params={
+            "q": f"email:{lucene_quote(email)}", "search_engine": "v3", "per_page": 100, "page": 0,
+            "fields": "user_id,email", "include_fields": "true"})
+        body = response.json()
+        users = body.get("users", []) if isinstance(body, dict) else body
+        if not isinstance(users, list):
+            raise UpstreamError("Auth0 user search did not return a list", tenant="auth0",
+                                status=response.status_code)
+        return [u["user_id"] for u in users if isinstance(u, dict) and isinstance(u.get("user_id"), str)]
+
+    # -- access revocation ------------------------------------------------------------------
+    def delete_user_sessions(self, user_id: str) -> None:
+        """``DELETE /api/v2/users/{id}/sessions`` (Enterprise; ``delete:sessions``): 202, asynchronous."""
+        self.http.request("DELETE", "/api/v2/users/{id}/sessions", path_params={"id": user_id})
+
+    def delete_user_refresh_tokens(self, user_id: str) -> None:
+        """``DELETE /api/v2/users/{id}/refresh-tokens`` (Enterprise; ``delete:refresh_tokens``): 202."""
+        self.http.request("DELETE", "/api/v2/users/{id}/refresh-tokens", path_params={"id": user_id})
+
+    def refresh_token_credential_ids(self, user_id: str) -> list[str]:
+        """Every refresh token of a user as a device credential (all plans;
+        ``read:device_credentials``). Rotating refresh tokens are a type of their own."""
+        ids: list[str] = []
+        for kind in ("refresh_token", "rotating_refresh_token"):
+            page = 0
+            while True:
+                response = self.http.request("GET", "/api/v2/device-credentials", params={
+                    "user_id": user_id, "type": kind, "page": page, "per_page": 100,
+                    "fields": "id", "include_fields": "true"})
+                body = response.json()
+                items = body.get("device_credentials", []) if isinstance(body, dict) else body
+                ids.extend(i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str))
+                if len(items) < 100 or page >= 9:  # offset paging stops at 1,000 results
+                    break
+                page += 1
+        return ids
+
+    def delete_device_credential(self, credential_id: str) -> None:
+        """``DELETE /api/v2/device-credentials/{id}`` (``delete:device_credentials``): 204."""
+        self.http.request("DELETE", "/api/v2/device-credentials/{id}", path_params={"id": credential_id},
+                          accept=(404,))
+
     def get_raw_user(self, user_id: str, fields: tuple[str, ...] = PROFILE_FIELDS) -> dict[str, Any]:
         response = self.http.request("GET", "/api/v2/users/{id}", path_params={"id": user_id},
                                      params={"fields": ",".join(fields), "include_fields": "true"})

@@ -1,22 +1,28 @@
-"""Deactivation sync, Okta -> Auth0: flag (or clear) every Auth0 user that shares the Okta
-user's email, without losing metadata, in event order.
+"""Deactivation sync, Okta -> Auth0: every Auth0 account of the person ends in the state of the
+newest lifecycle event, whatever the order, duplication or concurrency of the events.
 
 The flag is one namespaced sub-object (default ``app_metadata.okta_sync``)::
 
     {"deactivated": true, "okta_user_id": "00u…", "event_type": "user.lifecycle.deactivate",
      "event_uuid": "…", "published": "2024-05-02T09:14:01.862Z", "synced_at": "…", "blocked": true}
 
-Rules:
+How one execution converges (:func:`sync_person`):
 
-- **No loss.** Auth0 merges metadata at the top level only, so the sub-object is read, updated
-  and written back whole: every other key inside it (and every other top-level key) survives.
-  The read (``users-by-email`` with the metadata fields) happens in the same task, right before
-  the write (Auth0 has no ETag): one read and one PATCH per matching user.
-- **Order.** Okta delivers at least once and possibly out of order: the applied event's
-  ``published`` time is kept with the flag (also after a reactivation), and an event older than
-  (or the same as) the one applied is ignored, so a late deactivate cannot undo a newer reactivate.
-- **Block.** Optionally ``blocked: true`` too; the record notes that *we* blocked the user, so a
-  reactivation unblocks only users this package blocked.
+1. **Record** the event in the per-user :mod:`ledger`. The ledger's desired state only moves
+   forward (newest ``published``; at the same instant deactivation wins).
+2. **Apply the desired state**, not the execution's own event, to every account whose email
+   equals the Okta email ignoring case (:func:`lookup.auth0_users_for_email`, consistent reads):
+   the PATCH carries the whole sub-object (no metadata loss: Auth0 merges at the top level only)
+   and the ``blocked`` value decided from the same read. On deactivation, after the block, the
+   account's sessions and refresh tokens are revoked (:mod:`revocation`).
+3. **Commit** only if the desired state is still the one applied; otherwise apply again. So the
+   last writer to any account always re-checks after writing, and a stale writer repairs its own
+   write. The argument, and what happens when an execution dies: docs/deactivation-sync.md.
+
+Rules for one account (:func:`plan_update`, pure):
+
+- **Block.** ``blocked: true`` by default; the record notes that *we* blocked the user, so a
+  reactivation unblocks only users this package blocked (an administrator's block stays).
 - **Legacy.** The original Workflows template wrote ``user_metadata.okta.deactivated = "true"``;
   a reactivation removes that key too (keeping the rest of ``okta``), or the Action's legacy
   check would keep the user out.
@@ -33,18 +39,22 @@ from typing import Any
 from .auth0 import Auth0Client, Auth0User
 from .errors import ConfigurationError, InvalidInput, NotFound, RequestRejected
 from .event_hooks import ACTIONS, DEACTIVATE, REACTIVATE, parse_time
+from .ledger import DesiredState, Ledger, LedgerContention
 from .lookup import auth0_users_for_email
+from .revocation import AccessRevoker, RevocationPolicy
 
 TARGETS = ("app_metadata", "user_metadata")
 LEGACY_CONTAINER, LEGACY_KEY = "user_metadata", "okta"
+MAX_PASSES = 4  # then LedgerContention: the state machine retries the task
 
 
 @dataclass(frozen=True)
 class SyncPolicy:
     target: str = "app_metadata"
     key: str = "okta_sync"
-    block_users: bool = False
+    block_users: bool = True
     clear_legacy_flag: bool = True
+    revoke: RevocationPolicy = field(default_factory=RevocationPolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SyncPolicy:
@@ -55,8 +65,10 @@ class SyncPolicy:
             raise ConfigurationError(f"METADATA_TARGET must be one of {', '.join(TARGETS)}")
         if not key or any(c in key for c in ".$") or len(key) > 100:
             raise ConfigurationError("METADATA_KEY must be a plain key (no '.' or '$')")
-        return cls(target=target, key=key, block_users=_flag(env.get("BLOCK_DEACTIVATED_USERS"), False),
-                   clear_legacy_flag=_flag(env.get("CLEAR_LEGACY_FLAG"), True))
+        revoke = RevocationPolicy(sessions=_flag(env.get("REVOKE_SESSIONS"), True),
+                                  refresh_tokens=_flag(env.get("REVOKE_REFRESH_TOKENS"), True))
+        return cls(target=target, key=key, block_users=_flag(env.get("BLOCK_DEACTIVATED_USERS"), True),
+                   clear_legacy_flag=_flag(env.get("CLEAR_LEGACY_FLAG"), True), revoke=revoke)
 
     @property
     def read_fields(self) -> tuple[str, ...]:
@@ -100,6 +112,11 @@ class SyncEvent:
             raise InvalidInput("event.published must be an ISO 8601 time")
         return cls(uuid=uuid, event_type=event_type, published=published, okta_user_id=okta_user_id)
 
+    @classmethod
+    def from_state(cls, state: DesiredState) -> SyncEvent:
+        return cls(uuid=state.event_uuid, event_type=state.event_type, published=state.published,
+                   okta_user_id=state.okta_user_id)
+
 
 @dataclass
 class UserOutcome:
@@ -107,84 +124,157 @@ class UserOutcome:
     outcome: str  # flagged | cleared | already_applied | stale_event | failed
     reason: str | None = None
     connections: list[str] = field(default_factory=list)
+    access: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"user_id": self.user_id, "outcome": self.outcome, "connections": self.connections}
+        out: dict[str, Any] = {"user_id": self.user_id, "outcome": self.outcome, "connections": self.connections}
         if self.reason:
             out["reason"] = self.reason
+        if self.access:
+            out["access"] = self.access
         return out
+
+
+def _record_of(user: Auth0User, policy: SyncPolicy) -> dict[str, Any]:
+    container = {"app_metadata": user.app_metadata, "user_metadata": user.user_metadata}.get(policy.target) or {}
+    record = container.get(policy.key) if isinstance(container, dict) else None
+    return record if isinstance(record, dict) else {}
+
+
+def _is_stale(record: Mapping[str, Any], event: SyncEvent) -> bool:
+    """The account carries a newer event than this one (same instant: deactivated wins)."""
+    applied = parse_time(record["published"]) if isinstance(record.get("published"), str) else None
+    if applied is None or record.get("event_uuid") == event.uuid:
+        return False
+    published = parse_time(event.published)
+    assert published is not None  # validated on the way in
+    return published < applied or (published == applied and event.action != DEACTIVATE
+                                   and record.get("deactivated") is True)
+
+
+def _target_block(user: Auth0User, record: Mapping[str, Any], deactivate: bool,
+                  policy: SyncPolicy) -> tuple[bool, bool]:
+    """``(blocked, blocked_by_us)`` the account must end with. Ours to set or clear only."""
+    ours = record.get("blocked") is True and user.blocked
+    if deactivate:
+        if policy.block_users and not user.blocked:
+            return True, True
+        return user.blocked, ours
+    return (False, False) if ours else (user.blocked, False)
 
 
 def plan_update(user: Auth0User, event: SyncEvent, policy: SyncPolicy,
                 now: datetime | None = None) -> tuple[str, dict[str, Any] | None]:
-    """Decide what to write for one Auth0 user: ``(outcome, PATCH body or None)``. Pure."""
-    raw = {"app_metadata": user.app_metadata, "user_metadata": user.user_metadata}
-    container = raw.get(policy.target) or {}
-    record = container.get(policy.key) if isinstance(container.get(policy.key), dict) else {}
-    if record.get("event_uuid") == event.uuid:
-        return "already_applied", None
-    deactivate = event.action == DEACTIVATE
-    applied = parse_time(record["published"]) if isinstance(record.get("published"), str) else None
-    if applied is not None:
-        published = parse_time(event.published)
-        # Older than what is applied: ignore. Same instant: the safer state (deactivated) wins.
-        if published < applied or (published == applied and not deactivate):
-            return "stale_event", None
+    """Decide what to write for one Auth0 user: ``(outcome, PATCH body or None)``. Pure.
 
+    The body always carries ``blocked`` with the sub-object, both decided from the same read: a
+    PATCH racing another writer leaves the account self-consistent, never half of each."""
+    record = _record_of(user, policy)
+    if _is_stale(record, event):
+        return "stale_event", None
+    deactivate = event.action == DEACTIVATE
+    blocked, ours = _target_block(user, record, deactivate, policy)
+    legacy = _legacy_flag_to_clear(user, event, policy)
+    if (record.get("event_uuid") == event.uuid and record.get("deactivated") is deactivate
+            and record.get("blocked") is ours and user.blocked is blocked and legacy is None):
+        return "already_applied", None
     new_record = dict(record)  # keep every key we do not own
     new_record.update({
-        "deactivated": deactivate,
-        "okta_user_id": event.okta_user_id,
-        "event_type": event.event_type,
-        "event_uuid": event.uuid,
-        "published": event.published,
+        "deactivated": deactivate, "okta_user_id": event.okta_user_id, "event_type": event.event_type,
+        "event_uuid": event.uuid, "published": event.published, "blocked": ours,
         "synced_at": (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     })
-    body: dict[str, Any] = {}
-    we_blocked = record.get("blocked") is True
-    if deactivate and policy.block_users and not user.blocked:
-        body["blocked"] = True
-        new_record["blocked"] = True
-    elif deactivate:
-        new_record["blocked"] = we_blocked  # blocked before by us: still ours to clear
-    else:
-        if we_blocked and user.blocked:
-            body["blocked"] = False
-        new_record["blocked"] = False
-    body[policy.target] = {policy.key: new_record}
-
-    if event.action == REACTIVATE and policy.clear_legacy_flag:
-        legacy = (raw.get(LEGACY_CONTAINER) or {}).get(LEGACY_KEY)
-        if isinstance(legacy, dict) and "deactivated" in legacy and \
-                not (policy.target == LEGACY_CONTAINER and policy.key == LEGACY_KEY):
-            rest = {k: v for k, v in legacy.items() if k != "deactivated"}
-            body.setdefault(LEGACY_CONTAINER, {})[LEGACY_KEY] = rest or None  # null deletes the key
+    body: dict[str, Any] = {"blocked": blocked, policy.target: {policy.key: new_record}}
+    if legacy is not None:
+        body.setdefault(LEGACY_CONTAINER, {})[LEGACY_KEY] = legacy or None  # null deletes the key
     return ("flagged" if deactivate else "cleared"), body
 
 
-def sync_auth0_users(auth0: Auth0Client, email: str | None, event: SyncEvent, policy: SyncPolicy) -> dict[str, Any]:
-    """Find every Auth0 user with this email and apply the event to each. Per-user outcomes; a
-    user that vanished meanwhile is reported as failed and the others still go through. Rate
-    limits and outages propagate (the task is retried; applied users then read as already_applied)."""
-    matches = auth0_users_for_email(auth0, email, fields=policy.read_fields)
-    results: list[UserOutcome] = []
-    for match in matches:
+def _legacy_flag_to_clear(user: Auth0User, event: SyncEvent, policy: SyncPolicy) -> dict[str, Any] | None:
+    """On reactivation, the original template's ``user_metadata.okta`` without ``deactivated``
+    (``{}`` when nothing else is left); None when there is nothing to clear."""
+    if event.action != REACTIVATE or not policy.clear_legacy_flag:
+        return None
+    if policy.target == LEGACY_CONTAINER and policy.key == LEGACY_KEY:
+        return None
+    legacy = (user.user_metadata or {}).get(LEGACY_KEY)
+    if not isinstance(legacy, dict) or "deactivated" not in legacy:
+        return None
+    return {k: v for k, v in legacy.items() if k != "deactivated"}
+
+
+class _Superseded(Exception):
+    """A newer event was recorded while a pass was applying an older state."""
+
+
+@dataclass
+class PersonSync:
+    """One execution's work for one Okta user: record its event, then converge every account."""
+
+    auth0: Auth0Client
+    ledger: Ledger
+    policy: SyncPolicy
+    revoker: AccessRevoker
+
+    def run(self, event: SyncEvent, email: str | None) -> dict[str, Any]:
+        recorded = self.ledger.record(event.okta_user_id, event.uuid, event.event_type, event.published)
+        state = recorded.state
+        for _ in range(MAX_PASSES):
+            try:
+                matches, results = self._apply(state, email)
+            except _Superseded:
+                results = None
+            revoked = results is not None and state.deactivated and all(r.outcome != "failed" for r in results)
+            if results is not None and self.ledger.commit(state, revoked=revoked):
+                return _report(event, recorded.outcome, state, matches, results)
+            fresh = self.ledger.get(event.okta_user_id)
+            assert fresh is not None  # recorded above; the ledger never deletes
+            state = fresh
+        raise LedgerContention(f"Okta user {event.okta_user_id}: newer events kept arriving while applying; "
+                               "retrying applies the newest")
+
+    def _apply(self, state: DesiredState, email: str | None) -> tuple[int, list[UserOutcome]]:
+        event = SyncEvent.from_state(state)
+        matches = auth0_users_for_email(self.auth0, email, fields=self.policy.read_fields)
+        return len(matches), [self._apply_one(state, event, match) for match in matches]
+
+    def _apply_one(self, state: DesiredState, event: SyncEvent, match: Auth0User) -> UserOutcome:
+        connections = list(match.connections)
         try:
-            outcome, body = plan_update(match, event, policy)
+            outcome, body = plan_update(match, event, self.policy)
             if body is not None:
-                auth0.update_user(match.user_id, body)
+                if not self.ledger.current(state):  # narrow the window for a stale write
+                    raise _Superseded
+                self.auth0.update_user(match.user_id, body)
+            access = self._revoke(state, match, outcome)
         except NotFound:
-            results.append(UserOutcome(match.user_id, "failed", "Auth0 user no longer exists",
-                                       list(match.connections)))
-            continue
+            return UserOutcome(match.user_id, "failed", "Auth0 user no longer exists", connections)
         except RequestRejected as exc:  # e.g. metadata over the size limit: report it, go on
-            results.append(UserOutcome(match.user_id, "failed", str(exc)[:300], list(match.connections)))
-            continue
-        results.append(UserOutcome(match.user_id, outcome, None, list(match.connections)))
+            return UserOutcome(match.user_id, "failed", str(exc)[:300], connections)
+        # PermissionDenied (a missing scope) propagates: every account would fail the same way,
+        # and the execution fails naming the scope to grant (its alarm fires).
+        return UserOutcome(match.user_id, outcome, None, connections, access)
+
+    def _revoke(self, state: DesiredState, match: Auth0User, outcome: str) -> dict[str, str] | None:
+        """After the block: end sessions and refresh tokens. Once per version (a retried or
+        duplicate execution does not revoke again), and for any account flagged just now."""
+        if not state.deactivated or outcome == "stale_event":
+            return None
+        if outcome == "already_applied" and state.revoked_version >= state.version:
+            return None
+        if not self.ledger.current(state):
+            raise _Superseded
+        return self.revoker.revoke(match.user_id)
+
+
+def _report(event: SyncEvent, recorded: str, state: DesiredState, matches: int,
+            results: list[UserOutcome]) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.outcome] = counts.get(r.outcome, 0) + 1
     return {"okta_user_id": event.okta_user_id, "event_uuid": event.uuid, "action": event.action,
-            "matches": len(matches), "failed": counts.get("failed", 0), "counts": counts,
+            "recorded": recorded, "outcome": "synced" if matches else "no_auth0_user",
+            "applied": {"event_uuid": state.event_uuid, "event_type": state.event_type,
+                        "published": state.published, "version": state.version},
+            "matches": matches, "failed": counts.get("failed", 0), "counts": counts,
             "results": [r.to_dict() for r in results]}
-

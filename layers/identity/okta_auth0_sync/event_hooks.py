@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import ConfigurationError, InvalidInput
@@ -162,6 +162,11 @@ def parse_time(value: str) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return parsed if parsed.tzinfo else None
+
+
+def utc_now_iso() -> str:
+    """Now, in Okta's timestamp format (``2024-05-02T09:14:01.862Z``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def handled_event_types(configured: str | None) -> tuple[str, ...]:

@@ -6,20 +6,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from .auth0 import LOOKUP_FIELDS, Auth0Client, Auth0User
+from .errors import NotFound
 from .okta import OktaClient, OktaUser
 
 
 def auth0_users_for_email(auth0: Auth0Client, email: str | None,
                           fields: tuple[str, ...] = LOOKUP_FIELDS) -> list[Auth0User]:
-    """Every Auth0 user with this email. ``users-by-email`` is exact and case-sensitive, and Auth0
-    keeps the IdP's casing for enterprise users but lower-cases database users, so look up the
-    email as given and lower-cased, and merge the results (by ``user_id``)."""
+    """Every Auth0 user whose email equals ``email`` ignoring letter case, each read with an
+    immediately consistent call (what the caller decides from it must not be stale).
+
+    ``users-by-email`` is exact and case-sensitive: Auth0 lower-cases database users' emails but
+    keeps the IdP's casing for enterprise and social users. So: ``users-by-email`` for the
+    lower-cased email (and for the email as given, if it differs), then a search v3
+    ``email:"..."`` (case-insensitive, eventually consistent) to discover accounts stored in
+    any other casing, each of those read by id. Two calls when nothing is oddly cased."""
     if not email:
         return []
     found: dict[str, Auth0User] = {}
-    for candidate in dict.fromkeys((email, email.lower())):
+    for candidate in dict.fromkeys((email.lower(), email)):
         for user in auth0.users_by_email(candidate, fields=fields):
             found.setdefault(user.user_id, user)
+    for user_id in auth0.user_ids_by_email_search(email):
+        if user_id in found:
+            continue
+        try:
+            user = Auth0User.from_api(auth0.get_raw_user(user_id, fields))
+        except NotFound:  # deleted since the index saw it
+            continue
+        if (user.email or "").lower() == email.lower():  # the index may lag a change of email
+            found[user_id] = user
     return list(found.values())
 
 
