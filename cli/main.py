@@ -28,6 +28,10 @@ from okta_auth0_sync.errors import SyncError
 OKTA_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage")
 AUTH0_SCOPES = ("read:users", "read:roles", "read:role_members")
 AUTH0_WRITE_SCOPES = ("update:users", "update:users_app_metadata")  # either (blocked needs update:users)
+# Ending a deactivated person's access (RevokeSessions / RevokeRefreshTokens): the Enterprise
+# endpoints, and the device-credentials endpoints every plan has (used when the plan lacks them).
+AUTH0_REVOCATION_SCOPES = ("delete:sessions", "delete:refresh_tokens", "read:device_credentials",
+                           "delete:device_credentials")
 
 
 def load_secret(args: argparse.Namespace, file_attr: str = "secret_file", id_attr: str = "secret_id") -> dict:
@@ -186,6 +190,11 @@ def cmd_check(args: argparse.Namespace) -> int:
                 missing.append(" or ".join(AUTH0_WRITE_SCOPES))
         checks.line(not missing, f"{kind} scopes granted", "missing " + ", ".join(missing) if missing else
                     " ".join(sorted(granted)))
+        if kind == "auth0" and not args.without_revocation:
+            lacking = [s for s in AUTH0_REVOCATION_SCOPES if s not in granted]
+            checks.line(not lacking, "auth0 access revocation scopes",
+                        "missing " + ", ".join(lacking) + " (or deploy with RevokeSessions/RevokeRefreshTokens=false)"
+                        if lacking else "sessions and refresh tokens can be revoked on any plan")
     if ids.get("hook"):
         try:
             hook = load_secret(argparse.Namespace(secret_id=ids["hook"]))
@@ -247,6 +256,8 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--auth0-secret-id")
     ch.add_argument("--okta-secret-id")
     ch.add_argument("--hook-secret-id")
+    ch.add_argument("--without-revocation", action="store_true",
+                    help="the stack runs with RevokeSessions=false and RevokeRefreshTokens=false")
     ch.set_defaults(func=cmd_check)
 
     sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m sandbox --help)")

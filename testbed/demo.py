@@ -34,6 +34,7 @@ GRACE = "00uieg27N0mAaWp92N5J"
 ACTION = ROOT / "auth0/actions/deny-deactivated"
 PARTNER_ROLE, PARTNERS_GROUP = "rol_rRVnAbarjZsuC2Xn", "00gU18bXbD9XEKxR56aB"
 AUTH_SERVER = "aus7gqIzvk6Dnq4hJmNN"
+PORTAL_SPA = "LztDVY9R212AykDbFmfI0uh5j3jHT1Bk"  # the sandbox Auth0's public client
 
 
 # The functions' own output (structured JSON logs, EMF metrics) is what CloudWatch Logs would
@@ -98,38 +99,56 @@ def identity_lookup(stack: LocalDeployment) -> None:
     say("The second execution reused the cached Auth0 and Okta tokens: nothing was minted again.", 2)
 
 
+def refresh_grant(sb, refresh_token: str) -> str:
+    """What Grace's app does with its refresh token: exchange it at Auth0's /oauth/token."""
+    answer = requests.post(f"{sb.auth0.base_url}/oauth/token", timeout=10, data={
+        "grant_type": "refresh_token", "client_id": PORTAL_SPA, "refresh_token": refresh_token})
+    return f"HTTP {answer.status_code}" + (f" {answer.json().get('error')}" if answer.status_code >= 400 else "")
+
+
+def show_access(sb, login: dict[str, Any]) -> None:
+    say(f"session live: {sb.auth0.session_active(login['session_id'])}; refresh token live: "
+        f"{sb.auth0.refresh_token_active(login['refresh_token'])}; the app refreshes -> "
+        f"{refresh_grant(sb, login['refresh_token'])}", 6)
+
+
 def deactivation_sync(sb, stack: LocalDeployment, api: LocalHttpApi) -> None:
-    heading("2. Deactivation sync: Okta event hook -> flag in Auth0 -> Action denies login")
+    heading("2. Deactivation sync: Okta event hook -> block, flag, revoke in Auth0")
     hook = sb.okta.register_event_hook(f"{api.url}/okta/event-hook",
                                        ["user.lifecycle.deactivate", "user.lifecycle.reactivate"], HOOK_SECRET)
     say(f"Event hook registered in Okta: {hook.url} -> verification {hook.verification_status}", 2)
-    second = sb.auth0.add_user(connection="okta-workforce", email="grace.hopper+ops@acme.example",
+    second = sb.auth0.add_user(connection="okta-workforce", email="Grace.Hopper+ops@Acme.example",
                                app_metadata={"plan": "gold"})
-    accounts = [u["user_id"] for u in sb.auth0.users_by_email("grace.hopper+ops@acme.example")]
-    say(f"Grace has {len(accounts)} Auth0 accounts: {', '.join(accounts)}", 2)
+    accounts = [u["user_id"] for u in sb.auth0.users_by_email("grace.hopper+ops@acme.example")] + [second["user_id"]]
+    say(f"Grace has {len(accounts)} Auth0 accounts (one keeps her IdP's letter case): {', '.join(accounts)}", 2)
+    login = sb.auth0.login(accounts[0])
+    say(f"Grace is logged in to the portal on {accounts[0]}:", 2)
+    show_access(sb, login)
     for user_id in accounts:
         show_action(sb, user_id)
 
     for step, operation in (("deactivates", sb.okta.deactivate_user), ("reactivates", sb.okta.activate_user)):
-        before = len(stack.executions("DeactivationSyncStateMachine"))
         counters.api_calls.reset()
         say(f"An Okta admin {step} Grace ({GRACE}).", 2)
         operation(GRACE)
         (delivery,) = sb.okta.flush_event_hooks()
         say(f"Okta delivered event {delivery.event_uuids[0]} -> HTTP {delivery.attempts[-1].status}", 4)
-        wait_for(lambda b=before: len(stack.executions("DeactivationSyncStateMachine")) > b)
-        run = stack.wait_all("DeactivationSyncStateMachine")[delivery.event_uuids[0]]
+        run = stack.wait(execution_arn(stack, delivery.event_uuids[0]))
         say(f"execution {run.name}: {run.status} ({run.transitions} transitions)", 4)
         for result in run.output["results"]:
-            say(f"{result['user_id']}: {result['outcome']}", 6)
+            access = result.get("access")
+            say(f"{result['user_id']}: {result['outcome']}" + (f", access {access}" if access else ""), 6)
         say(calls_line(), 4)
         for user_id in accounts:
-            record = sb.auth0.get_user(user_id)["app_metadata"].get("okta_sync", {})
-            say(f"{user_id}: app_metadata.okta_sync.deactivated = {record.get('deactivated')}", 6)
+            user = sb.auth0.get_user(user_id)
+            say(f"{user_id}: blocked = {user['blocked']}, app_metadata.okta_sync.deactivated = "
+                f"{user['app_metadata'].get('okta_sync', {}).get('deactivated')}", 6)
+        show_access(sb, login)
         for user_id in accounts:
             show_action(sb, user_id)
     other = sb.auth0.get_user(second["user_id"])["app_metadata"]
     say(f"Other metadata survived the round trip: app_metadata.plan = {other.get('plan')!r}", 2)
+    say("Reactivation unblocked Grace but restored nothing revoked: she signs in again for a new session.", 2)
 
     say("Okta redelivers the same event (at-least-once):", 2)
     sb.okta.hooks.duplicate = True
@@ -139,6 +158,32 @@ def deactivation_sync(sb, stack: LocalDeployment, api: LocalHttpApi) -> None:
     wait_for(lambda: all(e["status"] != "RUNNING" for e in stack.executions("DeactivationSyncStateMachine")))
     started = [e for e in stack.executions("DeactivationSyncStateMachine") if e["name"] in names]
     say(f"{len(deliveries)} deliveries of event {names.pop()} -> {len(started)} execution", 4)
+    sb.okta.hooks.duplicate = False
+
+
+def execution_arn(stack: LocalDeployment, name: str) -> str:
+    return stack.ref("DeactivationSyncStateMachine").replace(":stateMachine:", ":execution:") + ":" + name
+
+
+def concurrent_delivery(sb, stack: LocalDeployment) -> None:
+    heading("3. Concurrent events for one person converge on the newest")
+    sb.okta.hooks.batch_size = 10  # Okta batches events that happen close together
+    for operation in (sb.okta.deactivate_user, sb.okta.activate_user, sb.okta.deactivate_user):
+        operation(ADA)
+        time.sleep(0.002)  # distinct published times
+    (delivery,) = sb.okta.flush_event_hooks()
+    say(f"An admin deactivates, reactivates and deactivates Ada within milliseconds: Okta delivers the three "
+        f"events in one delivery -> HTTP {delivery.attempts[-1].status}; three executions run at once.", 2)
+    runs = [stack.wait(execution_arn(stack, name)) for name in delivery.event_uuids]
+    for event, run in zip(sb.okta.log_events()[-3:], runs, strict=True):
+        say(f"{event['eventType']:<27} {event['published']}: {run.status}, recorded "
+            f"{run.output['recorded']}, applied {run.output['applied']['event_type']}", 4)
+    for user_id in ("auth0|5df05339f1861a9587ec7a5a", "okta|okta-workforce|00uZPx7YubxGT9rKLiKE"):
+        user = sb.auth0.get_user(user_id)
+        say(f"{user_id} <{user['email']}>: blocked = {user['blocked']}, deactivated = "
+            f"{user['app_metadata']['okta_sync']['deactivated']}", 4)
+    say("Both of Ada's accounts agree, in the state of the newest event, whatever order the executions ran in.", 2)
+    sb.okta.hooks.batch_size = 1
 
 
 def show_report(report: dict) -> None:
@@ -155,7 +200,7 @@ def show_report(report: dict) -> None:
 
 
 def provisioning(sb, stack: LocalDeployment) -> None:
-    heading("3. Scheduled provisioning: Auth0 role -> Okta group")
+    heading("4. Scheduled provisioning: Auth0 role -> Okta group")
     sb.auth0.bulk_add_users(244, role_id=PARTNER_ROLE, email_template="partner{n}@partner.example",
                             user_metadata={"firstName": "Partner", "lastName": "Demo"})
     say(f"The Auth0 'Partner' role now has {len(sb.auth0.role_member_ids(PARTNER_ROLE))} members "
@@ -176,7 +221,7 @@ def provisioning(sb, stack: LocalDeployment) -> None:
 
 
 def on_demand(sb, stack: LocalDeployment, api: LocalRestApi) -> None:
-    heading("4. On demand, through the OAuth 2.0-secured invoke API")
+    heading("5. On demand, through the OAuth 2.0-secured invoke API")
     app = sb.okta.register_as_client(AUTH_SERVER, name="ops-cli", scopes=["sync.provision", "sync.users", "sync.read"])
     key = sb.okta.register_app_key(app.client_id, auth_server=AUTH_SERVER, alg="ES256")
     say(f"An operator app {app.client_id} on the Okta custom authorization server {AUTH_SERVER}, ES256 key "
@@ -233,6 +278,7 @@ def main() -> int:
             counters.tokens_minted.reset()
             identity_lookup(stack)
             deactivation_sync(sb, stack, hook_api)
+            concurrent_delivery(sb, stack)
             provisioning(sb, stack)
             on_demand(sb, stack, invoke_api)
     say()

@@ -124,10 +124,16 @@ def test_check_reports_pass_and_fail_lines(tenants, capsys):
                         "EventHookSecretArn": {"Value": arns["hook"]}}}))
         code, out, _ = run(capsys, "check", "--stack-name", "okta-auth0-sync")
         assert code == 0, out
-        assert [line.split()[0] for line in out.splitlines()[:-1]] == ["PASS"] * 7
+        assert [line.split()[0] for line in out.splitlines()[:-1]] == ["PASS"] * 8
+        assert "PASS  auth0 access revocation scopes" in out
         code, out, _ = run(capsys, "check", "--auth0-secret-id", arns["auth0-ro"], "--okta-secret-id", arns["okta-bad"])
-    assert code == 1
-    assert "FAIL  auth0 scopes granted: missing read:roles, read:role_members, update:users or" in out
+        assert code == 1
+        assert "FAIL  auth0 scopes granted: missing read:roles, read:role_members, update:users or" in out
+        assert "FAIL  auth0 access revocation scopes: missing delete:sessions, delete:refresh_tokens, " \
+               "read:device_credentials, delete:device_credentials" in out
+        _, without, _ = run(capsys, "check", "--auth0-secret-id", arns["auth0-ro"], "--okta-secret-id",
+                            arns["okta"], "--without-revocation")
+    assert "revocation" not in without
     assert "FAIL  okta secret well-formed" in out and "private_key" in out
     assert read_only["client_secret"] not in out
 

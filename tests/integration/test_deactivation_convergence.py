@@ -7,7 +7,7 @@ round at once, some with a concurrent on-demand sync, while Auth0 answers some c
 
 Two layers (the suite must stay fast; the long run is ``python -m bench convergence``):
 200 trials at the metadata-update task (the real handler, ledger and sandbox Auth0, invoked
-concurrently as containers would), and 40 through the real hook and the real state machine.
+concurrently as containers would), and 24 through the real hook and the real state machine.
 ``CONVERGENCE_SEED`` reproduces a run.
 """
 
@@ -25,7 +25,7 @@ from .conftest import HOOK_SECRET, connection_secrets
 
 SEED = int(os.environ.get("CONVERGENCE_SEED", "20261130"))
 TASK_TRIALS = int(os.environ.get("CONVERGENCE_TASK_TRIALS", "200"))
-HOOK_TRIALS = int(os.environ.get("CONVERGENCE_HOOK_TRIALS", "40"))
+HOOK_TRIALS = int(os.environ.get("CONVERGENCE_HOOK_TRIALS", "24"))
 PER_ROUND = 40
 
 

@@ -234,19 +234,23 @@ class PersonSync:
                                "retrying applies the newest")
 
     def _apply(self, state: DesiredState, email: str | None) -> tuple[int, list[UserOutcome]]:
+        """One pass: read every account, decide each from its read, check once that the state is
+        still the newest (narrowing the window for a stale write), then write and revoke."""
         event = SyncEvent.from_state(state)
         matches = auth0_users_for_email(self.auth0, email, fields=self.policy.read_fields)
-        return len(matches), [self._apply_one(state, event, match) for match in matches]
+        plans = [(match, *plan_update(match, event, self.policy)) for match in matches]
+        if any(body is not None or self._must_revoke(state, outcome) for _, outcome, body in plans) \
+                and not self.ledger.current(state):
+            raise _Superseded
+        return len(matches), [self._apply_one(state, *plan) for plan in plans]
 
-    def _apply_one(self, state: DesiredState, event: SyncEvent, match: Auth0User) -> UserOutcome:
+    def _apply_one(self, state: DesiredState, match: Auth0User, outcome: str,
+                   body: dict[str, Any] | None) -> UserOutcome:
         connections = list(match.connections)
         try:
-            outcome, body = plan_update(match, event, self.policy)
             if body is not None:
-                if not self.ledger.current(state):  # narrow the window for a stale write
-                    raise _Superseded
                 self.auth0.update_user(match.user_id, body)
-            access = self._revoke(state, match, outcome)
+            access = self.revoker.revoke(match.user_id) if self._must_revoke(state, outcome) else None
         except NotFound:
             return UserOutcome(match.user_id, "failed", "Auth0 user no longer exists", connections)
         except RequestRejected as exc:  # e.g. metadata over the size limit: report it, go on
@@ -255,16 +259,13 @@ class PersonSync:
         # and the execution fails naming the scope to grant (its alarm fires).
         return UserOutcome(match.user_id, outcome, None, connections, access)
 
-    def _revoke(self, state: DesiredState, match: Auth0User, outcome: str) -> dict[str, str] | None:
-        """After the block: end sessions and refresh tokens. Once per version (a retried or
-        duplicate execution does not revoke again), and for any account flagged just now."""
+    @staticmethod
+    def _must_revoke(state: DesiredState, outcome: str) -> bool:
+        """After the block, end sessions and refresh tokens: once per deactivating version (a
+        retried or duplicate execution does not revoke again), and for any account flagged now."""
         if not state.deactivated or outcome == "stale_event":
-            return None
-        if outcome == "already_applied" and state.revoked_version >= state.version:
-            return None
-        if not self.ledger.current(state):
-            raise _Superseded
-        return self.revoker.revoke(match.user_id)
+            return False
+        return outcome != "already_applied" or state.revoked_version < state.version
 
 
 def _report(event: SyncEvent, recorded: str, state: DesiredState, matches: int,
