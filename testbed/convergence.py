@@ -97,12 +97,13 @@ def _deliveries(rng: random.Random, events: list[dict[str, Any]]) -> list[list[d
     return [sent[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def plan_trial(sb: Any, rng: random.Random, index: int, salt: str) -> Trial:
-    """Create the person in both sandboxes and draw their event history."""
+def plan_trial(sb: Any, rng: random.Random, index: int, salt: str, max_events: int = 6) -> Trial:
+    """Create the person in both sandboxes and draw their history of 2 to ``max_events`` events."""
     email = rng.choice(CASINGS)(f"conv.{salt}.{index}@Convergence.example")
     okta_user_id = "00u" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
                                    for _ in range(17))
-    events = [_event(rng, okta_user_id, email, EPOCH + timedelta(seconds=index)) for _ in range(rng.randint(2, 6))]
+    base = EPOCH + timedelta(seconds=index)
+    events = [_event(rng, okta_user_id, email, base) for _ in range(rng.randint(2, max_events))]
     trial = Trial(index=index, okta_user_id=okta_user_id, email=email, accounts=[], events=events,
                   deliveries=_deliveries(rng, events), on_demand=rng.random() < 0.25)
     # Okta's current status is the newest event's, so an on-demand sync agrees with the events.

@@ -75,6 +75,18 @@ def requests_library_unpatched() -> Iterator[None]:
         responses_mock.start()
 
 
+# Kept for the whole process: every stack of a test session parses the same definitions.
+_caches: dict[str, Callable[..., Any]] = {}
+
+
+def _parsed_programs(parse: Callable[..., Any]) -> Callable[..., Any]:
+    return _caches.setdefault("programs", functools.lru_cache(maxsize=64)(parse))
+
+
+def _compiled_paths(parse: Callable[..., Any]) -> Callable[..., Any]:
+    return _caches.setdefault("paths", functools.lru_cache(maxsize=4096)(parse))
+
+
 @contextmanager
 def faster_step_functions() -> Iterator[None]:
     """Make moto's Step Functions interpreter cheaper per execution, without changing what it does:
@@ -92,7 +104,7 @@ def faster_step_functions() -> Iterator[None]:
 
     original_parse = AmazonStateLanguageParser.__dict__["parse"]
     original_path, original_client = json_path.parse, lambda_eval_utils.boto_client_for
-    parse_program = functools.lru_cache(maxsize=64)(original_parse.__func__)
+    parse_program = _parsed_programs(original_parse.__func__)
     clients: dict[tuple[str, str], Any] = {}
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -103,7 +115,7 @@ def faster_step_functions() -> Iterator[None]:
         return clients[key]
 
     AmazonStateLanguageParser.parse = staticmethod(parse_program)  # type: ignore[method-assign]
-    json_path.parse = functools.lru_cache(maxsize=4096)(original_path)
+    json_path.parse = _compiled_paths(original_path)
     lambda_eval_utils.boto_client_for = client_for
     try:
         yield

@@ -1,9 +1,10 @@
 """Convergence under concurrency (testbed/convergence.py has the trials and the checks).
 
 Each trial is one person with one to three Auth0 accounts (emails in different letter cases) and
-a random history of lifecycle events, delivered in random batches with duplicates, all of a
-round at once, some with a concurrent on-demand sync, while Auth0 answers some calls with 429 or
-503. Every account must end in the state of the newest event.
+a random history of two to four lifecycle events (up to six in the benchmark), delivered in
+random batches with duplicates, all of a round at once, some with a concurrent on-demand sync,
+while Auth0 answers some calls with 429 or 503. Every account must end in the state of the newest
+event.
 
 Two layers (the suite must stay fast; the long run is ``python -m bench convergence``):
 200 trials at the metadata-update task (the real handler, ledger and sandbox Auth0, invoked
@@ -27,6 +28,7 @@ SEED = int(os.environ.get("CONVERGENCE_SEED", "20261130"))
 TASK_TRIALS = int(os.environ.get("CONVERGENCE_TASK_TRIALS", "200"))
 HOOK_TRIALS = int(os.environ.get("CONVERGENCE_HOOK_TRIALS", "24"))
 PER_ROUND = 40
+MAX_EVENTS = 4  # per trial here; the benchmark draws up to 6
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def suspensions_stack(sb, credentials):
 
 def _rounds(sb, rng, count, salt):
     for start in range(0, count, PER_ROUND):
-        yield [plan_trial(sb, rng, i, salt) for i in range(start, min(start + PER_ROUND, count))]
+        yield [plan_trial(sb, rng, i, salt, MAX_EVENTS) for i in range(start, min(start + PER_ROUND, count))]
 
 
 def test_concurrent_task_invocations_converge_on_the_newest_event(sb, suspensions_stack):
