@@ -8,10 +8,10 @@ ACTION := auth0/actions/deny-deactivated
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help test demo lint validate unit action-test build wheelhouse bench sandbox clean
+.PHONY: help test demo lint typecheck validate unit action-test build wheelhouse bench sandbox clean
 
 help:
-	@echo "make test      lint, template validation, every test (Python and the Auth0 Action)"
+	@echo "make test      lint, type check, template validation, every test (Python and the Auth0 Action)"
 	@echo "make demo      run the flows end to end on the embedded sandbox tenants and moto"
 	@echo "make build     sam build (no Docker, no python3.13: makefile build method)"
 	@echo "make wheelhouse  the layer's wheels, for WHEELHOUSE=\$$PWD/.wheelhouse make build offline"
@@ -29,6 +29,10 @@ $(STAMP): requirements-dev.txt layers/identity/requirements.txt pyproject.toml
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# mypy --strict on the domain library; the files and settings are in pyproject.toml [tool.mypy].
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --config-file pyproject.toml
+
 validate: $(STAMP)
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
@@ -39,7 +43,7 @@ action-test:
 	@command -v node >/dev/null || { echo "Node.js 20+ is required for the Auth0 Action tests"; exit 1; }
 	cd $(ACTION) && node --test
 
-test: lint validate unit action-test
+test: lint typecheck validate unit action-test
 
 demo: $(STAMP)
 	$(PY) -m testbed.demo
@@ -60,4 +64,4 @@ sandbox: $(STAMP)
 	$(PY) -m testbed.sam_local
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache .wheelhouse .bench
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .wheelhouse .bench

@@ -27,10 +27,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .tokens.jose import thumbprint
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 ALLOWED_ALGS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 _EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
@@ -183,7 +187,9 @@ class ResourceServer:
     def _verify_token(self, token: str, scheme: str) -> dict[str, Any]:
         import jwt
 
-        fail = lambda why: AuthFailure(401, "invalid_token", why, scheme=scheme)  # noqa: E731
+        def fail(why: str) -> AuthFailure:
+            return AuthFailure(401, "invalid_token", why, scheme=scheme)
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -283,15 +289,18 @@ def _scopes(claims: Mapping[str, Any]) -> set[str]:
     return set(scope.split()) if isinstance(scope, str) else set()
 
 
-def _public_key(jwk: Mapping[str, Any], alg: str):
+def _public_key(jwk: Mapping[str, Any], alg: str) -> RSAPublicKey | EllipticCurvePublicKey | None:
     """The public key of ``jwk`` if its type fits ``alg`` (RSA for RS*, the right curve for ES*)."""
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+    # PyJWT types from_jwk as "private or public key": a JWK of public members only is a public key.
     try:
         if alg.startswith("RS") and jwk.get("kty") == "RSA":
-            return RSAAlgorithm.from_jwk(json.dumps({k: jwk[k] for k in ("kty", "n", "e")}))
+            return RSAAlgorithm.from_jwk(  # type: ignore[return-value]
+                json.dumps({k: jwk[k] for k in ("kty", "n", "e")}))
         if alg in _EC_CURVES and jwk.get("kty") == "EC" and jwk.get("crv") == _EC_CURVES[alg]:
-            return ECAlgorithm.from_jwk(json.dumps({k: jwk[k] for k in ("kty", "crv", "x", "y")}))
+            return ECAlgorithm.from_jwk(  # type: ignore[return-value]
+                json.dumps({k: jwk[k] for k in ("kty", "crv", "x", "y")}))
     except (KeyError, ValueError, TypeError):
         return None
     return None

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from .errors import NotFound, PermissionDenied, RequestRejected, TokenRejected, UpstreamError
+from .errors import NotFound, PermissionDenied, RequestRejected, TokenRejected, UpstreamDetails, UpstreamError
 from .http import HttpClient, json_body, request_id
 
 LOOKUP_FIELDS = ("user_id", "email", "identities", "app_metadata", "user_metadata", "blocked")
@@ -146,7 +146,8 @@ class Auth0Client:
     def get_raw_user(self, user_id: str, fields: tuple[str, ...] = PROFILE_FIELDS) -> dict[str, Any]:
         response = self.http.request("GET", "/api/v2/users/{id}", path_params={"id": user_id},
                                      params={"fields": ",".join(fields), "include_fields": "true"})
-        return response.json()
+        user: dict[str, Any] = response.json()
+        return user
 
     def update_user(self, user_id: str, changes: dict[str, Any]) -> Auth0User:
         """``PATCH /api/v2/users/{id}``. Auth0 merges ``app_metadata``/``user_metadata`` at the top
@@ -170,7 +171,8 @@ def auth0_error(response: requests.Response) -> UpstreamError:
     code = body.get("errorCode") or body.get("error")
     message = (body.get("message") or body.get("error_description") or "")[:300]
     status = response.status_code
-    kwargs = {"tenant": "auth0", "status": status, "code": code, "request_id": request_id(response)}
+    kwargs: UpstreamDetails = {"tenant": "auth0", "status": status, "code": code,
+                               "request_id": request_id(response)}
     if status == 401:
         return TokenRejected(f"Auth0 rejected the Management API token: {message or 'Unauthorized'}. The token "
                              "must be for audience https://{domain}/api/v2/ and unexpired.", **kwargs)

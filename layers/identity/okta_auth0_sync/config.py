@@ -23,13 +23,22 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from .errors import ConfigurationError
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
+_Number = TypeVar("_Number", int, float)
+
+
+@overload
+def _text(data: Mapping[str, Any], key: str, source: str, *, required: Literal[True] = True) -> str: ...
+
+
+@overload
+def _text(data: Mapping[str, Any], key: str, source: str, *, required: bool) -> str | None: ...
 
 
 def _text(data: Mapping[str, Any], key: str, source: str, *, required: bool = True) -> str | None:
@@ -172,6 +181,7 @@ def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[SigningKey, ...
         if not isinstance(entry, Mapping):
             raise ConfigurationError(f"secret {source}: keys[{i}] must be an object")
         pem_or_jwk = entry.get("private_key")
+        private: str | dict[str, Any]
         if isinstance(pem_or_jwk, str) and "PRIVATE KEY" in pem_or_jwk:
             private = pem_or_jwk
         elif isinstance(pem_or_jwk, Mapping) and "d" in pem_or_jwk:
@@ -205,9 +215,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
 
-        def number(name: str, default: float, kind=int):
+        def number(name: str, default: _Number, kind: Callable[[str], _Number]) -> _Number:
             raw = env.get(name)
-            if raw in (None, ""):
+            if raw is None or raw == "":
                 return default
             try:
                 value = kind(raw)
@@ -221,15 +231,15 @@ class Settings:
             auth0_secret_id=env.get("AUTH0_SECRET_ID") or None,
             okta_secret_id=env.get("OKTA_SECRET_ID") or None,
             token_cache_table=env.get("TOKEN_CACHE_TABLE") or None,
-            secret_max_age=number("SECRET_MAX_AGE_SECONDS", 300),
-            token_refresh_margin=number("TOKEN_REFRESH_MARGIN_SECONDS", 300),
+            secret_max_age=number("SECRET_MAX_AGE_SECONDS", 300, int),
+            token_refresh_margin=number("TOKEN_REFRESH_MARGIN_SECONDS", 300, int),
             http_connect_timeout=number("HTTP_CONNECT_TIMEOUT_SECONDS", 3.05, float),
             http_read_timeout=number("HTTP_READ_TIMEOUT_SECONDS", 10.0, float),
         )
 
 
 def load_secret(secret_id: str | None, *, max_age: int, force_fetch: bool = False,
-                env_name: str = "") -> dict:
+                env_name: str = "") -> dict[str, Any]:
     """A JSON secret from Secrets Manager, cached by Powertools for ``max_age`` seconds."""
     if not secret_id:
         raise ConfigurationError(f"environment variable {env_name or 'for the secret'} is not set")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import requests
 
@@ -27,21 +27,31 @@ from .tokens.auth import AccessTokenAuth, SswsAuth
 from .tokens.cache import TokenCache, TokenSource
 from .tokens.models import AccessToken
 
+if TYPE_CHECKING:
+    from .tokens.auth0 import Auth0ClientCredentials
+    from .tokens.okta import OktaServiceApp
 
-class _Tenant:
+_Client = TypeVar("_Client")
+
+
+class _Tenant(Generic[_Client]):
     """One tenant connection: its current secret, clients and token source.
 
     It is also the *minter* the token cache sees: it forwards to the minter built for the current
     secret and re-reads the secret once when the credentials are refused.
     """
 
-    def __init__(self, kind: str, secret_env: str, parse: Callable[[dict, str], Any], client_cls) -> None:
+    def __init__(self, kind: str, secret_env: str,
+                 parse: Callable[[Mapping[str, Any], str], Auth0Connection | OktaConnection],
+                 client_cls: Callable[[HttpClient], _Client]) -> None:
         self.kind = kind
         self.secret_env = secret_env
         self._parse = parse
         self._client_cls = client_cls
         self._fingerprint: str | None = None
         self._lock = threading.Lock()
+        # Rebuilt by refresh() for each new secret, and None before the first: an Auth0Connection or
+        # OktaConnection, a _Client, and the minter (None for an SSWS connection, which mints nothing).
         self.connection: Any = None
         self.client: Any = None
         self.minter: Any = None
@@ -72,25 +82,30 @@ class _Tenant:
             self._fingerprint = fingerprint
             return True
 
-    def get_client(self):
+    def get_client(self) -> _Client:
         self.refresh()
-        return self.client
+        client: _Client = self.client
+        return client
 
-    # -- Minter protocol (seen by the token cache) -------------------------------------------
+    # -- Minter protocol (seen by the token cache, which exists only once a minter was built) ----
     @property
     def cache_key(self) -> str:
-        return self.connection.cache_key
+        key: str = self.connection.cache_key
+        return key
 
     def secret_material(self) -> bytes:
-        return self.minter.secret_material()
+        material: bytes = self.minter.secret_material()
+        return material
 
     def mint(self) -> AccessToken:
+        token: AccessToken
         try:
-            return self.minter.mint()
+            token = self.minter.mint()
         except AuthenticationFailed:
             if not self.refresh(force=True) or self.minter is None:
                 raise
-            return self.minter.mint()
+            token = self.minter.mint()
+        return token
 
     def token(self) -> AccessToken | None:
         """A valid token in the shared cache (minted if needed); None for SSWS connections."""
@@ -105,7 +120,8 @@ def http_client(connection: Auth0Connection | OktaConnection, **kwargs: Any) -> 
     return HttpClient(connection.base_url, "okta", error_mapper=okta_error, **kwargs)
 
 
-def minter(connection: Auth0Connection | OktaConnection, http: HttpClient | None = None):
+def minter(connection: Auth0Connection | OktaConnection,
+           http: HttpClient | None = None) -> Auth0ClientCredentials | OktaServiceApp | None:
     """What mints tokens for a connection (None for an SSWS API token: nothing to mint)."""
     http = http or http_client(connection)
     if isinstance(connection, Auth0Connection):
@@ -121,7 +137,7 @@ def minter(connection: Auth0Connection | OktaConnection, http: HttpClient | None
 
 _settings: Settings | None = None
 _cache: TokenCache | None = None
-_tenants: dict[str, _Tenant] = {}
+_tenants: dict[str, _Tenant[Any]] = {}
 
 
 def settings() -> Settings:
@@ -139,10 +155,23 @@ def token_cache() -> TokenCache:
     return _cache
 
 
-def tenant(kind: str) -> _Tenant:
+@overload
+def tenant(kind: Literal["auth0"]) -> _Tenant[Auth0Client]: ...
+
+
+@overload
+def tenant(kind: Literal["okta"]) -> _Tenant[OktaClient]: ...
+
+
+@overload
+def tenant(kind: str) -> _Tenant[Any]: ...
+
+
+def tenant(kind: str) -> _Tenant[Any]:
     existing = _tenants.get(kind)
     if existing is not None:
         return existing
+    made: _Tenant[Any]
     if kind == "auth0":
         made = _Tenant("auth0", "AUTH0_SECRET_ID", Auth0Connection.from_secret, Auth0Client)
     elif kind == "okta":
@@ -170,4 +199,4 @@ def reset() -> None:
     _settings = None
     _cache = None
     _tenants.clear()
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves clear_caches() unannotated

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,19 @@ class ApiCall:
     status: int | str  # HTTP status, or "network-error"
 
 
-class _Tally:
+_Key = TypeVar("_Key")
+
+
+class _Tally(Generic[_Key]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: Counter = Counter()
+        self._counts: Counter[_Key] = Counter()
 
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
 
-    def snapshot(self) -> Counter:
+    def snapshot(self) -> Counter[_Key]:
         with self._lock:
             return Counter(self._counts)
 
@@ -41,11 +45,11 @@ class _Tally:
 class Usage:
     """What one piece of work (an invocation) spent: API calls per tenant, 429s, tokens minted."""
 
-    api_calls: Counter = field(default_factory=Counter)
-    rate_limited: Counter = field(default_factory=Counter)
+    api_calls: Counter[str] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)
     tokens_minted: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"api_calls": dict(self.api_calls), "rate_limited": dict(self.rate_limited),
                 "tokens_minted": self.tokens_minted}
 
@@ -65,7 +69,7 @@ def usage() -> Iterator[Usage]:
         _scopes.reset(token)
 
 
-class ApiCalls(_Tally):
+class ApiCalls(_Tally[ApiCall]):
     def record(self, tenant: str, method: str, route: str, status: int | str) -> None:
         with self._lock:
             self._counts[ApiCall(tenant, method, route, status)] += 1
@@ -84,7 +88,7 @@ class ApiCalls(_Tally):
                        and (status is None or call.status == status))
 
     def by_tenant(self) -> dict[str, int]:
-        out: Counter = Counter()
+        out: Counter[str] = Counter()
         for call, n in self.snapshot().items():
             out[call.tenant] += n
         return dict(out)
@@ -95,7 +99,7 @@ class ApiCalls(_Tally):
             self.snapshot().items(), key=lambda kv: (kv[0].tenant, kv[0].route, kv[0].method, str(kv[0].status)))}
 
 
-class TokensMinted(_Tally):
+class TokensMinted(_Tally[str]):
     def record(self, connection: str) -> None:
         with self._lock:
             self._counts[connection] += 1

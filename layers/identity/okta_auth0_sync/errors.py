@@ -9,6 +9,7 @@ the others).
 from __future__ import annotations
 
 import json
+from typing import TypedDict, Unpack
 
 
 class SyncError(Exception):
@@ -23,6 +24,15 @@ class ConfigurationError(SyncError):
 
 class InvalidInput(SyncError):
     """The caller sent something this package cannot process (bad event, missing id)."""
+
+
+class UpstreamDetails(TypedDict, total=False):
+    """The keyword arguments every :class:`UpstreamError` takes (error mappers build them once)."""
+
+    tenant: str
+    status: int | None
+    code: str | None
+    request_id: str | None
 
 
 class UpstreamError(SyncError):
@@ -61,7 +71,8 @@ class TokenRejected(UpstreamError):
 class PermissionDenied(UpstreamError):
     """403: the token lacks a scope or the app lacks an admin role. The message names what is missing."""
 
-    def __init__(self, message: str, *, missing_scope: str | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, missing_scope: str | None = None,
+                 **kwargs: Unpack[UpstreamDetails]) -> None:
         super().__init__(message, **kwargs)
         self.missing_scope = missing_scope
 
@@ -87,7 +98,8 @@ class RateLimited(UpstreamError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 **kwargs: Unpack[UpstreamDetails]) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -168,7 +168,7 @@ class HttpClient:
             raise self.error_mapper(response)
 
     def paginate(self, route: str, *, path_params: Mapping[str, str] | None = None,
-                 params: Mapping[str, Any] | None = None):
+                 params: Mapping[str, Any] | None = None) -> Iterator[Any]:
         """Yield each page's JSON following ``Link: <...>; rel="next"`` to the end (Okta)."""
         response = self.request("GET", route, path_params=path_params, params=params)
         while True:
@@ -221,7 +221,7 @@ def request_id(response: requests.Response) -> str | None:
     return response.headers.get("X-Okta-Request-Id") or response.headers.get("x-auth0-requestid")
 
 
-def json_body(response: requests.Response) -> dict:
+def json_body(response: requests.Response) -> dict[str, Any]:
     """The response body as a dict, or {} when it is not JSON (proxies, HTML error pages)."""
     try:
         body = response.json()

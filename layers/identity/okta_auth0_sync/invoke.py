@@ -64,7 +64,8 @@ def _fetch_json(url: str) -> dict[str, Any]:
 
     parts = urlsplit(url)
     client = HttpClient(f"{parts.scheme}://{parts.netloc}", "okta", error_mapper=okta_error)
-    return client.request("GET", parts.path, auth=False).json()
+    document: dict[str, Any] = client.request("GET", parts.path, auth=False).json()
+    return document
 
 
 def request_url(event: dict[str, Any], public_base_url: str | None = None) -> str:

@@ -11,13 +11,16 @@ import functools
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from . import runtime
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
 _REDACTIONS = (
     (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "<jwt:redacted>"),
@@ -36,7 +39,7 @@ def redact(text: str) -> str:
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
-    def serialize(self, log: dict) -> str:
+    def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
         return redact(super().serialize(log))
 
 
@@ -50,8 +53,21 @@ def xray_sdk_enabled() -> bool:
     return os.environ.get("XRAY_SDK_TRACING", "false").lower() == "true"
 
 
-def handler(fn: Callable[[dict, Any], Any] | None = None, *, correlation_id_path: str | None = None,
-            trace: bool | None = None):
+# A Lambda handler: (event, context) -> response.
+Handler: TypeAlias = Callable[[dict[str, Any], Any], Any]
+
+
+@overload
+def handler(fn: Handler, *, correlation_id_path: str | None = None, trace: bool | None = None) -> Handler: ...
+
+
+@overload
+def handler(fn: None = None, *, correlation_id_path: str | None = None,
+            trace: bool | None = None) -> Callable[[Handler], Handler]: ...
+
+
+def handler(fn: Handler | None = None, *, correlation_id_path: str | None = None,
+            trace: bool | None = None) -> Handler | Callable[[Handler], Handler]:
     """Logging context (with a correlation id), EMF metrics with the cold-start metric, the Lambda
     deadline for the HTTP layer's retry budget and, when enabled, X-Ray subsegments via the
     Powertools Tracer (responses never captured: they may hold identities).
@@ -61,13 +77,13 @@ def handler(fn: Callable[[dict, Any], Any] | None = None, *, correlation_id_path
     Step Functions' active tracing record the invocations and the workflow without it. The event
     hook receiver never uses it: Okta waits 3 s at most."""
 
-    def decorate(func: Callable[[dict, Any], Any]):
+    def decorate(func: Handler) -> Handler:
         @functools.wraps(func)
-        def run(event: dict, context: Any):
+        def run(event: dict[str, Any], context: Any) -> Any:
             with runtime.invocation(context):
                 return func(event, context)
 
-        inner = run
+        inner: Handler = run
         if trace if trace is not None else xray_sdk_enabled():
             from aws_lambda_powertools import Tracer
 

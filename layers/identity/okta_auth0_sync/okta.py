@@ -15,6 +15,7 @@ from .errors import (
     PermissionDenied,
     RequestRejected,
     TokenRejected,
+    UpstreamDetails,
     UpstreamError,
 )
 from .http import HttpClient, json_body, request_id
@@ -81,7 +82,8 @@ class OktaClient:
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         """``GET /api/v1/groups/{id}`` (scope ``okta.groups.read``)."""
-        return self.http.request("GET", "/api/v1/groups/{id}", path_params={"id": group_id}).json()
+        group: dict[str, Any] = self.http.request("GET", "/api/v1/groups/{id}", path_params={"id": group_id}).json()
+        return group
 
 
 _SCOPE = re.compile(r'scope="([^"]+)"')
@@ -96,7 +98,7 @@ def okta_error(response: requests.Response) -> UpstreamError:
     causes = "; ".join(c.get("errorSummary", "") for c in body.get("errorCauses") or [] if isinstance(c, dict))
     status = response.status_code
     challenge = response.headers.get("WWW-Authenticate", "")
-    kwargs = {"tenant": "okta", "status": status, "code": code, "request_id": request_id(response)}
+    kwargs: UpstreamDetails = {"tenant": "okta", "status": status, "code": code, "request_id": request_id(response)}
     challenge_error = (_ERROR.search(challenge) or [None, None])[1]
     if challenge_error in ("invalid_dpop_proof", "use_dpop_nonce") or code == "invalid_dpop_proof":
         return DpopRequired(f"Okta rejected the DPoP proof: {summary or challenge[:200]}. With a DPoP-bound "

@@ -17,7 +17,7 @@ from typing import Any
 from . import aws
 
 
-def client():
+def client() -> Any:  # a boto3 Step Functions client
     return aws.client("stepfunctions")
 
 

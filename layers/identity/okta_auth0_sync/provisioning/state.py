@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .config import RoleGroupMapping
@@ -29,7 +29,7 @@ class StateTable:
         self._client = client
 
     @property
-    def client(self):
+    def client(self) -> Any:  # a boto3 DynamoDB client
         if self._client is None:
             from .. import aws
 
@@ -101,7 +101,8 @@ class StateTable:
                 pass
 
     @staticmethod
-    def _until_processed(call, request: dict[str, Any], unprocessed: str) -> Iterator[dict[str, Any]]:
+    def _until_processed(call: Callable[..., Any], request: dict[str, Any],
+                         unprocessed: str) -> Iterator[dict[str, Any]]:
         """A DynamoDB batch call, repeated with backoff for what it left unprocessed; yields each answer."""
         for attempt in range(8):
             response = call(RequestItems=request)

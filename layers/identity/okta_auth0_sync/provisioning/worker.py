@@ -54,9 +54,10 @@ class BatchWorker:
         if self.policy.skip_blocked and user.get("blocked"):
             return {"user_id": user_id, "outcome": "would_skip" if dry else "skipped",
                     "reason": "blocked in Auth0"}
-        profile, problem = okta_profile(user, self.policy)
-        if problem:
-            return _failed(user_id, problem, dry)
+        checked = okta_profile(user, self.policy)
+        if checked[1] is not None:  # (None, reason)
+            return _failed(user_id, checked[1], dry)
+        profile = checked[0]
         if dry:
             existing = self.okta.find_user(profile["login"])
             return {"user_id": user_id, "outcome": "would_add_existing" if existing else "would_create",

@@ -7,6 +7,7 @@ import requests
 from ..http import RefreshableAuth
 from .cache import TokenSource
 from .jose import DpopKey
+from .models import AccessToken
 
 
 class AccessTokenAuth(RefreshableAuth):
@@ -15,18 +16,20 @@ class AccessTokenAuth(RefreshableAuth):
 
     def __init__(self, source: TokenSource) -> None:
         self.source = source
-        self._dpop: tuple[str, DpopKey] | None = None
+        self._dpop: tuple[str | None, DpopKey] | None = None  # (the key's "x" or "n", the key)
         self._nonce: str | None = None  # a resource server's DPoP-Nonce, once it asked for one
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.source.current()
         request.headers["Authorization"] = f"{'DPoP' if token.is_dpop else 'Bearer'} {token.value}"
         if token.is_dpop:
-            request.headers["DPoP"] = self._dpop_key(token).proof(request.method, request.url,
-                                                                   access_token=token.value, nonce=self._nonce)
+            request.headers["DPoP"] = self._dpop_key(token).proof(
+                # requests types a PreparedRequest's method and url as optional; auth runs once both are set
+                request.method, request.url,  # type: ignore[arg-type]
+                access_token=token.value, nonce=self._nonce)
         return request
 
-    def _dpop_key(self, token) -> DpopKey:
+    def _dpop_key(self, token: AccessToken) -> DpopKey:
         if not token.dpop_jwk:
             raise RuntimeError("a DPoP-bound token was cached without its key")
         marker = token.dpop_jwk.get("x") or token.dpop_jwk.get("n")

@@ -7,7 +7,7 @@ import time
 import requests
 
 from ..config import Auth0Connection
-from ..errors import AuthenticationFailed, PermissionDenied, RequestRejected, UpstreamError
+from ..errors import AuthenticationFailed, PermissionDenied, RequestRejected, UpstreamDetails, UpstreamError
 from ..http import HttpClient, json_body, request_id
 from .models import AccessToken
 
@@ -51,7 +51,8 @@ def token_error(response: requests.Response, c: Auth0Connection) -> UpstreamErro
     body = json_body(response)
     code = body.get("error") or body.get("errorCode")
     detail = body.get("error_description") or body.get("message") or ""
-    kwargs = {"tenant": "auth0", "status": response.status_code, "code": code, "request_id": request_id(response)}
+    kwargs: UpstreamDetails = {"tenant": "auth0", "status": response.status_code, "code": code,
+                               "request_id": request_id(response)}
     if response.status_code == 401 or code in ("invalid_client", "unauthorized_client"):
         return AuthenticationFailed(
             f"Auth0 rejected the client credentials of client_id {c.client_id} at {c.domain}: check "

@@ -39,7 +39,8 @@ PEER_WAIT_SECONDS = 3.0
 
 
 class Minter(Protocol):
-    cache_key: str
+    @property
+    def cache_key(self) -> str: ...
 
     def mint(self) -> AccessToken: ...
 
@@ -67,9 +68,10 @@ class _Sealer:
         from cryptography.exceptions import InvalidTag
 
         try:
-            return json.loads(self._aead.decrypt(blob[:12], blob[12:], self._aad))
+            payload: dict[str, Any] = json.loads(self._aead.decrypt(blob[:12], blob[12:], self._aad))
         except (InvalidTag, ValueError):
             return None  # another secret (rotated) or a damaged item: a miss
+        return payload
 
 
 class TokenCache:
@@ -236,7 +238,7 @@ class TokenCache:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def _client(self):
+    def _client(self) -> Any:  # a boto3 DynamoDB client
         if self._dynamodb is None:
             from .. import aws
 
@@ -245,7 +247,8 @@ class TokenCache:
 
 
 def _is_condition_failure(exc: Exception) -> bool:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    code: object = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
 
 
 class TokenSource:

@@ -11,10 +11,21 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    # What load_private_key returns: any PEM private key, or what a JWK holds (a JWK without
+    # "d" loads as a public key). Only RSA and EC private keys sign (see signing_key).
+    LoadedKey: TypeAlias = PrivateKeyTypes | RSAPublicKey | EllipticCurvePublicKey
+    SigningPrivateKey: TypeAlias = RSAPrivateKey | EllipticCurvePrivateKey
 
 ASSERTION_LIFETIME = 300  # seconds; Okta allows up to an hour, short is safer
 
@@ -25,7 +36,7 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def load_private_key(material: Any, *, source: str = "secret"):
+def load_private_key(material: Any, *, source: str = "secret") -> LoadedKey:
     """A cryptography private key from a PEM string or a private JWK mapping."""
     from cryptography.hazmat.primitives import serialization
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
@@ -34,8 +45,9 @@ def load_private_key(material: Any, *, source: str = "secret"):
         if isinstance(material, str):
             return serialization.load_pem_private_key(material.encode(), password=None)
         if isinstance(material, Mapping):
-            kty = material.get("kty")
-            loader = {"RSA": RSAAlgorithm, "EC": ECAlgorithm}.get(kty)
+            kty: object = material.get("kty")
+            loaders: dict[object, type[RSAAlgorithm] | type[ECAlgorithm]] = {"RSA": RSAAlgorithm, "EC": ECAlgorithm}
+            loader = loaders.get(kty)
             if loader is None:
                 raise ConfigurationError(f"{source}: JWK kty must be RSA or EC")
             return loader.from_jwk(json.dumps(dict(material)))
@@ -46,19 +58,24 @@ def load_private_key(material: Any, *, source: str = "secret"):
     raise ConfigurationError(f"{source}: the private key must be a PEM string or a JWK object")
 
 
-def default_alg(key) -> str:
+def signing_key(key: LoadedKey) -> tuple[SigningPrivateKey, str]:
+    """``key`` as a key that can sign a client assertion or a DPoP proof, with its default alg."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     if isinstance(key, rsa.RSAPrivateKey):
-        return "RS256"
+        return key, "RS256"
     if isinstance(key, ec.EllipticCurvePrivateKey):
         alg = _EC_ALGS.get(key.curve.name)
         if alg:
-            return alg
+            return key, alg
     raise ConfigurationError("private key must be RSA or EC (P-256, P-384, P-521)")
 
 
-def check_alg(key, alg: str) -> str:
+def default_alg(key: LoadedKey) -> str:
+    return signing_key(key)[1]
+
+
+def check_alg(key: LoadedKey, alg: str) -> str:
     family = default_alg(key)[:2]
     if alg[:2] != family:
         raise ConfigurationError(f"alg {alg} does not match the key type ({'RSA' if family == 'RS' else 'EC'})")
@@ -67,25 +84,28 @@ def check_alg(key, alg: str) -> str:
     return alg
 
 
-def public_jwk(key, *, kid: str | None = None) -> dict[str, Any]:
+def public_jwk(key: SigningPrivateKey, *, kid: str | None = None) -> dict[str, Any]:
     """The public JWK of a private key (what to paste into Okta, or a DPoP proof's ``jwk``)."""
     from cryptography.hazmat.primitives.asymmetric import rsa
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-    algo = RSAAlgorithm if isinstance(key, rsa.RSAPrivateKey) else ECAlgorithm
-    jwk = json.loads(algo.to_jwk(key.public_key()))
-    jwk = {k: v for k, v in jwk.items() if k in ("kty", "n", "e", "crv", "x", "y")}
+    if isinstance(key, rsa.RSAPrivateKey):
+        text = RSAAlgorithm.to_jwk(key.public_key())
+    else:
+        text = ECAlgorithm.to_jwk(key.public_key())
+    jwk = {k: v for k, v in json.loads(text).items() if k in ("kty", "n", "e", "crv", "x", "y")}
     if kid:
         jwk["kid"] = kid
     return jwk
 
 
-def private_jwk(key) -> dict[str, Any]:
+def private_jwk(key: SigningPrivateKey) -> dict[str, Any]:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-    algo = RSAAlgorithm if isinstance(key, rsa.RSAPrivateKey) else ECAlgorithm
-    return json.loads(algo.to_jwk(key))
+    text = RSAAlgorithm.to_jwk(key) if isinstance(key, rsa.RSAPrivateKey) else ECAlgorithm.to_jwk(key)
+    jwk: dict[str, Any] = json.loads(text)
+    return jwk
 
 
 def thumbprint(jwk: Mapping[str, Any]) -> str:
@@ -95,7 +115,7 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def client_assertion(client_id: str, audience: str, key, *, alg: str, kid: str | None,
+def client_assertion(client_id: str, audience: str, key: SigningPrivateKey, *, alg: str, kid: str | None,
                      lifetime: int = ASSERTION_LIFETIME, now: float | None = None) -> str:
     """A ``private_key_jwt`` client assertion: ``iss`` = ``sub`` = client id, ``aud`` = the token
     URL, short ``exp``, fresh ``jti`` (single use at Okta), ``kid`` when known."""
@@ -119,8 +139,7 @@ class DpopKey:
     """A DPoP key pair and the proofs it signs."""
 
     def __init__(self, private_jwk_: Mapping[str, Any]) -> None:
-        self.private = load_private_key(private_jwk_, source="DPoP key")
-        self.alg = default_alg(self.private)
+        self.private, self.alg = signing_key(load_private_key(private_jwk_, source="DPoP key"))
         self.public = public_jwk(self.private)
         self.jkt = thumbprint(self.public)
         self._jwk = dict(private_jwk_)

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import requests
 
-from ..config import OktaConnection
-from ..errors import AuthenticationFailed, DpopRequired, PermissionDenied, RequestRejected, UpstreamError
+from ..config import OktaConnection, SigningKey
+from ..errors import (
+    AuthenticationFailed,
+    DpopRequired,
+    PermissionDenied,
+    RequestRejected,
+    UpstreamDetails,
+    UpstreamError,
+)
 from ..http import HttpClient, json_body, request_id
 from . import jose
 from .models import AccessToken
+
+if TYPE_CHECKING:
+    from .jose import SigningPrivateKey
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # After a newer key is refused, keep using the older one for this long before trying again.
@@ -27,7 +38,8 @@ class OktaServiceApp:
             raise ValueError("OktaServiceApp needs a private_key_jwt connection")
         self.connection = connection
         self.http = http
-        self._keys: list | None = None  # loaded on first mint: a cached token needs no key
+        # loaded on first mint: a cached token needs no key
+        self._keys: list[tuple[SigningKey, SigningPrivateKey, str]] | None = None
         self._preferred_refused_at: float | None = None
         self._dpop_nonce: str | None = None
 
@@ -40,14 +52,14 @@ class OktaServiceApp:
         keys = "\0".join(str(k.private_key) for k in c.keys)
         return f"{c.client_id}\0{keys}".encode()
 
-    def _signing_keys(self) -> list:
+    def _signing_keys(self) -> list[tuple[SigningKey, SigningPrivateKey, str]]:
         """(spec, private key, alg) per configured key, loaded once."""
         if self._keys is None:
             source = f"secret {self.connection.source or 'okta'}"
             loaded = []
             for spec in self.connection.keys:
-                key = jose.load_private_key(spec.private_key, source=source)
-                loaded.append((spec, key, jose.check_alg(key, spec.alg) if spec.alg else jose.default_alg(key)))
+                key, alg = jose.signing_key(jose.load_private_key(spec.private_key, source=source))
+                loaded.append((spec, key, jose.check_alg(key, spec.alg) if spec.alg else alg))
             self._keys = loaded
         return self._keys
 
@@ -71,7 +83,7 @@ class OktaServiceApp:
             if index == 0:
                 self._preferred_refused_at = None
             return token
-        raise last  # type: ignore[misc]
+        raise last  # type: ignore[misc]  # never None: there is at least one key, so the loop ran
 
     def _mint_with(self, index: int) -> AccessToken:
         c = self.connection
@@ -82,8 +94,10 @@ class OktaServiceApp:
             # A fresh assertion on every attempt: Okta consumes the jti even on error replies.
             return {"grant_type": "client_credentials", "scope": " ".join(c.scopes),
                     "client_assertion_type": ASSERTION_TYPE,
-                    "client_assertion": jose.client_assertion(c.client_id, c.token_url, key, alg=alg,
-                                                              kid=key_spec.key_id)}
+                    "client_assertion": jose.client_assertion(
+                        # client_id is None only without keys (SSWS); from_secret requires it with keys
+                        c.client_id,  # type: ignore[arg-type]
+                        c.token_url, key, alg=alg, kid=key_spec.key_id)}
 
         def headers() -> Mapping[str, str]:
             if dpop is None:
@@ -123,7 +137,8 @@ def token_error(response: requests.Response, c: OktaConnection, kid: str | None)
     body = json_body(response)
     code = body.get("error") or body.get("errorCode")
     detail = (body.get("error_description") or body.get("errorSummary") or "")[:300]
-    kwargs = {"tenant": "okta", "status": response.status_code, "code": code, "request_id": request_id(response)}
+    kwargs: UpstreamDetails = {"tenant": "okta", "status": response.status_code, "code": code,
+                               "request_id": request_id(response)}
     if code in ("invalid_dpop_proof", "use_dpop_nonce") or "dpop" in detail.lower():
         if not c.dpop:
             return DpopRequired(
