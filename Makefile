@@ -28,6 +28,7 @@ $(STAMP): requirements-dev.txt layers/identity/requirements.txt pyproject.toml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # mypy --strict on the domain library; the files and settings are in pyproject.toml [tool.mypy].
 typecheck: $(STAMP)

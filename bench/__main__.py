@@ -4,8 +4,13 @@ import sys
 
 from bench import cold_start, convergence, deactivation, provisioning, thin_flow
 
-BENCHMARKS = {"cold_start": cold_start.main, "thin_flow": thin_flow.main, "deactivation": deactivation.main,
-              "convergence": convergence.main, "provisioning": provisioning.main}
+BENCHMARKS = {
+    "cold_start": cold_start.main,
+    "thin_flow": thin_flow.main,
+    "deactivation": deactivation.main,
+    "convergence": convergence.main,
+    "provisioning": provisioning.main,
+}
 
 
 def main() -> int:

@@ -39,23 +39,45 @@ def runtime_packages() -> Path:
     stamp = hashlib.sha256((requirements + boto3).encode()).hexdigest()
     marker = RUNTIME / ".stamp"
     if not marker.exists() or marker.read_text() != stamp:
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--upgrade", "--target", str(RUNTIME),
-                        "-r", str(ROOT / "layers/identity/requirements.txt"), boto3], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--upgrade",
+                "--target",
+                str(RUNTIME),
+                "-r",
+                str(ROOT / "layers/identity/requirements.txt"),
+                boto3,
+            ],
+            check=True,
+        )
         marker.write_text(stamp)
     return RUNTIME
 
 
 def measure(code_dir: str, runs: int) -> list[float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_TRACE_DISABLED", "PYTHONPATH"))}
-    env.update({"POWERTOOLS_SERVICE_NAME": "okta-auth0-sync", "POWERTOOLS_METRICS_NAMESPACE": "OktaAuth0Sync",
-                "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-                "DEACTIVATION_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x"})
+    env.update(
+        {
+            "POWERTOOLS_SERVICE_NAME": "okta-auth0-sync",
+            "POWERTOOLS_METRICS_NAMESPACE": "OktaAuth0Sync",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "DEACTIVATION_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
+        }
+    )
     samples = []
     for _ in range(runs):
         probe = PROBE.format(code=code_dir, layer=str(ROOT / "layers/identity"), runtime=str(runtime_packages()))
         # -I: isolated (no user site, no PYTHON* variables); -S: no site-packages at all.
-        out = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, env=env,
-                             cwd="/", check=True)
+        out = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, env=env, cwd="/", check=True
+        )
         samples.append(float(out.stdout.strip().splitlines()[-1]))
     return samples
 
@@ -66,15 +88,20 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     template = Template.load(parameters={"OktaDomain": "o.example", "Auth0Domain": "a.example"})
     runtime_packages()
-    print(f"Cold-start import time per handler (fresh interpreter, layer + boto3 only, median of {args.runs}; "
-          f"Python {sys.version.split()[0]} on this machine: Lambda arm64 differs)")
+    print(
+        f"Cold-start import time per handler (fresh interpreter, layer + boto3 only, median of {args.runs}; "
+        f"Python {sys.version.split()[0]} on this machine: Lambda arm64 differs)"
+    )
     print(f"  {'function':28} {'median ms':>10} {'min ms':>8} {'max ms':>8}")
     results = {}
     for name in sorted(template.of_type("AWS::Serverless::Function")):
         code_dir = str(ROOT / template.function(name)["CodeUri"])
         samples = measure(code_dir, args.runs)
-        results[name] = {"median_ms": round(statistics.median(samples) * 1000, 1),
-                         "min_ms": round(min(samples) * 1000, 1), "max_ms": round(max(samples) * 1000, 1)}
+        results[name] = {
+            "median_ms": round(statistics.median(samples) * 1000, 1),
+            "min_ms": round(min(samples) * 1000, 1),
+            "max_ms": round(max(samples) * 1000, 1),
+        }
         r = results[name]
         print(f"  {name:28} {r['median_ms']:>10} {r['min_ms']:>8} {r['max_ms']:>8}")
     return results

@@ -36,8 +36,11 @@ def _rounds(sb, rng, count: int, salt: str):
 def run(trials: int, through_hook: int, seed: int) -> dict:
     with sandbox.runner.start() as sb:
         creds = sandbox.runner.provision_credentials(sb)
-        secrets = {"Auth0ConnectionSecret": creds.auth0, "OktaConnectionSecret": creds.okta,
-                   "EventHookSecret": {"current": HOOK_SECRET, "previous": ""}}
+        secrets = {
+            "Auth0ConnectionSecret": creds.auth0,
+            "OktaConnectionSecret": creds.okta,
+            "EventHookSecret": {"current": HOOK_SECRET, "previous": ""},
+        }
         sb.auth0.faults.reseed(seed)
         sb.auth0.faults.error(route="/api/v2/users*", status=503, probability=0.02)
         sb.auth0.faults.error(route="/api/v2/users*", status=429, probability=0.002)
@@ -55,9 +58,15 @@ def run(trials: int, through_hook: int, seed: int) -> dict:
             for batch in _rounds(sb, rng, through_hook, f"hook{seed}"):
                 deliver_round(stack, f"{api.url}/okta/event-hook", HOOK_SECRET, batch)
                 hook_problems += wrong_final_states(sb, stack, batch)
-            return {"trials": trials, "events": events, "problems": problems, "task_seconds": task_seconds,
-                    "through_hook": through_hook, "hook_problems": hook_problems,
-                    "faults": sum(f.fired for f in sb.auth0.faults.list())}
+            return {
+                "trials": trials,
+                "events": events,
+                "problems": problems,
+                "task_seconds": task_seconds,
+                "through_hook": through_hook,
+                "hook_problems": hook_problems,
+                "faults": sum(f.fired for f in sb.auth0.faults.list()),
+            }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -68,10 +77,14 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     with functions_output_discarded():
         r = run(args.trials, args.through_hook, args.seed)
-    print(f"Deactivation convergence, seed {args.seed}: {r['trials']} trials ({r['events']} distinct events) at the "
-          f"task in {r['task_seconds']:.0f} s, {r['through_hook']} through the hook; {r['faults']} injected 429/503")
-    print(f"  wrong final states (or failed runs): {len(r['problems'])} at the task, "
-          f"{len(r['hook_problems'])} through the hook")
+    print(
+        f"Deactivation convergence, seed {args.seed}: {r['trials']} trials ({r['events']} distinct events) at the "
+        f"task in {r['task_seconds']:.0f} s, {r['through_hook']} through the hook; {r['faults']} injected 429/503"
+    )
+    print(
+        f"  wrong final states (or failed runs): {len(r['problems'])} at the task, "
+        f"{len(r['hook_problems'])} through the hook"
+    )
     for problem in (r["problems"] + r["hook_problems"])[:10]:
         print(f"    {problem}")
     return r

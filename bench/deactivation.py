@@ -38,18 +38,23 @@ def people(sb, count: int) -> list[dict]:
     out = []
     for n in range(count):
         email = f"bench.person{n}@Acme.example"
-        okta = sb.okta.add_user({"login": email.lower(), "email": email.lower(), "firstName": "Bench",
-                                 "lastName": str(n)})
-        accounts = [sb.auth0.add_user(connection="Username-Password-Authentication", email=email.lower())["user_id"],
-                    sb.auth0.add_user(connection="okta-workforce", email=email)["user_id"]]
-        out.append({"okta_id": okta["id"], "accounts": accounts,
-                    "logins": [sb.auth0.login(a) for a in accounts]})
+        okta = sb.okta.add_user(
+            {"login": email.lower(), "email": email.lower(), "firstName": "Bench", "lastName": str(n)}
+        )
+        accounts = [
+            sb.auth0.add_user(connection="Username-Password-Authentication", email=email.lower())["user_id"],
+            sb.auth0.add_user(connection="okta-workforce", email=email)["user_id"],
+        ]
+        out.append({"okta_id": okta["id"], "accounts": accounts, "logins": [sb.auth0.login(a) for a in accounts]})
     return out
 
 
 def effect_time(sb, accounts: list[str], since: float) -> float:
-    writes = [c.time for c in sb.auth0.calls.all() if c.time >= since and c.method in ("PATCH", "DELETE")
-              and any(a in c.path for a in accounts)]
+    writes = [
+        c.time
+        for c in sb.auth0.calls.all()
+        if c.time >= since and c.method in ("PATCH", "DELETE") and any(a in c.path for a in accounts)
+    ]
     return max(writes)
 
 
@@ -64,10 +69,17 @@ def run(events: int, plan: str) -> dict:
     with sandbox.runner.start() as sb:
         creds = sandbox.runner.provision_credentials(sb)
         sb.auth0.set_plan(plan)
-        secrets = {"Auth0ConnectionSecret": creds.auth0, "OktaConnectionSecret": creds.okta,
-                   "EventHookSecret": {"current": HOOK_SECRET, "previous": ""}}
-        with LocalDeployment(secrets, parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain}) \
-                as stack, LocalHttpApi(stack) as api:
+        secrets = {
+            "Auth0ConnectionSecret": creds.auth0,
+            "OktaConnectionSecret": creds.okta,
+            "EventHookSecret": {"current": HOOK_SECRET, "previous": ""},
+        }
+        with (
+            LocalDeployment(
+                secrets, parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain}
+            ) as stack,
+            LocalHttpApi(stack) as api,
+        ):
             sb.okta.register_event_hook(f"{api.url}/okta/event-hook", EVENT_TYPES, HOOK_SECRET)
             crowd = people(sb, events)
             counters.api_calls.reset()
@@ -88,18 +100,25 @@ def run(events: int, plan: str) -> dict:
 
 
 def summarise(stack: LocalDeployment, events: int, latencies: list[float], transitions: int) -> dict:
-    memory = {fid: int(stack.template.function(fid).get("MemorySize", 128)) for fid in
-              {i.function for i in stack.invocations}}
+    memory = {
+        fid: int(stack.template.function(fid).get("MemorySize", 128)) for fid in {i.function for i in stack.invocations}
+    }
     gb_seconds = sum(i.duration * memory[i.function] / 1024 for i in stack.invocations)
     requests = len(stack.invocations)
     cost = transitions * PRICE["transition"] + requests * PRICE["request"] + gb_seconds * PRICE["gb_second"]
     ordered = sorted(latencies)
-    return {"events": events, "p50_ms": statistics.median(ordered) * 1000,
-            "p99_ms": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
-            "calls": counters.api_calls.by_tenant(), "by_route": counters.api_calls.by_route(),
-            "tokens": {t: counters.tokens_minted.total(t) for t in ("okta", "auth0")},
-            "transitions": transitions, "lambda_requests": requests, "gb_seconds": gb_seconds,
-            "cost_per_1000": cost / events * 1000}
+    return {
+        "events": events,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
+        "calls": counters.api_calls.by_tenant(),
+        "by_route": counters.api_calls.by_route(),
+        "tokens": {t: counters.tokens_minted.total(t) for t in ("okta", "auth0")},
+        "transitions": transitions,
+        "lambda_requests": requests,
+        "gb_seconds": gb_seconds,
+        "cost_per_1000": cost / events * 1000,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -111,15 +130,21 @@ def main(argv: list[str] | None = None) -> dict:
         r = run(args.events, args.plan)
     n = r["events"]
     print(f"Deactivation sync, {n} people x 2 Auth0 accounts, each logged in ({args.plan} plan)")
-    print(f"  time to effect (Okta delivery -> last account blocked and revoked): p50 {r['p50_ms']:.0f} ms, "
-          f"p99 {r['p99_ms']:.0f} ms (local moto and sandbox: no network, no cold starts)")
+    print(
+        f"  time to effect (Okta delivery -> last account blocked and revoked): p50 {r['p50_ms']:.0f} ms, "
+        f"p99 {r['p99_ms']:.0f} ms (local moto and sandbox: no network, no cold starts)"
+    )
     calls = r["calls"]
-    print(f"  API calls per event: Okta {calls.get('okta', 0) / n:.2f}, Auth0 {calls.get('auth0', 0) / n:.2f}; "
-          f"tokens minted for all {n}: Okta {r['tokens']['okta']}, Auth0 {r['tokens']['auth0']}")
+    print(
+        f"  API calls per event: Okta {calls.get('okta', 0) / n:.2f}, Auth0 {calls.get('auth0', 0) / n:.2f}; "
+        f"tokens minted for all {n}: Okta {r['tokens']['okta']}, Auth0 {r['tokens']['auth0']}"
+    )
     for route, count in r["by_route"].items():
         print(f"      {count / n:6.2f}  {route}")
-    print(f"  per event: {r['transitions'] / n:.1f} state transitions, {r['lambda_requests'] / n:.1f} Lambda "
-          f"requests, {r['gb_seconds'] / n * 1000:.1f} ms GB; ${r['cost_per_1000']:.4f} per 1,000 events")
+    print(
+        f"  per event: {r['transitions'] / n:.1f} state transitions, {r['lambda_requests'] / n:.1f} Lambda "
+        f"requests, {r['gb_seconds'] / n * 1000:.1f} ms GB; ${r['cost_per_1000']:.4f} per 1,000 events"
+    )
     return r
 
 

@@ -35,9 +35,14 @@ AUTH0_READ, AUTH0_WRITE, AUTH0_GLOBAL = (500, 40), (200, 20), (1000, 50)  # per 
 def rate_limits(scale: float) -> tuple[dict, dict]:
     minute = 60.0 / scale
     okta = {"window": minute, **{bucket: {"limit": limit} for bucket, limit in OKTA_PER_MINUTE.items()}}
-    auth0 = {bucket: {"burst": burst, "rate": per_minute / minute}
-             for bucket, (per_minute, burst) in (("users_read", AUTH0_READ), ("users_write", AUTH0_WRITE),
-                                                 ("global", AUTH0_GLOBAL))}
+    auth0 = {
+        bucket: {"burst": burst, "rate": per_minute / minute}
+        for bucket, (per_minute, burst) in (
+            ("users_read", AUTH0_READ),
+            ("users_write", AUTH0_WRITE),
+            ("global", AUTH0_GLOBAL),
+        )
+    }
     return okta, auth0
 
 
@@ -45,9 +50,16 @@ def fixture(members: int) -> dict:
     """The default fixture plus a role with ``members`` fresh Auth0 users."""
     data = sandbox.runner.load_fixture()
     ids = [f"auth0|bench{n:019d}" for n in range(members)]
-    data["auth0"]["users"] += [{"user_id": uid, "connection": "Username-Password-Authentication",
-                                "email": f"bench{n}@bulk.example", "given_name": "Bench", "family_name": f"User{n}"}
-                               for n, uid in enumerate(ids)]
+    data["auth0"]["users"] += [
+        {
+            "user_id": uid,
+            "connection": "Username-Password-Authentication",
+            "email": f"bench{n}@bulk.example",
+            "given_name": "Bench",
+            "family_name": f"User{n}",
+        }
+        for n, uid in enumerate(ids)
+    ]
     data["auth0"]["roles"].append({"id": ROLE, "name": "Bench", "description": "benchmark members", "members": ids})
     return data
 
@@ -60,9 +72,23 @@ def tenants_process(members: int, scale: float):
         fixture_path.write_text(json.dumps(fixture(members)))
         okta_limits, auth0_limits = rate_limits(scale)
         child = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--fixture", str(fixture_path), "--secrets-dir", tmp,
-             "--okta-rate-limits", json.dumps(okta_limits), "--auth0-rate-limits", json.dumps(auth0_limits)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "--fixture",
+                str(fixture_path),
+                "--secrets-dir",
+                tmp,
+                "--okta-rate-limits",
+                json.dumps(okta_limits),
+                "--auth0-rate-limits",
+                json.dumps(auth0_limits),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             for line in child.stdout:
                 if line.startswith("Admin:"):
@@ -79,9 +105,14 @@ def tenants_process(members: int, scale: float):
 def run(members: int, scale: float, concurrency: int) -> dict:
     with tenants_process(members, scale) as creds:
         secrets = {"Auth0ConnectionSecret": creds["auth0"], "OktaConnectionSecret": creds["okta"]}
-        with LocalDeployment(secrets, parameters={"OktaDomain": creds["okta"]["domain"],
-                                                  "Auth0Domain": creds["auth0"]["domain"],
-                                                  "ProvisioningConcurrency": str(concurrency)}) as stack:
+        with LocalDeployment(
+            secrets,
+            parameters={
+                "OktaDomain": creds["okta"]["domain"],
+                "Auth0Domain": creds["auth0"]["domain"],
+                "ProvisioningConcurrency": str(concurrency),
+            },
+        ) as stack:
             counters.api_calls.reset()
             counters.tokens_minted.reset()
             started = time.perf_counter()
@@ -97,8 +128,11 @@ def run(members: int, scale: float, concurrency: int) -> dict:
             window_floor = max(0, -(-creates // limit) - 1) * minute
             batches = sum(1 for i in stack.invocations if i.function == "ProvisionMembersFunction")
             return {
-                "members": report["members"], "counts": report["counts"], "failed": report["failed_total"],
-                "wall_seconds": round(wall, 1), "floor_seconds": round(floor, 1),
+                "members": report["members"],
+                "counts": report["counts"],
+                "failed": report["failed_total"],
+                "wall_seconds": round(wall, 1),
+                "floor_seconds": round(floor, 1),
                 "ratio_to_floor": round(wall / floor, 3) if floor else None,
                 "window_floor_seconds": round(window_floor, 1),
                 "members_per_minute_at_real_limits": round(report["members"] / (wall * scale / 60.0)),
@@ -120,18 +154,24 @@ def main(argv: list[str] | None = None) -> dict:
         for n in args.members:
             results[n] = run(n, args.scale, args.concurrency)
             print(f"  ... {n} members done in {results[n]['wall_seconds']} s", file=sys.stderr)
-    print(f"Provisioning against rate limits (Okta create 600/min, Auth0 reads 500/min, writes 200/min; time "
-          f"scaled x{args.scale:g}: a minute lasts {60 / args.scale:g} s; Map concurrency {args.concurrency})")
-    print(f"  {'members':>8} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'win.floor':>9} {'members/min':>12} "
-          f"{'okta/mbr':>9} {'auth0/mbr':>10} {'429s':>10} {'tokens':>7} {'transitions':>12} {'failed':>7}")
+    print(
+        f"Provisioning against rate limits (Okta create 600/min, Auth0 reads 500/min, writes 200/min; time "
+        f"scaled x{args.scale:g}: a minute lasts {60 / args.scale:g} s; Map concurrency {args.concurrency})"
+    )
+    print(
+        f"  {'members':>8} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'win.floor':>9} {'members/min':>12} "
+        f"{'okta/mbr':>9} {'auth0/mbr':>10} {'429s':>10} {'tokens':>7} {'transitions':>12} {'failed':>7}"
+    )
     for r in results.values():
         rl = r["rate_limited_responses"]
-        print(f"  {r['members']:>8} {r['wall_seconds']:>8} {r['floor_seconds']:>8} {r['ratio_to_floor']:>6} "
-              f"{r['window_floor_seconds']:>9} "
-              f"{r['members_per_minute_at_real_limits']:>12} {r['api_calls_per_member'].get('okta', 0):>9} "
-              f"{r['api_calls_per_member'].get('auth0', 0):>10} "
-              f"{rl.get('okta', 0)}+{rl.get('auth0', 0):<8} {r['tokens_minted']:>7} {r['state_transitions']:>12} "
-              f"{r['failed']:>7}")
+        print(
+            f"  {r['members']:>8} {r['wall_seconds']:>8} {r['floor_seconds']:>8} {r['ratio_to_floor']:>6} "
+            f"{r['window_floor_seconds']:>9} "
+            f"{r['members_per_minute_at_real_limits']:>12} {r['api_calls_per_member'].get('okta', 0):>9} "
+            f"{r['api_calls_per_member'].get('auth0', 0):>10} "
+            f"{rl.get('okta', 0)}+{rl.get('auth0', 0):<8} {r['tokens_minted']:>7} {r['state_transitions']:>12} "
+            f"{r['failed']:>7}"
+        )
     print("  floor = creates at the sustained limit; win.floor = full windows waited for (the first window's quota")
     print("  is available at once); members/min at the real, unscaled limits; 429s are Okta+Auth0;")
     print("  transitions = parent states + one per batch child execution")

@@ -24,8 +24,11 @@ def run(executions: int, cold: bool) -> dict:
     with sandbox.runner.start() as sb:
         creds = sandbox.runner.provision_credentials(sb)
         secrets = {"Auth0ConnectionSecret": creds.auth0, "OktaConnectionSecret": creds.okta}
-        with LocalDeployment(secrets, parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain},
-                             cold_start_every_invocation=cold) as stack:
+        with LocalDeployment(
+            secrets,
+            parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain},
+            cold_start_every_invocation=cold,
+        ) as stack:
             counters.api_calls.reset()
             counters.tokens_minted.reset()
             started = time.perf_counter()
@@ -35,11 +38,17 @@ def run(executions: int, cold: bool) -> dict:
                 assert execution.status == "SUCCEEDED", execution.cause
                 transitions += execution.transitions
             elapsed = time.perf_counter() - started
-            return {"executions": executions, "api_calls": counters.api_calls.by_tenant(),
-                    "by_route": counters.api_calls.by_route(),
-                    "tokens_minted": {"okta": counters.tokens_minted.total("okta"),
-                                      "auth0": counters.tokens_minted.total("auth0")},
-                    "state_transitions": transitions, "seconds": round(elapsed, 2)}
+            return {
+                "executions": executions,
+                "api_calls": counters.api_calls.by_tenant(),
+                "by_route": counters.api_calls.by_route(),
+                "tokens_minted": {
+                    "okta": counters.tokens_minted.total("okta"),
+                    "auth0": counters.tokens_minted.total("auth0"),
+                },
+                "state_transitions": transitions,
+                "seconds": round(elapsed, 2),
+            }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -51,11 +60,13 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"Thin flow (token -> Okta user -> Auth0 users by email), {args.executions} executions")
     for model, r in results.items():
         calls = r["api_calls"]
-        print(f"  {model} containers: API calls Okta {calls.get('okta', 0)}, Auth0 {calls.get('auth0', 0)} "
-              f"({(calls.get('okta', 0) + calls.get('auth0', 0)) / r['executions']:.2f} per execution); "
-              f"tokens minted Okta {r['tokens_minted']['okta']}, Auth0 {r['tokens_minted']['auth0']}; "
-              f"{r['state_transitions']} state transitions ({r['state_transitions'] / r['executions']:.0f} per "
-              f"execution); {r['seconds']} s")
+        print(
+            f"  {model} containers: API calls Okta {calls.get('okta', 0)}, Auth0 {calls.get('auth0', 0)} "
+            f"({(calls.get('okta', 0) + calls.get('auth0', 0)) / r['executions']:.2f} per execution); "
+            f"tokens minted Okta {r['tokens_minted']['okta']}, Auth0 {r['tokens_minted']['auth0']}; "
+            f"{r['state_transitions']} state transitions ({r['state_transitions'] / r['executions']:.0f} per "
+            f"execution); {r['seconds']} s"
+        )
         for route, n in r["by_route"].items():
             print(f"      {n:5}  {route}")
     return results

@@ -40,8 +40,12 @@ class InvokeApiClient:
         self.http = HttpClient(api_url, "invoke-api", error_mapper=api_error, auth=AccessTokenAuth(self.tokens))
 
     def start_provisioning(self, role_id: str, group_id: str, dry_run: bool = False) -> dict[str, Any]:
-        return self.http.request("POST", "/provisioning/runs", retry_post=False,
-                                 json={"role_id": role_id, "group_id": group_id, "dry_run": dry_run}).json()
+        return self.http.request(
+            "POST",
+            "/provisioning/runs",
+            retry_post=False,
+            json={"role_id": role_id, "group_id": group_id, "dry_run": dry_run},
+        ).json()
 
     def sync_user(self, okta_user_id: str) -> dict[str, Any]:
         return self.http.request("POST", "/users/{id}/sync", path_params={"id": okta_user_id}).json()

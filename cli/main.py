@@ -30,8 +30,12 @@ AUTH0_SCOPES = ("read:users", "read:roles", "read:role_members")
 AUTH0_WRITE_SCOPES = ("update:users", "update:users_app_metadata")  # either (blocked needs update:users)
 # Ending a deactivated person's access (RevokeSessions / RevokeRefreshTokens): the Enterprise
 # endpoints, and the device-credentials endpoints every plan has (used when the plan lacks them).
-AUTH0_REVOCATION_SCOPES = ("delete:sessions", "delete:refresh_tokens", "read:device_credentials",
-                           "delete:device_credentials")
+AUTH0_REVOCATION_SCOPES = (
+    "delete:sessions",
+    "delete:refresh_tokens",
+    "read:device_credentials",
+    "delete:device_credentials",
+)
 
 
 def load_secret(args: argparse.Namespace, file_attr: str = "secret_file", id_attr: str = "secret_id") -> dict:
@@ -57,8 +61,11 @@ def jwt_claims(token: str) -> dict[str, Any] | None:
 
 
 def _connection(data: dict, source: str):
-    return OktaConnection.from_secret(data, source) if "client_secret" not in data else \
-        Auth0Connection.from_secret(data, source)
+    return (
+        OktaConnection.from_secret(data, source)
+        if "client_secret" not in data
+        else Auth0Connection.from_secret(data, source)
+    )
 
 
 def mint(connection) -> Any:
@@ -77,13 +84,23 @@ def cmd_token(args: argparse.Namespace) -> int:
         print("SSWS API token: nothing to mint (it is sent as is; it expires after 30 days unused)")
         return 0
     claims = jwt_claims(token.value) or {}
-    shown = {k: claims[k] for k in ("iss", "aud", "sub", "cid", "azp", "scp", "scope", "gty", "iat", "exp")
-             if k in claims}
+    shown = {
+        k: claims[k] for k in ("iss", "aud", "sub", "cid", "azp", "scp", "scope", "gty", "iat", "exp") if k in claims
+    }
     if "cnf" in claims:
         shown["cnf.jkt"] = claims["cnf"].get("jkt")
-    print(json.dumps({"connection": type(connection).__name__.replace("Connection", "").lower(),
-                      "token_type": token.token_type, "expires_in": int(token.expires_at - token.minted_at),
-                      "scope": token.scope, "claims": shown}, indent=2))
+    print(
+        json.dumps(
+            {
+                "connection": type(connection).__name__.replace("Connection", "").lower(),
+                "token_type": token.token_type,
+                "expires_in": int(token.expires_at - token.minted_at),
+                "scope": token.scope,
+                "claims": shown,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -95,10 +112,12 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     from okta_auth0_sync.tokens import jose
 
     curves = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}
-    key = ec.generate_private_key(curves[args.alg]) if args.alg in curves else \
-        rsa.generate_private_key(public_exponent=65537, key_size=args.bits)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    key = (
+        ec.generate_private_key(curves[args.alg])
+        if args.alg in curves
+        else rsa.generate_private_key(public_exponent=65537, key_size=args.bits)
+    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     out = Path(args.out)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(fd, "wb") as fh:
@@ -121,8 +140,11 @@ def cmd_call(args: argparse.Namespace) -> int:
     if args.action == "status":
         print(json.dumps(client.status(args.execution_id), indent=2))
         return 0
-    started = client.start_provisioning(args.role, args.group, args.dry_run) if args.action == "provision" \
+    started = (
+        client.start_provisioning(args.role, args.group, args.dry_run)
+        if args.action == "provision"
         else client.sync_user(args.okta_user_id)
+    )
     print(f"started {started['execution_id']}", file=sys.stderr)
     if not args.wait:
         print(json.dumps(started, indent=2))
@@ -148,13 +170,19 @@ def stack_secret_ids(stack_name: str) -> dict[str, str]:
 
     stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    return {"auth0": outputs.get("Auth0ConnectionSecretArn"), "okta": outputs.get("OktaConnectionSecretArn"),
-            "hook": outputs.get("EventHookSecretArn")}
+    return {
+        "auth0": outputs.get("Auth0ConnectionSecretArn"),
+        "okta": outputs.get("OktaConnectionSecretArn"),
+        "hook": outputs.get("EventHookSecretArn"),
+    }
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    ids = stack_secret_ids(args.stack_name) if args.stack_name else \
-        {"auth0": args.auth0_secret_id, "okta": args.okta_secret_id, "hook": args.hook_secret_id}
+    ids = (
+        stack_secret_ids(args.stack_name)
+        if args.stack_name
+        else {"auth0": args.auth0_secret_id, "okta": args.okta_secret_id, "hook": args.hook_secret_id}
+    )
     checks = Checks()
     for kind, parse in (("auth0", Auth0Connection.from_secret), ("okta", OktaConnection.from_secret)):
         secret_id = ids.get(kind)
@@ -179,8 +207,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         if token is None:
             checks.line(True, f"{kind} API token present", "SSWS (no scopes to check; prefer an OAuth service app)")
             continue
-        checks.line(True, f"{kind} token obtainable", f"{token.token_type}, expires in "
-                                                      f"{int(token.expires_at - token.minted_at)} s")
+        checks.line(
+            True,
+            f"{kind} token obtainable",
+            f"{token.token_type}, expires in {int(token.expires_at - token.minted_at)} s",
+        )
         granted = set(token.scope.split())
         if kind == "okta":
             missing = [s for s in OKTA_SCOPES if s not in granted]
@@ -188,20 +219,31 @@ def cmd_check(args: argparse.Namespace) -> int:
             missing = [s for s in AUTH0_SCOPES if s not in granted]
             if not granted & set(AUTH0_WRITE_SCOPES):
                 missing.append(" or ".join(AUTH0_WRITE_SCOPES))
-        checks.line(not missing, f"{kind} scopes granted", "missing " + ", ".join(missing) if missing else
-                    " ".join(sorted(granted)))
+        checks.line(
+            not missing,
+            f"{kind} scopes granted",
+            "missing " + ", ".join(missing) if missing else " ".join(sorted(granted)),
+        )
         if kind == "auth0" and not args.without_revocation:
             lacking = [s for s in AUTH0_REVOCATION_SCOPES if s not in granted]
-            checks.line(not lacking, "auth0 access revocation scopes",
-                        "missing " + ", ".join(lacking) + " (or deploy with RevokeSessions/RevokeRefreshTokens=false)"
-                        if lacking else "sessions and refresh tokens can be revoked on any plan")
+            checks.line(
+                not lacking,
+                "auth0 access revocation scopes",
+                "missing " + ", ".join(lacking) + " (or deploy with RevokeSessions/RevokeRefreshTokens=false)"
+                if lacking
+                else "sessions and refresh tokens can be revoked on any plan",
+            )
     if ids.get("hook"):
         try:
             hook = load_secret(argparse.Namespace(secret_id=ids["hook"]))
             current = hook.get("current")
-            checks.line(isinstance(current, str) and len(current) >= 32, "event hook secret",
-                        "present" if isinstance(current, str) and len(current) >= 32
-                        else "'current' missing or shorter than 32 characters")
+            checks.line(
+                isinstance(current, str) and len(current) >= 32,
+                "event hook secret",
+                "present"
+                if isinstance(current, str) and len(current) >= 32
+                else "'current' missing or shorter than 32 characters",
+            )
         except Exception as exc:
             checks.line(False, "event hook secret readable", type(exc).__name__)
     print(f"{'all checks passed' if not checks.failed else f'{checks.failed} check(s) failed'}")
@@ -216,8 +258,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="okta-auth0-sync", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="okta-auth0-sync",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("token", help="mint a token for a connection and print its claims (never the token)")
@@ -234,8 +279,10 @@ def parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("call", help="call the invoke API with a private_key_jwt (optionally DPoP) access token")
     c.add_argument("--api-url", required=True, help="the InvokeApiUrl stack output")
-    c.add_argument("--caller", help="caller secret file {domain, client_id, private_key, key_id, scopes, "
-                                    "authorization_server[, dpop]}")
+    c.add_argument(
+        "--caller",
+        help="caller secret file {domain, client_id, private_key, key_id, scopes, authorization_server[, dpop]}",
+    )
     c.add_argument("--caller-secret-id")
     c.add_argument("--wait", action="store_true", help="poll until the execution ends, then print the result")
     c.add_argument("--timeout", type=float, default=900)
@@ -256,8 +303,11 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--auth0-secret-id")
     ch.add_argument("--okta-secret-id")
     ch.add_argument("--hook-secret-id")
-    ch.add_argument("--without-revocation", action="store_true",
-                    help="the stack runs with RevokeSessions=false and RevokeRefreshTokens=false")
+    ch.add_argument(
+        "--without-revocation",
+        action="store_true",
+        help="the stack runs with RevokeSessions=false and RevokeRefreshTokens=false",
+    )
     ch.set_defaults(func=cmd_check)
 
     sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m sandbox --help)")

@@ -24,8 +24,16 @@ from urllib.parse import parse_qsl, urlsplit
 from .deployment import LocalDeployment
 
 
-def http_event(method: str, path: str, *, headers: dict[str, str] | None = None, body: str | bytes | None = None,
-               query: str = "", route_key: str | None = None, source_ip: str = "203.0.113.10") -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: str | bytes | None = None,
+    query: str = "",
+    route_key: str | None = None,
+    source_ip: str = "203.0.113.10",
+) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     encoded = isinstance(body, bytes)
     now = time.time()
@@ -36,11 +44,20 @@ def http_event(method: str, path: str, *, headers: dict[str, str] | None = None,
         "rawQueryString": query,
         "headers": headers,
         "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "local.execute-api.local",
-            "domainPrefix": "local", "stage": "$default", "requestId": str(uuid.uuid4()),
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "local.execute-api.local",
+            "domainPrefix": "local",
+            "stage": "$default",
+            "requestId": str(uuid.uuid4()),
             "routeKey": route_key or f"{method} {path}",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": headers.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
@@ -161,8 +178,14 @@ class LocalHttpApi(_LoopbackGateway):
         function = self.routes.get((method, parts.path)) or self.routes.get(("ANY", parts.path))
         if function is None:
             return 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
-        event = http_event(method, parts.path, headers=dict(headers.items()), body=body, query=parts.query,
-                           route_key=f"{method} {parts.path}")
+        event = http_event(
+            method,
+            parts.path,
+            headers=dict(headers.items()),
+            body=body,
+            query=parts.query,
+            route_key=f"{method} {parts.path}",
+        )
         try:
             result = _invoke_api_function(self.stack, function, event)
         except Exception:  # Lambda error -> API Gateway 500
@@ -214,7 +237,7 @@ class LocalRestApi(_LoopbackGateway):
         prefix = f"/{self.stage}"
         if not parts.path.startswith(prefix + "/"):
             return self._gateway("MISSING_AUTHENTICATION_TOKEN", 403, {"message": "Missing Authentication Token"})
-        path = parts.path[len(prefix):]
+        path = parts.path[len(prefix) :]
         found = self._route(method, path)
         if found is None:
             return self._gateway("MISSING_AUTHENTICATION_TOKEN", 403, {"message": "Missing Authentication Token"})
@@ -226,23 +249,41 @@ class LocalRestApi(_LoopbackGateway):
             multi.setdefault(k, []).append(v)
         single["X-Forwarded-Proto"] = "http"  # API Gateway adds it (https there)
         multi["X-Forwarded-Proto"] = ["http"]
-        context = {"accountId": self.stack.template.account, "apiId": self.api_id, "stage": self.stage,
-                   "domainName": f"{host}:{port}", "path": parts.path, "resourcePath": template,
-                   "httpMethod": method, "requestId": str(uuid.uuid4()),
-                   "identity": {"sourceIp": "203.0.113.10"}, "requestTimeEpoch": int(time.time() * 1000)}
-        method_arn = (f"arn:aws:execute-api:{self.stack.template.region}:{self.stack.template.account}:"
-                      f"{self.api_id}/{self.stage}/{method}{path}")
+        context = {
+            "accountId": self.stack.template.account,
+            "apiId": self.api_id,
+            "stage": self.stage,
+            "domainName": f"{host}:{port}",
+            "path": parts.path,
+            "resourcePath": template,
+            "httpMethod": method,
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "203.0.113.10"},
+            "requestTimeEpoch": int(time.time() * 1000),
+        }
+        method_arn = (
+            f"arn:aws:execute-api:{self.stack.template.region}:{self.stack.template.account}:"
+            f"{self.api_id}/{self.stage}/{method}{path}"
+        )
         authorizer_context: dict[str, Any] = {}
         if self.authorizer:
             authorizer, identity = self.authorizer
             lower = {k.lower() for k in single}
             if any(h.lower() not in lower for h in identity) or any(not single.get(h) for h in identity):
                 return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"})
-            event = {"type": "REQUEST", "methodArn": method_arn, "resource": template, "path": path,
-                     "httpMethod": method, "headers": single, "multiValueHeaders": multi,
-                     "queryStringParameters": dict(parse_qsl(parts.query)) or None,
-                     "pathParameters": match.groupdict() or None, "stageVariables": None,
-                     "requestContext": context}
+            event = {
+                "type": "REQUEST",
+                "methodArn": method_arn,
+                "resource": template,
+                "path": path,
+                "httpMethod": method,
+                "headers": single,
+                "multiValueHeaders": multi,
+                "queryStringParameters": dict(parse_qsl(parts.query)) or None,
+                "pathParameters": match.groupdict() or None,
+                "stageVariables": None,
+                "requestContext": context,
+            }
             try:
                 decision = _invoke_api_function(self.stack, authorizer, event)
             except Exception as exc:
@@ -250,14 +291,24 @@ class LocalRestApi(_LoopbackGateway):
                     return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"})
                 return self._gateway("AUTHORIZER_FAILURE", 500, {"message": None})
             if not _allows(decision, method_arn):
-                return self._gateway("ACCESS_DENIED", 403,
-                                     {"message": "User is not authorized to access this resource"})
+                return self._gateway(
+                    "ACCESS_DENIED", 403, {"message": "User is not authorized to access this resource"}
+                )
             authorizer_context = {"principalId": decision.get("principalId"), **(decision.get("context") or {})}
-        proxy = {"resource": template, "path": path, "httpMethod": method, "headers": single,
-                 "multiValueHeaders": multi, "queryStringParameters": dict(parse_qsl(parts.query)) or None,
-                 "multiValueQueryStringParameters": None, "pathParameters": match.groupdict() or None,
-                 "stageVariables": None, "requestContext": {**context, "authorizer": authorizer_context},
-                 "body": body, "isBase64Encoded": False}
+        proxy = {
+            "resource": template,
+            "path": path,
+            "httpMethod": method,
+            "headers": single,
+            "multiValueHeaders": multi,
+            "queryStringParameters": dict(parse_qsl(parts.query)) or None,
+            "multiValueQueryStringParameters": None,
+            "pathParameters": match.groupdict() or None,
+            "stageVariables": None,
+            "requestContext": {**context, "authorizer": authorizer_context},
+            "body": body,
+            "isBase64Encoded": False,
+        }
         try:
             result = _invoke_api_function(self.stack, function, proxy)
         except Exception:
@@ -292,7 +343,8 @@ def _allows(decision: Any, method_arn: str) -> bool:
         resources = resources if isinstance(resources, list) else [resources]
         actions = statement.get("Action")
         actions = actions if isinstance(actions, list) else [actions]
-        if any(fnmatch.fnmatchcase(method_arn, r) for r in resources) and \
-                any(a in ("execute-api:Invoke", "execute-api:*", "*") for a in actions):
+        if any(fnmatch.fnmatchcase(method_arn, r) for r in resources) and any(
+            a in ("execute-api:Invoke", "execute-api:*", "*") for a in actions
+        ):
             matching.append(statement.get("Effect"))
     return "Allow" in matching and "Deny" not in matching

@@ -30,6 +30,7 @@ import json
 import random
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,13 +41,20 @@ from typing import Any
 import requests
 
 MACHINE = "DeactivationSyncStateMachine"
-STATUS_OF = {"user.lifecycle.deactivate": "DEPROVISIONED", "user.lifecycle.suspend": "SUSPENDED",
-             "user.lifecycle.reactivate": "ACTIVE", "user.lifecycle.activate": "ACTIVE",
-             "user.lifecycle.unsuspend": "ACTIVE"}
+STATUS_OF = {
+    "user.lifecycle.deactivate": "DEPROVISIONED",
+    "user.lifecycle.suspend": "SUSPENDED",
+    "user.lifecycle.reactivate": "ACTIVE",
+    "user.lifecycle.activate": "ACTIVE",
+    "user.lifecycle.unsuspend": "ACTIVE",
+}
 DEACTIVATING = ("user.lifecycle.deactivate", "user.lifecycle.suspend")
 # What the state machine derives from the Okta status for an on-demand sync (EventFromStatus).
-ON_DEMAND_TYPE = {"DEPROVISIONED": "user.lifecycle.deactivate", "SUSPENDED": "user.lifecycle.suspend",
-                  "ACTIVE": "user.lifecycle.reactivate"}
+ON_DEMAND_TYPE = {
+    "DEPROVISIONED": "user.lifecycle.deactivate",
+    "SUSPENDED": "user.lifecycle.suspend",
+    "ACTIVE": "user.lifecycle.reactivate",
+}
 # The errors the deactivation-sync state machine's Retry blocks name.
 RETRIED = frozenset({"RateLimited", "UpstreamUnavailable", "LedgerContention"})
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -76,17 +84,24 @@ class Trial:
     def acceptable_uuids(self) -> set[str]:
         """The newest events: at one instant, events of the same rank are equally newest."""
         newest = self.newest
-        return {e["uuid"] for e in self.events if e["published"] == newest["published"]
-                and (e["eventType"] in DEACTIVATING) == self.expect_deactivated}
+        return {
+            e["uuid"]
+            for e in self.events
+            if e["published"] == newest["published"] and (e["eventType"] in DEACTIVATING) == self.expect_deactivated
+        }
 
 
 def _event(rng: random.Random, okta_user_id: str, login: str, base: datetime) -> dict[str, Any]:
     event_type = rng.choice(list(STATUS_OF))
     published = base + timedelta(milliseconds=rng.randint(0, 6))  # few instants: ties happen
-    return {"uuid": str(uuid.UUID(int=rng.getrandbits(128))), "eventType": event_type,
-            "published": published.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "outcome": {"result": "SUCCESS"}, "actor": {"id": "00uAdmin", "type": "User"},
-            "target": [{"id": okta_user_id, "type": "User", "alternateId": login}]}
+    return {
+        "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
+        "eventType": event_type,
+        "published": published.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "outcome": {"result": "SUCCESS"},
+        "actor": {"id": "00uAdmin", "type": "User"},
+        "target": [{"id": okta_user_id, "type": "User", "alternateId": login}],
+    }
 
 
 def _deliveries(rng: random.Random, events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -100,20 +115,37 @@ def _deliveries(rng: random.Random, events: list[dict[str, Any]]) -> list[list[d
 def plan_trial(sb: Any, rng: random.Random, index: int, salt: str, max_events: int = 6) -> Trial:
     """Create the person in both sandboxes and draw their history of 2 to ``max_events`` events."""
     email = rng.choice(CASINGS)(f"conv.{salt}.{index}@Convergence.example")
-    okta_user_id = "00u" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
-                                   for _ in range(17))
+    okta_user_id = "00u" + "".join(
+        rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(17)
+    )
     base = EPOCH + timedelta(seconds=index)
     events = [_event(rng, okta_user_id, email, base) for _ in range(rng.randint(2, max_events))]
-    trial = Trial(index=index, okta_user_id=okta_user_id, email=email, accounts=[], events=events,
-                  deliveries=_deliveries(rng, events), on_demand=rng.random() < 0.25)
+    trial = Trial(
+        index=index,
+        okta_user_id=okta_user_id,
+        email=email,
+        accounts=[],
+        events=events,
+        deliveries=_deliveries(rng, events),
+        on_demand=rng.random() < 0.25,
+    )
     # Okta's current status is the newest event's, so an on-demand sync agrees with the events.
-    sb.okta.add_user({"login": email, "email": email, "firstName": "Conv", "lastName": str(index)},
-                     status=STATUS_OF[trial.newest["eventType"]], user_id=okta_user_id)
-    trial.accounts.append(sb.auth0.add_user(connection="Username-Password-Authentication", email=email.lower(),
-                                            app_metadata={"plan": "gold"})["user_id"])
+    sb.okta.add_user(
+        {"login": email, "email": email, "firstName": "Conv", "lastName": str(index)},
+        status=STATUS_OF[trial.newest["eventType"]],
+        user_id=okta_user_id,
+    )
+    trial.accounts.append(
+        sb.auth0.add_user(
+            connection="Username-Password-Authentication", email=email.lower(), app_metadata={"plan": "gold"}
+        )["user_id"]
+    )
     for connection in rng.sample(["okta-workforce", "google-oauth2"], k=rng.randint(0, 2)):
-        trial.accounts.append(sb.auth0.add_user(connection=connection, email=rng.choice(CASINGS)(email),
-                                                app_metadata={"plan": "gold"})["user_id"])
+        trial.accounts.append(
+            sb.auth0.add_user(connection=connection, email=rng.choice(CASINGS)(email), app_metadata={"plan": "gold"})[
+                "user_id"
+            ]
+        )
     return trial
 
 
@@ -124,8 +156,9 @@ def deliver_round(stack: Any, hook_url: str, secret: str, trials: list[Trial]) -
         for batch in trial.deliveries:
             jobs.append(lambda b=batch: _post(hook_url, secret, b))
         if trial.on_demand:
-            jobs.append(lambda t=trial: t.arns.append(stack.start_execution(MACHINE, {"okta_user": {
-                "id": t.okta_user_id}})))
+            jobs.append(
+                lambda t=trial: t.arns.append(stack.start_execution(MACHINE, {"okta_user": {"id": t.okta_user_id}}))
+            )
     barrier = threading.Barrier(len(jobs))
     errors: list[BaseException] = []
 
@@ -144,8 +177,10 @@ def deliver_round(stack: Any, hook_url: str, secret: str, trials: list[Trial]) -
     if errors:
         raise errors[0]
     for trial in trials:
-        trial.arns.extend(stack.ref(MACHINE).replace(":stateMachine:", ":execution:") + ":" + e["uuid"]
-                          for e in {e["uuid"]: e for e in trial.events}.values())
+        trial.arns.extend(
+            stack.ref(MACHINE).replace(":stateMachine:", ":execution:") + ":" + e["uuid"]
+            for e in {e["uuid"]: e for e in trial.events}.values()
+        )
 
 
 def invoke_round(stack: Any, trials: list[Trial], *, attempts: int = 6, concurrency: int = 12) -> list[str]:
@@ -155,12 +190,21 @@ def invoke_round(stack: Any, trials: list[Trial], *, attempts: int = 6, concurre
     for trial in trials:
         person = {"id": trial.okta_user_id, "email": trial.email}
         for batch in trial.deliveries:
-            jobs.extend({"okta_user": person, "event": {"uuid": e["uuid"], "type": e["eventType"],
-                                                        "published": e["published"]}} for e in batch)
+            jobs.extend(
+                {"okta_user": person, "event": {"uuid": e["uuid"], "type": e["eventType"], "published": e["published"]}}
+                for e in batch
+            )
         if trial.on_demand:
-            jobs.append({"okta_user": person, "event": {
-                "uuid": str(uuid.uuid4()), "type": ON_DEMAND_TYPE[STATUS_OF[trial.newest["eventType"]]],
-                "published": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}})
+            jobs.append(
+                {
+                    "okta_user": person,
+                    "event": {
+                        "uuid": str(uuid.uuid4()),
+                        "type": ON_DEMAND_TYPE[STATUS_OF[trial.newest["eventType"]]],
+                        "published": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    },
+                }
+            )
     failures: list[str] = []
 
     def run(payload: dict[str, Any]) -> None:
@@ -170,7 +214,10 @@ def invoke_round(stack: Any, trials: list[Trial], *, attempts: int = 6, concurre
                 return
             except Exception as exc:  # a retryable error is what the state machine retries
                 if not getattr(exc, "retryable", False) and type(exc).__name__ not in RETRIED:
-                    failures.append(f"{payload['event']['uuid']}: {type(exc).__name__}: {exc}")
+                    where = traceback.extract_tb(exc.__traceback__)[-1]
+                    failures.append(
+                        f"{payload['event']['uuid']}: {type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})"
+                    )
                     return
                 time.sleep(0.05)
         failures.append(f"{payload['event']['uuid']}: still failing after {attempts} attempts")
@@ -187,8 +234,9 @@ def _post(hook_url: str, secret: str, batch: list[dict[str, Any]], attempts: int
     ``StartExecution`` than AWS, and a delivery lost for good is not what these trials test."""
     body = json.dumps({"eventType": "com.okta.event_hook", "eventId": str(uuid.uuid4()), "data": {"events": batch}})
     for attempt in range(attempts):
-        response = requests.post(hook_url, data=body, timeout=30,
-                                 headers={"Authorization": secret, "Content-Type": "application/json"})
+        response = requests.post(
+            hook_url, data=body, timeout=30, headers={"Authorization": secret, "Content-Type": "application/json"}
+        )
         if response.status_code == 204:
             return
         if response.status_code < 500:
@@ -217,9 +265,13 @@ def _account_problems(sb: Any, trial: Trial, policy_key: str) -> list[str]:
         record = (user.get("app_metadata") or {}).get(policy_key) or {}
         state = (record.get("deactivated"), user.get("blocked", False))
         if state != (expected, expected) or user.get("app_metadata", {}).get("plan") != "gold":
-            problems.append(f"trial {trial.index}: account {account} is (flag, blocked)={state}, "
-                            f"expected {expected} after {trial.newest['eventType']} {trial.newest['uuid']}")
+            problems.append(
+                f"trial {trial.index}: account {account} is (flag, blocked)={state}, "
+                f"expected {expected} after {trial.newest['eventType']} {trial.newest['uuid']}"
+            )
         elif not trial.on_demand and record.get("event_uuid") not in trial.acceptable_uuids:
-            problems.append(f"trial {trial.index}: account {account} carries event "
-                            f"{record.get('event_uuid')}, expected one of {sorted(trial.acceptable_uuids)}")
+            problems.append(
+                f"trial {trial.index}: account {account} carries event "
+                f"{record.get('event_uuid')}, expected one of {sorted(trial.acceptable_uuids)}"
+            )
     return problems

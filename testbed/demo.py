@@ -53,9 +53,11 @@ def heading(text: str) -> None:
 
 def calls_line() -> str:
     tally = counters.api_calls.by_tenant()
-    return (f"API calls: Okta {tally.get('okta', 0)}, Auth0 {tally.get('auth0', 0)}; "
-            f"tokens minted: Okta {counters.tokens_minted.total('okta')}, "
-            f"Auth0 {counters.tokens_minted.total('auth0')}")
+    return (
+        f"API calls: Okta {tally.get('okta', 0)}, Auth0 {tally.get('auth0', 0)}; "
+        f"tokens minted: Okta {counters.tokens_minted.total('okta')}, "
+        f"Auth0 {counters.tokens_minted.total('auth0')}"
+    )
 
 
 def action_decision(user: dict[str, Any]) -> dict[str, Any] | None:
@@ -63,8 +65,14 @@ def action_decision(user: dict[str, Any]) -> dict[str, Any] | None:
     node = shutil.which("node")
     if node is None:
         return None
-    result = subprocess.run([node, str(ACTION / "tools/simulate-login.js")],  # noqa: S603 - our own script
-                            input=json.dumps({"user": user}), capture_output=True, text=True, timeout=30, check=True)
+    result = subprocess.run(  # noqa: S603 - our own script
+        [node, str(ACTION / "tools/simulate-login.js")],
+        input=json.dumps({"user": user}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     return json.loads(result.stdout)
 
 
@@ -101,24 +109,32 @@ def identity_lookup(stack: LocalDeployment) -> None:
 
 def refresh_grant(sb, refresh_token: str) -> str:
     """What Grace's app does with its refresh token: exchange it at Auth0's /oauth/token."""
-    answer = requests.post(f"{sb.auth0.base_url}/oauth/token", timeout=10, data={
-        "grant_type": "refresh_token", "client_id": PORTAL_SPA, "refresh_token": refresh_token})
+    answer = requests.post(
+        f"{sb.auth0.base_url}/oauth/token",
+        timeout=10,
+        data={"grant_type": "refresh_token", "client_id": PORTAL_SPA, "refresh_token": refresh_token},
+    )
     return f"HTTP {answer.status_code}" + (f" {answer.json().get('error')}" if answer.status_code >= 400 else "")
 
 
 def show_access(sb, login: dict[str, Any]) -> None:
-    say(f"session live: {sb.auth0.session_active(login['session_id'])}; refresh token live: "
+    say(
+        f"session live: {sb.auth0.session_active(login['session_id'])}; refresh token live: "
         f"{sb.auth0.refresh_token_active(login['refresh_token'])}; the app refreshes -> "
-        f"{refresh_grant(sb, login['refresh_token'])}", 6)
+        f"{refresh_grant(sb, login['refresh_token'])}",
+        6,
+    )
 
 
 def deactivation_sync(sb, stack: LocalDeployment, api: LocalHttpApi) -> None:
     heading("2. Deactivation sync: Okta event hook -> block, flag, revoke in Auth0")
-    hook = sb.okta.register_event_hook(f"{api.url}/okta/event-hook",
-                                       ["user.lifecycle.deactivate", "user.lifecycle.reactivate"], HOOK_SECRET)
+    hook = sb.okta.register_event_hook(
+        f"{api.url}/okta/event-hook", ["user.lifecycle.deactivate", "user.lifecycle.reactivate"], HOOK_SECRET
+    )
     say(f"Event hook registered in Okta: {hook.url} -> verification {hook.verification_status}", 2)
-    second = sb.auth0.add_user(connection="okta-workforce", email="Grace.Hopper+ops@Acme.example",
-                               app_metadata={"plan": "gold"})
+    second = sb.auth0.add_user(
+        connection="okta-workforce", email="Grace.Hopper+ops@Acme.example", app_metadata={"plan": "gold"}
+    )
     accounts = [u["user_id"] for u in sb.auth0.users_by_email("grace.hopper+ops@acme.example")] + [second["user_id"]]
     say(f"Grace has {len(accounts)} Auth0 accounts (one keeps her IdP's letter case): {', '.join(accounts)}", 2)
     login = sb.auth0.login(accounts[0])
@@ -141,8 +157,11 @@ def deactivation_sync(sb, stack: LocalDeployment, api: LocalHttpApi) -> None:
         say(calls_line(), 4)
         for user_id in accounts:
             user = sb.auth0.get_user(user_id)
-            say(f"{user_id}: blocked = {user['blocked']}, app_metadata.okta_sync.deactivated = "
-                f"{user['app_metadata'].get('okta_sync', {}).get('deactivated')}", 6)
+            say(
+                f"{user_id}: blocked = {user['blocked']}, app_metadata.okta_sync.deactivated = "
+                f"{user['app_metadata'].get('okta_sync', {}).get('deactivated')}",
+                6,
+            )
         show_access(sb, login)
         for user_id in accounts:
             show_action(sb, user_id)
@@ -172,39 +191,61 @@ def concurrent_delivery(sb, stack: LocalDeployment) -> None:
         operation(ADA)
         time.sleep(0.002)  # distinct published times
     (delivery,) = sb.okta.flush_event_hooks()
-    say(f"An admin deactivates, reactivates and deactivates Ada within milliseconds: Okta delivers the three "
-        f"events in one delivery -> HTTP {delivery.attempts[-1].status}; three executions run at once.", 2)
+    say(
+        f"An admin deactivates, reactivates and deactivates Ada within milliseconds: Okta delivers the three "
+        f"events in one delivery -> HTTP {delivery.attempts[-1].status}; three executions run at once.",
+        2,
+    )
     runs = [stack.wait(execution_arn(stack, name)) for name in delivery.event_uuids]
     for event, run in zip(sb.okta.log_events()[-3:], runs, strict=True):
-        say(f"{event['eventType']:<27} {event['published']}: {run.status}, recorded "
-            f"{run.output['recorded']}, applied {run.output['applied']['event_type']}", 4)
+        say(
+            f"{event['eventType']:<27} {event['published']}: {run.status}, recorded "
+            f"{run.output['recorded']}, applied {run.output['applied']['event_type']}",
+            4,
+        )
     for user_id in ("auth0|5df05339f1861a9587ec7a5a", "okta|okta-workforce|00uZPx7YubxGT9rKLiKE"):
         user = sb.auth0.get_user(user_id)
-        say(f"{user_id} <{user['email']}>: blocked = {user['blocked']}, deactivated = "
-            f"{user['app_metadata']['okta_sync']['deactivated']}", 4)
+        say(
+            f"{user_id} <{user['email']}>: blocked = {user['blocked']}, deactivated = "
+            f"{user['app_metadata']['okta_sync']['deactivated']}",
+            4,
+        )
     say("Both of Ada's accounts agree, in the state of the newest event, whatever order the executions ran in.", 2)
     sb.okta.hooks.batch_size = 1
 
 
 def show_report(report: dict) -> None:
-    say(f"role {report['role_id']} -> group {report['group_id']}{' (dry run)' if report['dry_run'] else ''}: "
-        f"{report['members']} members", 4)
+    say(
+        f"role {report['role_id']} -> group {report['group_id']}{' (dry run)' if report['dry_run'] else ''}: "
+        f"{report['members']} members",
+        4,
+    )
     say("outcomes: " + ", ".join(f"{k} {v}" for k, v in report["counts"].items()), 6)
     for failure in report["failed_members"]:
         say(f"failed {failure['user_id']}: {failure['reason'][:90]}", 6)
     calls = report["api_calls"]
-    say(f"API calls: Okta {calls.get('okta', 0)}, Auth0 {calls.get('auth0', 0)} "
+    say(
+        f"API calls: Okta {calls.get('okta', 0)}, Auth0 {calls.get('auth0', 0)} "
         f"(per member: Okta {report['api_calls_per_member'].get('okta', 0)}, "
         f"Auth0 {report['api_calls_per_member'].get('auth0', 0)}); 429s: {report['rate_limited_responses'] or 0}; "
-        f"tokens minted: {report['tokens_minted']}; {report['duration_seconds']} s", 6)
+        f"tokens minted: {report['tokens_minted']}; {report['duration_seconds']} s",
+        6,
+    )
 
 
 def provisioning(sb, stack: LocalDeployment) -> None:
     heading("4. Scheduled provisioning: Auth0 role -> Okta group")
-    sb.auth0.bulk_add_users(244, role_id=PARTNER_ROLE, email_template="partner{n}@partner.example",
-                            user_metadata={"firstName": "Partner", "lastName": "Demo"})
-    say(f"The Auth0 'Partner' role now has {len(sb.auth0.role_member_ids(PARTNER_ROLE))} members "
-        "(more than two pages of 100).", 2)
+    sb.auth0.bulk_add_users(
+        244,
+        role_id=PARTNER_ROLE,
+        email_template="partner{n}@partner.example",
+        user_metadata={"firstName": "Partner", "lastName": "Demo"},
+    )
+    say(
+        f"The Auth0 'Partner' role now has {len(sb.auth0.role_member_ids(PARTNER_ROLE))} members "
+        "(more than two pages of 100).",
+        2,
+    )
     say("The nightly schedule fires (EventBridge Scheduler -> state machine, one execution per mapping):", 2)
     fan_out = stack.wait(stack.fire_schedule("ProvisioningStateMachine", "Nightly"))
     say(f"fan-out {fan_out.name}: {fan_out.status}, started {[r['execution'] for r in fan_out.output['runs']]}", 4)
@@ -224,12 +265,22 @@ def on_demand(sb, stack: LocalDeployment, api: LocalRestApi) -> None:
     heading("5. On demand, through the OAuth 2.0-secured invoke API")
     app = sb.okta.register_as_client(AUTH_SERVER, name="ops-cli", scopes=["sync.provision", "sync.users", "sync.read"])
     key = sb.okta.register_app_key(app.client_id, auth_server=AUTH_SERVER, alg="ES256")
-    say(f"An operator app {app.client_id} on the Okta custom authorization server {AUTH_SERVER}, ES256 key "
-        f"{key.kid}; the API is {api.url}", 2)
-    caller = OktaConnection.from_secret({"domain": sb.okta.domain, "base_url": sb.okta.base_url,
-                                         "client_id": app.client_id, "private_key": key.private_key_pem,
-                                         "key_id": key.kid, "scopes": ["sync.provision", "sync.users", "sync.read"],
-                                         "authorization_server": AUTH_SERVER})
+    say(
+        f"An operator app {app.client_id} on the Okta custom authorization server {AUTH_SERVER}, ES256 key "
+        f"{key.kid}; the API is {api.url}",
+        2,
+    )
+    caller = OktaConnection.from_secret(
+        {
+            "domain": sb.okta.domain,
+            "base_url": sb.okta.base_url,
+            "client_id": app.client_id,
+            "private_key": key.private_key_pem,
+            "key_id": key.kid,
+            "scopes": ["sync.provision", "sync.users", "sync.read"],
+            "authorization_server": AUTH_SERVER,
+        }
+    )
     client = InvokeApiClient(api.url, caller)
     started = client.start_provisioning(PARTNER_ROLE, PARTNERS_GROUP, dry_run=True)
     say(f"POST /provisioning/runs (dry run) -> 202 {started['execution_id']}", 2)
@@ -237,8 +288,12 @@ def on_demand(sb, stack: LocalDeployment, api: LocalRestApi) -> None:
     say(f"GET {started['status_url']} -> {final['status']}", 2)
     show_report(final["result"]["report"])
     sb.okta.lifecycle("00uqJAREw79CC9u20SU4", "unsuspend")  # Alan: suspended in the fixture
-    sb.auth0.add_user(email="alan.turing@acme.example", given_name="Alan", family_name="Turing",
-                      app_metadata={"okta_sync": {"deactivated": True, "published": "2024-01-01T00:00:00.000Z"}})
+    sb.auth0.add_user(
+        email="alan.turing@acme.example",
+        given_name="Alan",
+        family_name="Turing",
+        app_metadata={"okta_sync": {"deactivated": True, "published": "2024-01-01T00:00:00.000Z"}},
+    )
     started = client.sync_user("00uqJAREw79CC9u20SU4")
     final = client.wait(started["execution_id"], interval=0.2, timeout=300)
     outcome = ", ".join(f"{r['user_id']} {r['outcome']}" for r in final["result"]["results"])
@@ -247,14 +302,31 @@ def on_demand(sb, stack: LocalDeployment, api: LocalRestApi) -> None:
     say(f"Without a token: HTTP {no_scope.status_code}, WWW-Authenticate: {no_scope.headers['WWW-Authenticate']}", 2)
     reader = sb.okta.register_as_client(AUTH_SERVER, name="reader", scopes=["sync.read"])
     reader_key = sb.okta.register_app_key(reader.client_id, auth_server=AUTH_SERVER)
-    reader_client = InvokeApiClient(api.url, OktaConnection.from_secret({
-        "domain": sb.okta.domain, "base_url": sb.okta.base_url, "client_id": reader.client_id,
-        "private_key": reader_key.private_key_pem, "key_id": reader_key.kid, "scopes": ["sync.read"],
-        "authorization_server": AUTH_SERVER}))
-    denied = requests.post(f"{api.url}/provisioning/runs", json={"role_id": PARTNER_ROLE, "group_id": PARTNERS_GROUP},
-                           headers={"Authorization": f"Bearer {reader_client.tokens.current().value}"}, timeout=10)
-    say(f"With a sync.read-only token: HTTP {denied.status_code}, WWW-Authenticate: "
-        f"{denied.headers['WWW-Authenticate']}", 2)
+    reader_client = InvokeApiClient(
+        api.url,
+        OktaConnection.from_secret(
+            {
+                "domain": sb.okta.domain,
+                "base_url": sb.okta.base_url,
+                "client_id": reader.client_id,
+                "private_key": reader_key.private_key_pem,
+                "key_id": reader_key.kid,
+                "scopes": ["sync.read"],
+                "authorization_server": AUTH_SERVER,
+            }
+        ),
+    )
+    denied = requests.post(
+        f"{api.url}/provisioning/runs",
+        json={"role_id": PARTNER_ROLE, "group_id": PARTNERS_GROUP},
+        headers={"Authorization": f"Bearer {reader_client.tokens.current().value}"},
+        timeout=10,
+    )
+    say(
+        f"With a sync.read-only token: HTTP {denied.status_code}, WWW-Authenticate: "
+        f"{denied.headers['WWW-Authenticate']}",
+        2,
+    )
 
 
 def main() -> int:
@@ -267,13 +339,23 @@ def main() -> int:
         creds = sandbox.runner.provision_credentials(sb)
         say(f"Sandbox Okta  {sb.okta.base_url}  ({sb.okta.domain})")
         say(f"Sandbox Auth0 {sb.auth0.base_url}  ({sb.auth0.domain})")
-        secrets = {"Auth0ConnectionSecret": creds.auth0, "OktaConnectionSecret": creds.okta,
-                   "EventHookSecret": {"current": HOOK_SECRET, "previous": ""}}
-        parameters = {"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain,
-                      "Auth0RoleId": PARTNER_ROLE, "OktaGroupId": PARTNERS_GROUP,
-                      "ApiIssuer": f"{sb.okta.base_url}/oauth2/{AUTH_SERVER}"}
-        with LocalDeployment(secrets, parameters=parameters) as stack, LocalHttpApi(stack) as hook_api, \
-                LocalRestApi(stack, "InvokeApi") as invoke_api:
+        secrets = {
+            "Auth0ConnectionSecret": creds.auth0,
+            "OktaConnectionSecret": creds.okta,
+            "EventHookSecret": {"current": HOOK_SECRET, "previous": ""},
+        }
+        parameters = {
+            "OktaDomain": sb.okta.domain,
+            "Auth0Domain": sb.auth0.domain,
+            "Auth0RoleId": PARTNER_ROLE,
+            "OktaGroupId": PARTNERS_GROUP,
+            "ApiIssuer": f"{sb.okta.base_url}/oauth2/{AUTH_SERVER}",
+        }
+        with (
+            LocalDeployment(secrets, parameters=parameters) as stack,
+            LocalHttpApi(stack) as hook_api,
+            LocalRestApi(stack, "InvokeApi") as invoke_api,
+        ):
             counters.api_calls.reset()
             counters.tokens_minted.reset()
             identity_lookup(stack)

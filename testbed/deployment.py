@@ -77,8 +77,13 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     import boto3
 
     if endpoint_url:
-        return boto3.client(service, region_name=region, endpoint_url=endpoint_url,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
     return boto3.client(service, region_name=region)
 
 
@@ -144,18 +149,30 @@ class LocalDeployment:
             return
         from moto import mock_aws
 
-        self._set_env({"AWS_DEFAULT_REGION": self.template.region, "AWS_REGION": self.template.region,
-                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_ENDPOINT_URL": None,
-                       "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_DEV": None})
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
-                                      "lambda": {"use_docker": False}})
+        self._set_env(
+            {
+                "AWS_DEFAULT_REGION": self.template.region,
+                "AWS_REGION": self.template.region,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_ENDPOINT_URL": None,
+                "POWERTOOLS_TRACE_DISABLED": "1",
+                "POWERTOOLS_DEV": None,
+            }
+        )
+        self._mock = mock_aws(
+            config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        )
         self._mock.start()
         from . import fidelity
 
         self._seams = contextlib.ExitStack()
-        for seam in (fidelity.atomic_dynamodb_items, fidelity.requests_library_unpatched,
-                     fidelity.faster_step_functions):
+        for seam in (
+            fidelity.atomic_dynamodb_items,
+            fidelity.requests_library_unpatched,
+            fidelity.faster_step_functions,
+        ):
             self._seams.enter_context(seam())
         self._install_lambda_seam()
         self._create_resources()
@@ -213,15 +230,19 @@ class LocalDeployment:
             props = t.resolve(res.get("Properties", {}))
             value = self._secret_values.get(logical_id)
             secret_string = json.dumps(value) if value is not None else props.get("SecretString", "{}")
-            created = sm.create_secret(Name=props.get("Name", f"{t.stack_name}/{logical_id}"),
-                                       SecretString=secret_string)
+            created = sm.create_secret(
+                Name=props.get("Name", f"{t.stack_name}/{logical_id}"), SecretString=secret_string
+            )
             t.refs[logical_id] = created["ARN"]
         ddb = self.client("dynamodb")
         for logical_id, res in t.of_type("AWS::DynamoDB::Table").items():
             props = t.resolve(res["Properties"])
             name = props.get("TableName", f"{t.stack_name}-{logical_id}")
-            kwargs = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
-                                             "LocalSecondaryIndexes") if k in props}
+            kwargs = {
+                k: props[k]
+                for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                if k in props
+            }
             ddb.create_table(TableName=name, BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"), **kwargs)
             if props.get("TimeToLiveSpecification"):
                 ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
@@ -237,8 +258,9 @@ class LocalDeployment:
             props = t.resolve(res.get("Properties", {}))
             url = sqs.create_queue(QueueName=props.get("QueueName", f"{t.stack_name}-{logical_id}"))["QueueUrl"]
             t.refs[logical_id] = url
-            t.attrs[(logical_id, "Arn")] = sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            t.attrs[(logical_id, "Arn")] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
             t.attrs[(logical_id, "QueueName")] = url.rsplit("/", 1)[-1]
         sfn = self.client("stepfunctions")
         for logical_id, res in t.of_type("AWS::Serverless::StateMachine").items():
@@ -248,8 +270,11 @@ class LocalDeployment:
                 definition = definition.replace("${" + key + "}", str(value))
             name = t.resolve(props["Name"]) if "Name" in props else f"{t.stack_name}-{logical_id}"
             arn = sfn.create_state_machine(
-                name=name, definition=definition, type=props.get("Type", "STANDARD"),
-                roleArn=f"arn:aws:iam::{t.account}:role/{logical_id}Role")["stateMachineArn"]
+                name=name,
+                definition=definition,
+                type=props.get("Type", "STANDARD"),
+                roleArn=f"arn:aws:iam::{t.account}:role/{logical_id}Role",
+            )["stateMachineArn"]
             t.refs[logical_id] = arn
             t.attrs[(logical_id, "Arn")] = arn
             t.attrs[(logical_id, "Name")] = name
@@ -260,20 +285,24 @@ class LocalDeployment:
         env: dict[str, str] = {}
         for logical_id in self.template.of_type("AWS::Serverless::Function"):
             variables = self.template.resolve(
-                self.template.function(logical_id).get("Environment", {}).get("Variables", {}))
+                self.template.function(logical_id).get("Environment", {}).get("Variables", {})
+            )
             for key, value in variables.items():
                 if value is None:  # AWS::NoValue: the variable is not set at all
                     continue
                 value = str(value)
                 if key in env and env[key] != value:
-                    raise ValueError(f"environment variable {key} differs between functions; "
-                                     "the test bed runs all handlers in one process")
+                    raise ValueError(
+                        f"environment variable {key} differs between functions; "
+                        "the test bed runs all handlers in one process"
+                    )
                 env[key] = value
         return env
 
     def put_secret(self, logical_id: str, value: Mapping[str, Any]) -> None:
-        self.client("secretsmanager").put_secret_value(SecretId=self.template.refs[logical_id],
-                                                        SecretString=json.dumps(value))
+        self.client("secretsmanager").put_secret_value(
+            SecretId=self.template.refs[logical_id], SecretString=json.dumps(value)
+        )
 
     def ref(self, logical_id: str) -> str:
         return self.template.refs.get(logical_id) or self.template.ref(logical_id)
@@ -321,8 +350,13 @@ class LocalDeployment:
         props = self.template.function(logical_id)
         if self.cold_start_every_invocation:
             self.cold_start()
-        context = FakeContext(logical_id, float(props.get("Timeout", 3)), int(props.get("MemorySize", 128)),
-                              self.template.region, self.template.account)
+        context = FakeContext(
+            logical_id,
+            float(props.get("Timeout", 3)),
+            int(props.get("MemorySize", 128)),
+            self.template.region,
+            self.template.account,
+        )
         started = time.perf_counter()
         error = None
         module = self._acquire(logical_id)
@@ -351,9 +385,14 @@ class LocalDeployment:
                 result = deployment.invoke(logical_id, json.loads(raw) if raw else {})
             except Exception as exc:
                 response_headers["x-amz-function-error"] = "Unhandled"
-                return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc),
-                                   "requestId": str(uuid.uuid4()),
-                                   "stackTrace": traceback.format_tb(exc.__traceback__)[-3:]}).encode()
+                return json.dumps(
+                    {
+                        "errorType": type(exc).__name__,
+                        "errorMessage": str(exc),
+                        "requestId": str(uuid.uuid4()),
+                        "stackTrace": traceback.format_tb(exc.__traceback__)[-3:],
+                    }
+                ).encode()
             payload = json.dumps(result).encode()
             if len(payload) > min(STATE_PAYLOAD_LIMIT, LAMBDA_RESPONSE_LIMIT):
                 deployment.payload_violations.append(f"{logical_id} output {len(payload)} bytes")
@@ -365,8 +404,8 @@ class LocalDeployment:
     def start_execution(self, state_machine: str, payload: Any, name: str | None = None) -> str:
         # Step Functions names an execution with a UUID when no name is given (moto would use "None").
         return self.client("stepfunctions").start_execution(
-            stateMachineArn=self.ref(state_machine), input=json.dumps(payload),
-            name=name or str(uuid.uuid4()))["executionArn"]
+            stateMachineArn=self.ref(state_machine), input=json.dumps(payload), name=name or str(uuid.uuid4())
+        )["executionArn"]
 
     def schedule(self, state_machine: str, event: str) -> dict[str, Any]:
         """A ScheduleV2 event of a state machine, resolved (expression, state, input...)."""
@@ -397,12 +436,17 @@ class LocalDeployment:
         events = self._history(execution_arn) if history else []
         output = described.get("output")
         name = described.get("name") or execution_arn.rsplit(":", 1)[-1]
-        return Execution(arn=execution_arn, name=name, status=described["status"],
-                         output=json.loads(output) if output else None, error=described.get("error"),
-                         cause=described.get("cause"), history=events)
+        return Execution(
+            arn=execution_arn,
+            name=name,
+            status=described["status"],
+            output=json.loads(output) if output else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+            history=events,
+        )
 
-    def execute(self, state_machine: str, payload: Any, name: str | None = None,
-                timeout: float = 120.0) -> Execution:
+    def execute(self, state_machine: str, payload: Any, name: str | None = None, timeout: float = 120.0) -> Execution:
         run = self.wait(self.start_execution(state_machine, payload, name), timeout)
         if self.payload_violations:
             raise AssertionError(f"Step Functions payload limit exceeded: {self.payload_violations}")

@@ -23,8 +23,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_ITEM_OPERATIONS = ("put_item", "get_item", "update_item", "delete_item", "query", "scan",
-                    "transact_write_items", "batch_get_item", "batch_write_item", "transact_get_items")
+_ITEM_OPERATIONS = (
+    "put_item",
+    "get_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "transact_write_items",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+)
 _lock = threading.RLock()
 _depth = 0
 
@@ -122,3 +132,49 @@ def faster_step_functions() -> Iterator[None]:
     finally:
         AmazonStateLanguageParser.parse = original_parse  # type: ignore[method-assign]
         json_path.parse, lambda_eval_utils.boto_client_for = original_path, original_client
+
+
+@contextmanager
+def powertools_state_per_invocation() -> Iterator[None]:
+    """Powertools' Logger keys and Metrics set are process-wide. On Lambda a process serves one
+    invocation at a time; here concurrent invocations share one process, so a flush could find
+    the metric set emptied by another's flush (``SchemaValidationError``), or a log record be
+    formatted while another invocation clears the keys. Their operations are serialised (the
+    invocations themselves still run concurrently; metrics and keys of concurrent invocations
+    may mix in the output, which no test reads per invocation)."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    lock = threading.RLock()
+    patched = [
+        (LambdaPowertoolsFormatter, ("format", "append_keys", "remove_keys", "clear_state")),
+        (
+            AmazonCloudWatchEMFProvider,
+            (
+                "add_metric",
+                "add_dimension",
+                "add_metadata",
+                "flush_metrics",
+                "clear_metrics",
+                "serialize_metric_set",
+                "add_cold_start_metric",
+            ),
+        ),
+    ]
+    originals = [(cls, name, cls.__dict__[name]) for cls, names in patched for name in names if name in cls.__dict__]
+    for cls, name, method in originals:
+        setattr(cls, name, _locked(method, lock))
+    try:
+        yield
+    finally:
+        for cls, name, method in originals:
+            setattr(cls, name, method)
+
+
+def _locked(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    return call

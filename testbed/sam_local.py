@@ -24,8 +24,15 @@ from testbed.deployment import LocalDeployment
 from testbed.template import ROOT
 
 
-def prepare(*, bind: str = "127.0.0.1", docker_host: str = "127.0.0.1", moto_port: int = 5000,
-            okta_port: int = 0, auth0_port: int = 0, out_dir: Path = ROOT / ".sandbox"):
+def prepare(
+    *,
+    bind: str = "127.0.0.1",
+    docker_host: str = "127.0.0.1",
+    moto_port: int = 5000,
+    okta_port: int = 0,
+    auth0_port: int = 0,
+    out_dir: Path = ROOT / ".sandbox",
+):
     """Start tenants and moto, create the resources, write env.json. Returns (sandbox, moto, env)."""
     from moto.server import ThreadedMotoServer
 
@@ -38,12 +45,22 @@ def prepare(*, bind: str = "127.0.0.1", docker_host: str = "127.0.0.1", moto_por
         return url.replace(bind, docker_host, 1)
 
     creds = sandbox.runner.provision_credentials(sb)
-    secrets = {"Auth0ConnectionSecret": {**creds.auth0, "base_url": for_docker(sb.auth0.base_url)},
-               "OktaConnectionSecret": {**creds.okta, "base_url": for_docker(sb.okta.base_url)},
-               "EventHookSecret": {"current": "local-dev-hook-secret-change-me", "previous": ""}}
-    deployment = LocalDeployment(secrets, endpoint_url=moto_url, stack_name="okta-auth0-sync", parameters={
-        "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, "LocalAwsEndpoint": for_docker(moto_url),
-        "ApiIssuer": for_docker(f"{sb.okta.base_url}/oauth2/aus7gqIzvk6Dnq4hJmNN")})
+    secrets = {
+        "Auth0ConnectionSecret": {**creds.auth0, "base_url": for_docker(sb.auth0.base_url)},
+        "OktaConnectionSecret": {**creds.okta, "base_url": for_docker(sb.okta.base_url)},
+        "EventHookSecret": {"current": "local-dev-hook-secret-change-me", "previous": ""},
+    }
+    deployment = LocalDeployment(
+        secrets,
+        endpoint_url=moto_url,
+        stack_name="okta-auth0-sync",
+        parameters={
+            "OktaDomain": sb.okta.domain,
+            "Auth0Domain": sb.auth0.domain,
+            "LocalAwsEndpoint": for_docker(moto_url),
+            "ApiIssuer": for_docker(f"{sb.okta.base_url}/oauth2/aus7gqIzvk6Dnq4hJmNN"),
+        },
+    )
     deployment.start()
     env = {**deployment.function_environment(), "AWS_DEFAULT_REGION": deployment.template.region}
     out_dir.mkdir(exist_ok=True)
@@ -56,8 +73,11 @@ def prepare(*, bind: str = "127.0.0.1", docker_host: str = "127.0.0.1", moto_por
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m testbed.sam_local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bind", default="127.0.0.1", help="address the tenants and moto listen on")
-    parser.add_argument("--docker-host", default="127.0.0.1",
-                        help="how the function containers reach this machine (host.docker.internal on Docker Desktop)")
+    parser.add_argument(
+        "--docker-host",
+        default="127.0.0.1",
+        help="how the function containers reach this machine (host.docker.internal on Docker Desktop)",
+    )
     parser.add_argument("--moto-port", type=int, default=5000)
     args = parser.parse_args(argv)
     stop = sandbox.runner.stop_on_sigterm()
@@ -68,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wrote {path} (secret ids, table names, state machine ARNs; no secret values)")
     print("Now, in another terminal:")
     network = " --docker-network host" if args.docker_host in ("127.0.0.1", "localhost") else ""
-    print(f"  sam build && sam local invoke MintTokenFunction -e events/mint_token.json --env-vars {path}"
-          f"{network} --parameter-overrides LocalAwsEndpoint={env.get('AWS_ENDPOINT_URL', '')}")
+    print(
+        f"  sam build && sam local invoke MintTokenFunction -e events/mint_token.json --env-vars {path}"
+        f"{network} --parameter-overrides LocalAwsEndpoint={env.get('AWS_ENDPOINT_URL', '')}"
+    )
     print("Ctrl-C to stop.", flush=True)
     try:
         sandbox.runner.serve_until_stopped(stop)

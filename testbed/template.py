@@ -43,10 +43,21 @@ def _tag(name: str, split_dot: bool = False) -> Callable:
     return construct
 
 
-for _short, _long in (("Ref", "Ref"), ("Sub", "Fn::Sub"), ("Join", "Fn::Join"), ("Select", "Fn::Select"),
-                      ("If", "Fn::If"), ("Equals", "Fn::Equals"), ("Not", "Fn::Not"), ("And", "Fn::And"),
-                      ("Or", "Fn::Or"), ("Condition", "Condition"), ("Split", "Fn::Split"),
-                      ("ToJsonString", "Fn::ToJsonString"), ("FindInMap", "Fn::FindInMap")):
+for _short, _long in (
+    ("Ref", "Ref"),
+    ("Sub", "Fn::Sub"),
+    ("Join", "Fn::Join"),
+    ("Select", "Fn::Select"),
+    ("If", "Fn::If"),
+    ("Equals", "Fn::Equals"),
+    ("Not", "Fn::Not"),
+    ("And", "Fn::And"),
+    ("Or", "Fn::Or"),
+    ("Condition", "Condition"),
+    ("Split", "Fn::Split"),
+    ("ToJsonString", "Fn::ToJsonString"),
+    ("FindInMap", "Fn::FindInMap"),
+):
     _CfnLoader.add_constructor(f"!{_short}", _tag(_long))
 _CfnLoader.add_constructor("!GetAtt", _tag("Fn::GetAtt", split_dot=True))
 
@@ -79,8 +90,7 @@ class Template:
     @classmethod
     def load(cls, path: Path = TEMPLATE, parameters: Mapping[str, str] | None = None, **kw) -> Template:
         doc = load_template(path)
-        values = {name: str(spec["Default"]) for name, spec in doc.get("Parameters", {}).items()
-                  if "Default" in spec}
+        values = {name: str(spec["Default"]) for name, spec in doc.get("Parameters", {}).items() if "Default" in spec}
         values.update(parameters or {})
         missing = [p for p in doc.get("Parameters", {}) if p not in values]
         if missing:
@@ -93,8 +103,11 @@ class Template:
         return self.doc["Resources"]
 
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
-        return {name: res for name, res in self.resources.items()
-                if res["Type"] in types and self.condition_holds(res.get("Condition"))}
+        return {
+            name: res
+            for name, res in self.resources.items()
+            if res["Type"] in types and self.condition_holds(res.get("Condition"))
+        }
 
     def function(self, logical_id: str) -> dict[str, Any]:
         """A function's properties with ``Globals.Function`` merged in (maps merged, scalars overridden)."""
@@ -113,16 +126,24 @@ class Template:
 
     # -- intrinsics --------------------------------------------------------------------------
     def pseudo(self, name: str) -> str | None:
-        return {"AWS::StackName": self.stack_name, "AWS::Region": self.region, "AWS::AccountId": self.account,
-                "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-                "AWS::NoValue": None}.get(name)
+        return {
+            "AWS::StackName": self.stack_name,
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": None,
+        }.get(name)
 
     def ref(self, name: str) -> Any:
         if name in self.parameters:
             spec = self.doc["Parameters"][name]
             value = self.parameters[name]
-            return value.split(",") if spec.get("Type", "").startswith("List<") or \
-                spec.get("Type") == "CommaDelimitedList" else value
+            return (
+                value.split(",")
+                if spec.get("Type", "").startswith("List<") or spec.get("Type") == "CommaDelimitedList"
+                else value
+            )
         if name.startswith("AWS::"):
             return self.pseudo(name)
         if name in self.refs:
@@ -164,7 +185,7 @@ class Template:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -218,6 +239,9 @@ class Template:
 def _merge(base: dict, override: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
             else copy.deepcopy(value)
+        )
     return out

@@ -14,10 +14,14 @@ from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
 
 
 def _policy(principal: str, effect: str, method_arn: str, context: dict) -> dict:
-    return {"principalId": principal,
-            "policyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}]},
-            "context": context}
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}],
+        },
+        "context": context,
+    }
 
 
 @handler(trace=False)
@@ -31,16 +35,29 @@ def lambda_handler(event: dict, context) -> dict:
         return _policy("unknown", "Deny", event["methodArn"], {"error": "no_such_route"})
     try:
         caller = resource_server().authenticate(
-            authorization=headers.get("authorization"), dpop=multi.get("dpop") or headers.get("dpop"),
-            method=method, url=request_url(event, os.environ.get("PUBLIC_BASE_URL")), required_scope=required)
+            authorization=headers.get("authorization"),
+            dpop=multi.get("dpop") or headers.get("dpop"),
+            method=method,
+            url=request_url(event, os.environ.get("PUBLIC_BASE_URL")),
+            required_scope=required,
+        )
     except AuthFailure as failure:
         metrics.add_metric(name=f"ApiAuth{failure.status}", unit=MetricUnit.Count, value=1)
-        logger.warning("caller refused", extra={"status": failure.status, "error": failure.error,
-                                                "reason": failure.description, "route": f"{method} {resource}",
-                                                "challenge": failure.www_authenticate})
+        logger.warning(
+            "caller refused",
+            extra={
+                "status": failure.status,
+                "error": failure.error,
+                "reason": failure.description,
+                "route": f"{method} {resource}",
+                "challenge": failure.www_authenticate,
+            },
+        )
         if failure.status == 401:
             raise Exception("Unauthorized") from None
         return _policy("denied", "Deny", event["methodArn"], {"error": failure.error or "", "scope": required})
-    logger.info("caller authorized", extra={"client_id": caller.client_id, "route": f"{method} {resource}",
-                                            "token_type": caller.token_type})
+    logger.info(
+        "caller authorized",
+        extra={"client_id": caller.client_id, "route": f"{method} {resource}", "token_type": caller.token_type},
+    )
     return _policy(caller.client_id, "Allow", event["methodArn"], caller.context())

@@ -83,18 +83,24 @@ def deliver():
         return _unauthorized()
     envelope = parse_delivery(app.current_event.decoded_body)
     selection = select_events(envelope, handled_event_types(os.environ.get("HANDLED_EVENT_TYPES")))
-    started = workflows.start_many(os.environ["DEACTIVATION_STATE_MACHINE_ARN"],
-                                   [(name, event.to_input()) for name, event in selection.to_sync],
-                                   budget_seconds=_time_left())
+    started = workflows.start_many(
+        os.environ["DEACTIVATION_STATE_MACHINE_ARN"],
+        [(name, event.to_input()) for name, event in selection.to_sync],
+        budget_seconds=_time_left(),
+    )
     counts = {status: sum(1 for s in started if s.status == status) for status in ("started", "duplicate", "failed")}
     for status, count in counts.items():
         metrics.add_metric(name=f"HookEvents{status.title()}", unit=MetricUnit.Count, value=count)
     metrics.add_metric(name="HookEventsSkipped", unit=MetricUnit.Count, value=len(selection.skipped))
-    logger.info("event hook delivery", extra={"delivery_id": str(envelope.get("eventId"))[:64], **counts,
-                                              "skipped": selection.skipped[:20]})
+    logger.info(
+        "event hook delivery",
+        extra={"delivery_id": str(envelope.get("eventId"))[:64], **counts, "skipped": selection.skipped[:20]},
+    )
     if counts["failed"]:
-        logger.error("could not start every execution; asking Okta to retry",
-                     extra={"errors": sorted({s.error for s in started if s.error})})
+        logger.error(
+            "could not start every execution; asking Okta to retry",
+            extra={"errors": sorted({s.error for s in started if s.error})},
+        )
         return Response(500, content_types.APPLICATION_JSON, {"message": "retry later"})
     return Response(204, None, None)
 

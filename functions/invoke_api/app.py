@@ -22,8 +22,7 @@ def _caller() -> str:
 
 def _accepted(started: dict, what: str) -> Response:
     logger.info(f"{what} started on demand", extra={"client_id": _caller(), **started})
-    return Response(202, content_types.APPLICATION_JSON, started,
-                    headers={"Location": started["status_url"]})
+    return Response(202, content_types.APPLICATION_JSON, started, headers={"Location": started["status_url"]})
 
 
 @app.post("/provisioning/runs")
@@ -35,17 +34,22 @@ def start_provisioning():
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidInput("dry_run must be true or false")
-    return _accepted(invoke.start("provisioning", {"role_id": mapping.role_id, "group_id": mapping.group_id,
-                                                   "dry_run": dry_run, "requested_by": _caller()}),
-                     "provisioning run")
+    return _accepted(
+        invoke.start(
+            "provisioning",
+            {"role_id": mapping.role_id, "group_id": mapping.group_id, "dry_run": dry_run, "requested_by": _caller()},
+        ),
+        "provisioning run",
+    )
 
 
 @app.post("/users/<okta_user_id>/sync")
 def sync_user(okta_user_id: str):
     if not _OKTA_ID.match(okta_user_id):
         raise InvalidInput("oktaUserId must be an Okta user id such as 00u3m90rxKjGQ0G6L1d6")
-    return _accepted(invoke.start("user-sync", {"okta_user": {"id": okta_user_id}, "requested_by": _caller()}),
-                     "user sync")
+    return _accepted(
+        invoke.start("user-sync", {"okta_user": {"id": okta_user_id}, "requested_by": _caller()}), "user sync"
+    )
 
 
 @app.get("/executions/<execution_id>")

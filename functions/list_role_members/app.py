@@ -21,11 +21,22 @@ def lambda_handler(event: dict, context) -> dict:
     options = RunOptions.parse({**(event.get("request") or {}), "run_id": event.get("run_id")})
     state = StateTable(os.environ["STATE_TABLE"])
     with counters.usage() as usage:
-        listing = list_members(options, auth0=connections.auth0(), okta=connections.okta(), state=state,
-                               bucket=os.environ["PROVISIONING_BUCKET"], s3=aws.client("s3"),
-                               policy=ProvisioningPolicy.from_env())
+        listing = list_members(
+            options,
+            auth0=connections.auth0(),
+            okta=connections.okta(),
+            state=state,
+            bucket=os.environ["PROVISIONING_BUCKET"],
+            s3=aws.client("s3"),
+            policy=ProvisioningPolicy.from_env(),
+        )
     state.put_summary(options.run_id, "list", {**listing, "usage": usage.to_dict()})
-    logger.info("role members listed", extra={"run": options.to_dict(), **{k: v for k, v in listing.items()
-                                                                          if k != "left_role_sample"}})
-    return {"run": options.to_dict(), "members": listing,
-            "concurrency": int(os.environ.get("PROVISIONING_CONCURRENCY", "4"))}
+    logger.info(
+        "role members listed",
+        extra={"run": options.to_dict(), **{k: v for k, v in listing.items() if k != "left_role_sample"}},
+    )
+    return {
+        "run": options.to_dict(),
+        "members": listing,
+        "concurrency": int(os.environ.get("PROVISIONING_CONCURRENCY", "4")),
+    }

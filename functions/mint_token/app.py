@@ -17,8 +17,13 @@ def _reference(name: str) -> dict:
         token = connections.tenant(name).token()
     if token is None:  # an SSWS API token: nothing to mint
         return {"connection": name, "token_type": "SSWS", "token_ref": "static", "expires_at": None, "minted": 0}
-    return {"connection": name, "token_type": token.token_type, "token_ref": token.reference,
-            "expires_at": token.expires_iso(), "minted": usage.tokens_minted}
+    return {
+        "connection": name,
+        "token_type": token.token_type,
+        "token_ref": token.reference,
+        "expires_at": token.expires_iso(),
+        "minted": usage.tokens_minted,
+    }
 
 
 @handler(correlation_id_path="correlation_id")

@@ -21,20 +21,33 @@ def lambda_handler(event: dict, context) -> dict:
     options = RunOptions.parse(event.get("run") or {})
     batch = event.get("batch") or {}
     user_ids = batch.get("user_ids")
-    if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids) or \
-            not isinstance(batch.get("index"), int):
-        raise InvalidInput("batch must be {\"index\": n, \"user_ids\": [...]}")
+    if (
+        not isinstance(user_ids, list)
+        or not all(isinstance(u, str) for u in user_ids)
+        or not isinstance(batch.get("index"), int)
+    ):
+        raise InvalidInput('batch must be {"index": n, "user_ids": [...]}')
     state = StateTable(os.environ["STATE_TABLE"])
     part = f"batch#{batch['index']:06d}"
     with counters.usage() as usage:
         try:
             if "failure" in event:
                 failure = event["failure"] or {}
-                summary = record_batch_failure(options, state, user_ids, str(failure.get("Error", "Unknown")),
-                                               (cause_message(failure.get("Cause")) or "")[:300])
+                summary = record_batch_failure(
+                    options,
+                    state,
+                    user_ids,
+                    str(failure.get("Error", "Unknown")),
+                    (cause_message(failure.get("Cause")) or "")[:300],
+                )
             else:
-                worker = BatchWorker(options, auth0=connections.auth0(), okta=connections.okta(), state=state,
-                                     policy=ProvisioningPolicy.from_env())
+                worker = BatchWorker(
+                    options,
+                    auth0=connections.auth0(),
+                    okta=connections.okta(),
+                    state=state,
+                    policy=ProvisioningPolicy.from_env(),
+                )
                 summary = worker.run(user_ids)
         except Exception:
             # This attempt fails (Step Functions retries it): what it spent still counts in the report.
@@ -43,6 +56,13 @@ def lambda_handler(event: dict, context) -> dict:
     state.put_summary(options.run_id, part, {**summary, "usage": usage.to_dict()})
     for outcome, count in summary["counts"].items():
         metrics.add_metric(name=f"Members_{outcome}", unit=MetricUnit.Count, value=count)
-    logger.info("batch provisioned", extra={"run_id": options.run_id, "batch": batch["index"],
-                                            "counts": summary["counts"], "usage": usage.to_dict()})
+    logger.info(
+        "batch provisioned",
+        extra={
+            "run_id": options.run_id,
+            "batch": batch["index"],
+            "counts": summary["counts"],
+            "usage": usage.to_dict(),
+        },
+    )
     return {"index": batch["index"], "counts": summary["counts"]}

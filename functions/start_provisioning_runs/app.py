@@ -21,7 +21,12 @@ def lambda_handler(event: dict, context) -> dict:
     occasion = request.get("scheduled_time") or event.get("execution_name")
     if not isinstance(arn, str) or not arn.startswith("arn:") or not isinstance(occasion, str) or not occasion:
         raise InvalidInput("state_machine_arn and a scheduled_time or execution_name are required")
-    started = start_mapping_runs(arn, request.get("mappings"), occasion=occasion,
-                                 dry_run=request.get("dry_run") is True, recheck=request.get("recheck") is True)
+    started = start_mapping_runs(
+        arn,
+        request.get("mappings"),
+        occasion=occasion,
+        dry_run=request.get("dry_run") is True,
+        recheck=request.get("recheck") is True,
+    )
     logger.info("provisioning runs started", extra={"runs": started})
     return {"runs": started}

@@ -17,11 +17,19 @@ from okta_auth0_sync.ledger import Ledger
 from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.revocation import AccessRevoker
 
-_METRICS = {"flagged": "Auth0UsersFlagged", "cleared": "Auth0UsersCleared", "stale_event": "StaleEventsIgnored",
-            "already_applied": "EventsAlreadyApplied", "failed": "Auth0UpdateFailures"}
-_ACCESS_METRICS = {("sessions", "revoked"): "SessionsRevoked", ("refresh_tokens", "revoked"): "RefreshTokensRevoked",
-                   ("sessions", "unsupported_plan"): "SessionRevocationUnsupported",
-                   ("refresh_tokens", "unsupported_plan"): "RefreshTokenRevocationUnsupported"}
+_METRICS = {
+    "flagged": "Auth0UsersFlagged",
+    "cleared": "Auth0UsersCleared",
+    "stale_event": "StaleEventsIgnored",
+    "already_applied": "EventsAlreadyApplied",
+    "failed": "Auth0UpdateFailures",
+}
+_ACCESS_METRICS = {
+    ("sessions", "revoked"): "SessionsRevoked",
+    ("refresh_tokens", "revoked"): "RefreshTokensRevoked",
+    ("sessions", "unsupported_plan"): "SessionRevocationUnsupported",
+    ("refresh_tokens", "unsupported_plan"): "RefreshTokenRevocationUnsupported",
+}
 
 
 def _person_sync() -> PersonSync:
@@ -42,8 +50,11 @@ def _publish_metrics(report: dict) -> None:
             if name:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     if report["recorded"] != "newest":
-        metrics.add_metric(name="EventsSuperseded" if report["recorded"] == "superseded" else "EventsDuplicate",
-                           unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="EventsSuperseded" if report["recorded"] == "superseded" else "EventsDuplicate",
+            unit=MetricUnit.Count,
+            value=1,
+        )
     if not report["matches"]:
         metrics.add_metric(name="EventsWithoutAuth0User", unit=MetricUnit.Count, value=1)
 
@@ -57,8 +68,15 @@ def lambda_handler(event: dict, context) -> dict:
     sync_event = SyncEvent.from_input(event.get("event"), okta_user["id"])
     report = _person_sync().run(sync_event, okta_user.get("email"))
     _publish_metrics(report)
-    logger.info("deactivation sync", extra={"okta_user_id": sync_event.okta_user_id, "event_uuid": sync_event.uuid,
-                                            "action": sync_event.action, "recorded": report["recorded"],
-                                            "applied_event": report["applied"]["event_uuid"],
-                                            "counts": report["counts"]})
+    logger.info(
+        "deactivation sync",
+        extra={
+            "okta_user_id": sync_event.okta_user_id,
+            "event_uuid": sync_event.uuid,
+            "action": sync_event.action,
+            "recorded": report["recorded"],
+            "applied_event": report["applied"]["event_uuid"],
+            "counts": report["counts"],
+        },
+    )
     return report

@@ -31,17 +31,20 @@ def sb(tenants):
 
 
 def connection_secrets(credentials, *, okta="okta"):
-    return {"Auth0ConnectionSecret": credentials.auth0,
-            "OktaConnectionSecret": getattr(credentials, okta),
-            "EventHookSecret": {"current": HOOK_SECRET, "previous": ""}}
+    return {
+        "Auth0ConnectionSecret": credentials.auth0,
+        "OktaConnectionSecret": getattr(credentials, okta),
+        "EventHookSecret": {"current": HOOK_SECRET, "previous": ""},
+    }
 
 
 @pytest.fixture
 def stack(sb, credentials):
     counters.api_calls.reset()
     counters.tokens_minted.reset()
-    with LocalDeployment(connection_secrets(credentials), parameters={
-            "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain}) as deployment:
+    with LocalDeployment(
+        connection_secrets(credentials), parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain}
+    ) as deployment:
         yield deployment
 
 

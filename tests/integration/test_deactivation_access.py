@@ -23,8 +23,11 @@ MACHINE = "DeactivationSyncStateMachine"
 
 def refresh(sb, token):
     """What an app does with its refresh token: exchange it at /oauth/token."""
-    return requests.post(f"{sb.auth0.base_url}/oauth/token", timeout=10, data={
-        "grant_type": "refresh_token", "client_id": "LztDVY9R212AykDbFmfI0uh5j3jHT1Bk", "refresh_token": token})
+    return requests.post(
+        f"{sb.auth0.base_url}/oauth/token",
+        timeout=10,
+        data={"grant_type": "refresh_token", "client_id": "LztDVY9R212AykDbFmfI0uh5j3jHT1Bk", "refresh_token": token},
+    )
 
 
 def only_run(stack):
@@ -88,8 +91,9 @@ def test_every_account_of_the_person_whatever_the_letter_case(sb, stack, hook):
 
 
 def test_a_missing_revocation_scope_fails_loudly_after_the_block(sb, stack, hook, credentials):
-    limited = dict(credentials.auth0, client_id=NO_SESSION_SCOPES,
-                   client_secret=sb.auth0.register_client_secret(NO_SESSION_SCOPES))
+    limited = dict(
+        credentials.auth0, client_id=NO_SESSION_SCOPES, client_secret=sb.auth0.register_client_secret(NO_SESSION_SCOPES)
+    )
     stack.put_secret("Auth0ConnectionSecret", limited)
     stack.cold_start()
     login = sb.auth0.login(GRACE_DB)
@@ -103,14 +107,21 @@ def test_a_missing_revocation_scope_fails_loudly_after_the_block(sb, stack, hook
     assert limited["client_secret"] not in json.dumps(run.history, default=str)
 
 
-@pytest.mark.parametrize(("parameters", "blocked", "revoked"), [
-    ({"RevokeSessions": "false", "RevokeRefreshTokens": "false"}, True, False),
-    ({"BlockDeactivatedUsers": "false"}, False, True),
-])
+@pytest.mark.parametrize(
+    ("parameters", "blocked", "revoked"),
+    [
+        ({"RevokeSessions": "false", "RevokeRefreshTokens": "false"}, True, False),
+        ({"BlockDeactivatedUsers": "false"}, False, True),
+    ],
+)
 def test_each_part_can_be_switched_off(sb, credentials, parameters, blocked, revoked):
-    with LocalDeployment(connection_secrets(credentials), parameters={
-            "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, **parameters}) as stack, \
-            LocalHttpApi(stack) as api:
+    with (
+        LocalDeployment(
+            connection_secrets(credentials),
+            parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, **parameters},
+        ) as stack,
+        LocalHttpApi(stack) as api,
+    ):
         sb.okta.register_event_hook(f"{api.url}/okta/event-hook", EVENT_TYPES, HOOK_SECRET)
         login = sb.auth0.login(GRACE_DB)
         counters.api_calls.reset()

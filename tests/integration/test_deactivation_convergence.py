@@ -34,8 +34,10 @@ MAX_EVENTS = 4  # per trial here; the benchmark draws up to 6
 @pytest.fixture
 def suspensions_stack(sb, credentials):
     counters.api_calls.reset()
-    with LocalDeployment(connection_secrets(credentials), parameters={
-            "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, "SyncSuspensions": "true"}) as stack:
+    with LocalDeployment(
+        connection_secrets(credentials),
+        parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, "SyncSuspensions": "true"},
+    ) as stack:
         sb.auth0.faults.reseed(SEED)
         sb.auth0.faults.error(route="/api/v2/users*", status=503, probability=0.02)
         sb.auth0.faults.error(route="/api/v2/users*", status=429, probability=0.002)

@@ -23,9 +23,12 @@ MACHINE = "DeactivationSyncStateMachine"
 @pytest.fixture
 def grace_enterprise(sb):
     """A second Auth0 account for Grace (Okta enterprise connection), with metadata of its own."""
-    return sb.auth0.add_user(connection="okta-workforce", email="grace.hopper+ops@acme.example",
-                             app_metadata={"plan": "gold", "okta_sync": {"note": "keep me"}},
-                             user_metadata={"theme": "dark"})["user_id"]
+    return sb.auth0.add_user(
+        connection="okta-workforce",
+        email="grace.hopper+ops@acme.example",
+        app_metadata={"plan": "gold", "okta_sync": {"note": "keep me"}},
+        user_metadata={"theme": "dark"},
+    )["user_id"]
 
 
 def sync_record(sb, user_id):
@@ -58,7 +61,9 @@ def test_deactivation_flags_every_match_keeping_other_metadata(sb, stack, hook, 
     assert run.status == "SUCCEEDED", run.cause
     assert run.output["outcome"] == "synced"
     assert {r["user_id"]: r["outcome"] for r in run.output["results"]} == {
-        GRACE_DB: "flagged", grace_enterprise: "flagged"}
+        GRACE_DB: "flagged",
+        grace_enterprise: "flagged",
+    }
 
     for user_id in (GRACE_DB, grace_enterprise):
         record = sync_record(sb, user_id)
@@ -94,8 +99,9 @@ def test_a_repeated_delivery_starts_nothing_and_writes_nothing(sb, stack, api, h
     assert len(runs) == 1
     patches = counters.api_calls.total("auth0", method="PATCH")
     # And once more, after the first execution finished: still nothing new.
-    body = json.dumps({"eventType": "com.okta.event_hook", "data": {
-        "events": sb.okta.log_events("user.lifecycle.deactivate")}})
+    body = json.dumps(
+        {"eventType": "com.okta.event_hook", "data": {"events": sb.okta.log_events("user.lifecycle.deactivate")}}
+    )
     assert post(api, body).status_code == 204
     assert len(stack.wait_all(MACHINE)) == 1
     assert counters.api_calls.total("auth0", method="PATCH") == patches == 1
@@ -126,8 +132,8 @@ def test_out_of_order_deliveries_keep_the_newest_state(sb, stack, api, hook):
     time.sleep(0.01)  # distinct published times (ms resolution)
     sb.okta.activate_user(GRACE)
     sb.okta.hooks.clear()  # we deliver by hand, newest first
-    deactivate, = sb.okta.log_events("user.lifecycle.deactivate")
-    activate, = sb.okta.log_events("user.lifecycle.reactivate")
+    (deactivate,) = sb.okta.log_events("user.lifecycle.deactivate")
+    (activate,) = sb.okta.log_events("user.lifecycle.reactivate")
     assert activate["published"] > deactivate["published"]
     for event in (activate, deactivate):
         delivery = json.dumps({"eventType": "com.okta.event_hook", "data": {"events": [event]}})
@@ -166,13 +172,16 @@ def test_wrong_secret_gets_401_and_starts_nothing(sb, stack, api):
     assert counters.api_calls.total() == 0 and counters.tokens_minted.total() == 0
 
 
-@pytest.mark.parametrize(("body", "status", "reason"), [
-    ("{not json", 400, "not valid JSON"),
-    ("[]", 400, "JSON object"),
-    ('{"data": {"events": "nope"}}', 400, "data.events"),
-    ("", 400, "empty"),
-    ('{"data": {"events": []}, "pad": "' + "x" * 300_000 + '"}', 413, "larger than"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ("{not json", 400, "not valid JSON"),
+        ("[]", 400, "JSON object"),
+        ('{"data": {"events": "nope"}}', 400, "data.events"),
+        ("", 400, "empty"),
+        ('{"data": {"events": []}, "pad": "' + "x" * 300_000 + '"}', 413, "larger than"),
+    ],
+)
 def test_malformed_bodies_get_a_4xx_with_a_reason(stack, api, body, status, reason):
     response = post(api, body)
     assert response.status_code == status

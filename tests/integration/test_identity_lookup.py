@@ -10,12 +10,18 @@ ADA = "00uZPx7YubxGT9rKLiKE"  # fixture: ada.lovelace@acme.example
 def test_thin_flow_finds_the_okta_user_and_auth0_matches(stack):
     run = stack.execute("IdentityLookupStateMachine", {"okta_user_id": ADA})
     assert run.status == "SUCCEEDED", run.cause
-    assert run.output["okta_user"] == {"id": ADA, "status": "ACTIVE", "login": "ada.lovelace@acme.example",
-                                       "email": "ada.lovelace@acme.example"}
+    assert run.output["okta_user"] == {
+        "id": ADA,
+        "status": "ACTIVE",
+        "login": "ada.lovelace@acme.example",
+        "email": "ada.lovelace@acme.example",
+    }
     # Both of Ada's accounts: the database one (stored lower-cased) and the enterprise one, which
     # keeps the IdP's casing (Ada.Lovelace@Acme.example) and users-by-email alone would miss.
     assert [u["user_id"] for u in run.output["auth0_users"]] == [
-        "auth0|5df05339f1861a9587ec7a5a", "okta|okta-workforce|00uZPx7YubxGT9rKLiKE"]
+        "auth0|5df05339f1861a9587ec7a5a",
+        "okta|okta-workforce|00uZPx7YubxGT9rKLiKE",
+    ]
     assert run.output["auth0_token"]["token_ref"].startswith("minted-")
     # No token anywhere in the execution history (inputs, outputs of every state).
     history = json.dumps(run.history, default=str)

@@ -27,9 +27,17 @@ ROLE, GROUP = "rol_rRVnAbarjZsuC2Xn", "00gU18bXbD9XEKxR56aB"
 
 @pytest.fixture
 def api(sb, credentials):
-    with LocalDeployment(connection_secrets(credentials), parameters={
-            "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain,
-            "ApiIssuer": f"{sb.okta.base_url}/oauth2/{AS_ID}"}) as stack, LocalRestApi(stack, "InvokeApi") as rest:
+    with (
+        LocalDeployment(
+            connection_secrets(credentials),
+            parameters={
+                "OktaDomain": sb.okta.domain,
+                "Auth0Domain": sb.auth0.domain,
+                "ApiIssuer": f"{sb.okta.base_url}/oauth2/{AS_ID}",
+            },
+        ) as stack,
+        LocalRestApi(stack, "InvokeApi") as rest,
+    ):
         yield rest
 
 
@@ -38,9 +46,19 @@ def caller(sb, scopes, *, client_id=None, alg="RS256", dpop=False):
     if client_id is None:
         client_id = sb.okta.register_as_client(AS_ID, name="ops", scopes=scopes).client_id
     key = sb.okta.register_app_key(client_id, auth_server=AS_ID, alg=alg)
-    return OktaConnection.from_secret({"domain": sb.okta.domain, "base_url": sb.okta.base_url, "client_id": client_id,
-                                       "private_key": key.private_key_pem, "key_id": key.kid, "scopes": scopes,
-                                       "authorization_server": AS_ID, "dpop": dpop}, "caller")
+    return OktaConnection.from_secret(
+        {
+            "domain": sb.okta.domain,
+            "base_url": sb.okta.base_url,
+            "client_id": client_id,
+            "private_key": key.private_key_pem,
+            "key_id": key.kid,
+            "scopes": scopes,
+            "authorization_server": AS_ID,
+            "dpop": dpop,
+        },
+        "caller",
+    )
 
 
 def bearer(sb, scopes) -> str:
@@ -60,12 +78,17 @@ def test_provisioning_on_demand_with_a_private_key_jwt_token(sb, api):
 
 def test_202_with_location_and_status_route(sb, api):
     token = bearer(sb, ["sync.provision", "sync.read"])
-    response = requests.post(f"{api.url}/provisioning/runs", json={"role_id": ROLE, "group_id": GROUP},
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response = requests.post(
+        f"{api.url}/provisioning/runs",
+        json={"role_id": ROLE, "group_id": GROUP},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert response.status_code == 202
     assert response.headers["Location"] == response.json()["status_url"]
-    status = requests.get(f"{api.url}{response.json()['status_url']}", headers={"Authorization": f"Bearer {token}"},
-                          timeout=10)
+    status = requests.get(
+        f"{api.url}{response.json()['status_url']}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     assert status.status_code == 200 and status.json()["status"] in ("RUNNING", "SUCCEEDED")
     api.stack.wait_all("ProvisioningStateMachine")
 
@@ -89,8 +112,9 @@ def test_unknown_user_or_execution(sb, api):
     assert final["status"] == "FAILED" and final["error"] == "NotFound"
     token = client.tokens.current().value
     for execution in ("provisioning.api-nope", "other.api-x", "provisioning.a:b"):
-        response = requests.get(f"{api.url}/executions/{execution}", headers={"Authorization": f"Bearer {token}"},
-                                timeout=10)
+        response = requests.get(
+            f"{api.url}/executions/{execution}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
         assert response.status_code in (400, 404), execution
 
 
@@ -135,9 +159,12 @@ def test_bad_tokens_through_the_gateway(sb, api, credentials):
     body = {"role_id": ROLE, "group_id": GROUP, "dry_run": True}
     good = bearer(sb, ["sync.provision"])
     stranger = caller(sb, ["sync.read"])  # a key the authorization server never signed with
-    self_signed = jwt.encode(jwt.decode(good, options={"verify_signature": False}),
-                             jose.load_private_key(stranger.keys[0].private_key), algorithm="RS256",
-                             headers={"kid": "not-a-server-key"})
+    self_signed = jwt.encode(
+        jwt.decode(good, options={"verify_signature": False}),
+        jose.load_private_key(stranger.keys[0].private_key),
+        algorithm="RS256",
+        headers={"kid": "not-a-server-key"},
+    )
     org_token = mint_org_token(credentials.okta)  # the Okta org authorization server: not for our API
     cases = {
         "no header": None,
@@ -155,8 +182,9 @@ def test_bad_tokens_through_the_gateway(sb, api, credentials):
         response = requests.post(url, json=body, headers={"Authorization": header} if header else {}, timeout=10)
         assert response.status_code == 401, name
         assert "Bearer realm=" in response.headers["WWW-Authenticate"], name
-    missing_scope = requests.post(url, json=body, headers={"Authorization": f"Bearer {bearer(sb, ['sync.read'])}"},
-                                  timeout=10)
+    missing_scope = requests.post(
+        url, json=body, headers={"Authorization": f"Bearer {bearer(sb, ['sync.read'])}"}, timeout=10
+    )
     assert missing_scope.status_code == 403
     assert 'error="insufficient_scope"' in missing_scope.headers["WWW-Authenticate"]
     assert api.stack.executions("ProvisioningStateMachine") == []  # nothing started by any of them
@@ -170,8 +198,12 @@ def mint_org_token(secret: dict) -> str:
 
 def test_bad_request_bodies_are_400(sb, api):
     token = bearer(sb, ["sync.provision"])
-    for body in ({"role_id": "x", "group_id": GROUP}, {"role_id": ROLE}, {"role_id": ROLE, "group_id": GROUP,
-                                                                          "dry_run": "yes"}):
-        response = requests.post(f"{api.url}/provisioning/runs", json=body,
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    for body in (
+        {"role_id": "x", "group_id": GROUP},
+        {"role_id": ROLE},
+        {"role_id": ROLE, "group_id": GROUP, "dry_run": "yes"},
+    ):
+        response = requests.post(
+            f"{api.url}/provisioning/runs", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
         assert response.status_code == 400 and response.json()["error"] == "invalid_request"

@@ -12,8 +12,7 @@ SCOPES = ["okta.users.read", "okta.users.manage", "okta.groups.read", "okta.grou
 
 
 def okta_secret(sb, client_id=SERVICE_APP, **extra):
-    return {"domain": sb.okta.domain, "base_url": sb.okta.base_url, "client_id": client_id, "scopes": SCOPES,
-            **extra}
+    return {"domain": sb.okta.domain, "base_url": sb.okta.base_url, "client_id": client_id, "scopes": SCOPES, **extra}
 
 
 def lookup(stack):
@@ -23,8 +22,7 @@ def lookup(stack):
 @pytest.mark.parametrize("alg", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"])
 def test_private_key_jwt_with_each_algorithm(sb, stack, alg):
     key = sb.okta.register_app_key(SERVICE_APP, alg=alg)
-    stack.put_secret("OktaConnectionSecret", okta_secret(sb, private_key=key.private_key_pem, key_id=key.kid,
-                                                         alg=alg))
+    stack.put_secret("OktaConnectionSecret", okta_secret(sb, private_key=key.private_key_pem, key_id=key.kid, alg=alg))
     stack.cold_start()
     run = lookup(stack)
     assert run.status == "SUCCEEDED", run.cause_message
@@ -35,9 +33,16 @@ def test_key_rotation_without_downtime(sb, stack):
     old = sb.okta.register_app_key(SERVICE_APP, kid="key-2025")
     new = sb.okta.register_app_key(SERVICE_APP, kid="key-2026", alg="ES256")
     sb.okta.remove_app_key(SERVICE_APP, "key-2026")  # step 1: the new key is in the secret, not yet in Okta
-    stack.put_secret("OktaConnectionSecret", okta_secret(sb, keys=[
-        {"private_key": new.private_key_pem, "key_id": "key-2026", "alg": "ES256"},
-        {"private_key": old.private_key_pem, "key_id": "key-2025"}]))
+    stack.put_secret(
+        "OktaConnectionSecret",
+        okta_secret(
+            sb,
+            keys=[
+                {"private_key": new.private_key_pem, "key_id": "key-2026", "alg": "ES256"},
+                {"private_key": old.private_key_pem, "key_id": "key-2025"},
+            ],
+        ),
+    )
     stack.cold_start()
     assert lookup(stack).status == "SUCCEEDED"  # the old key still works
     assert counters.api_calls.total("okta", route="/oauth2/v1/token", status=401) == 1
@@ -60,8 +65,9 @@ def drop_cached_tokens(stack):
 
 def test_dpop_bound_tokens_for_the_token_request_and_every_api_call(sb, stack):
     key = sb.okta.register_app_key(DPOP_APP)
-    stack.put_secret("OktaConnectionSecret", okta_secret(sb, DPOP_APP, private_key=key.private_key_pem,
-                                                         key_id=key.kid, dpop=True))
+    stack.put_secret(
+        "OktaConnectionSecret", okta_secret(sb, DPOP_APP, private_key=key.private_key_pem, key_id=key.kid, dpop=True)
+    )
     stack.cold_start_every_invocation = True  # containers share the token *and* its DPoP key
     runs = [lookup(stack) for _ in range(3)]
     assert [r.status for r in runs] == ["SUCCEEDED"] * 3, runs[0].cause_message
@@ -73,8 +79,7 @@ def test_dpop_bound_tokens_for_the_token_request_and_every_api_call(sb, stack):
 
 def test_dpop_required_but_off_says_to_turn_it_on(sb, stack):
     key = sb.okta.register_app_key(DPOP_APP)
-    stack.put_secret("OktaConnectionSecret", okta_secret(sb, DPOP_APP, private_key=key.private_key_pem,
-                                                         key_id=key.kid))
+    stack.put_secret("OktaConnectionSecret", okta_secret(sb, DPOP_APP, private_key=key.private_key_pem, key_id=key.kid))
     stack.cold_start()
     run = lookup(stack)
     assert run.status == "FAILED" and run.error == "DpopRequired"
@@ -92,8 +97,9 @@ def test_ssws_api_token(sb, stack, credentials):
 
 def test_missing_scope_names_it(sb, stack):
     key = sb.okta.register_app_key("0oalbMwW7Tcc6xBzcL0S")  # fixture: read-only app
-    stack.put_secret("OktaConnectionSecret", okta_secret(sb, "0oalbMwW7Tcc6xBzcL0S", private_key=key.private_key_pem,
-                                                         key_id=key.kid))
+    stack.put_secret(
+        "OktaConnectionSecret", okta_secret(sb, "0oalbMwW7Tcc6xBzcL0S", private_key=key.private_key_pem, key_id=key.kid)
+    )
     stack.cold_start()
     run = lookup(stack)
     assert run.status == "FAILED" and run.error == "PermissionDenied"

@@ -20,24 +20,41 @@ def provision(stack, role=PARTNER_ROLE, group=PARTNERS_GROUP, **options):
 
 
 def okta_writes():
-    return sum(counters.api_calls.total("okta", method=m) for m in ("POST", "PUT", "DELETE")) - \
-        counters.api_calls.total("okta", route="/oauth2/v1/token")
+    return sum(
+        counters.api_calls.total("okta", method=m) for m in ("POST", "PUT", "DELETE")
+    ) - counters.api_calls.total("okta", route="/oauth2/v1/token")
 
 
 @pytest.fixture
 def big_role(sb):
     """The Partner role with 250 more members than the fixture (more than two pages of 100)."""
-    sb.auth0.bulk_add_users(250, role_id=PARTNER_ROLE, email_template="partner{n}@partner.example",
-                            user_metadata={"firstName": "Part", "lastName": "Ner"})
+    sb.auth0.bulk_add_users(
+        250,
+        role_id=PARTNER_ROLE,
+        email_template="partner{n}@partner.example",
+        user_metadata={"firstName": "Part", "lastName": "Ner"},
+    )
     return 256
 
 
 def test_a_role_larger_than_a_page_is_provisioned_completely(sb, stack, big_role):
     # Two of the new members already exist in Okta (created by someone else): added, not duplicated.
-    sb.okta.add_user({"login": "partner7@partner.example", "email": "partner7@partner.example",
-                      "firstName": "P", "lastName": "Seven"})
-    sb.okta.add_user({"login": "PARTNER8@partner.example", "email": "partner8@partner.example",
-                      "firstName": "P", "lastName": "Eight"})
+    sb.okta.add_user(
+        {
+            "login": "partner7@partner.example",
+            "email": "partner7@partner.example",
+            "firstName": "P",
+            "lastName": "Seven",
+        }
+    )
+    sb.okta.add_user(
+        {
+            "login": "PARTNER8@partner.example",
+            "email": "partner8@partner.example",
+            "firstName": "P",
+            "lastName": "Eight",
+        }
+    )
     report = provision(stack)
     assert report["members"] == big_role
     assert report["counts"] == {"provisioned": 250 + 4 - 2, "existing_added": 3, "failed": 1}
@@ -100,8 +117,9 @@ def test_rate_limit_storm_and_okta_outage_in_the_middle(sb, stack, big_role):
     sb.auth0.set_rate_limit("users_read", burst=2, rate=4)
     sb.okta.faults.error("/api/v1/users", status=503, method="POST", times=5)
     sb.okta.faults.drop("/api/v1/groups/*", method="PUT", times=1)
-    sb.okta.add_user({"login": "partner9@partner.example", "email": "partner9@partner.example",
-                      "firstName": "P", "lastName": "Nine"})
+    sb.okta.add_user(
+        {"login": "partner9@partner.example", "email": "partner9@partner.example", "firstName": "P", "lastName": "Nine"}
+    )
     report = provision(stack)
     assert report["counts"] == {"provisioned": 253, "existing_added": 2, "failed": 1}
     assert report["rate_limited_responses"].get("auth0", 0) >= 4
@@ -132,8 +150,10 @@ def test_the_schedule_runs_each_mapping_separately_once_per_tick(sb, stack):
 
 
 def test_several_mappings_start_one_execution_each_and_a_repeated_tick_starts_none(sb, stack):
-    mappings = [{"role_id": PARTNER_ROLE, "group_id": PARTNERS_GROUP},
-                {"role_id": "rol_JLU9bRONfMBQAgNI", "group_id": ENGINEERING}]
+    mappings = [
+        {"role_id": PARTNER_ROLE, "group_id": PARTNERS_GROUP},
+        {"role_id": "rol_JLU9bRONfMBQAgNI", "group_id": ENGINEERING},
+    ]
     tick = {"mappings": mappings, "scheduled_time": "2026-11-23T09:00:00+10:00"}
     fan_out = stack.execute(MACHINE, tick)
     assert fan_out.status == "SUCCEEDED", fan_out.cause_message

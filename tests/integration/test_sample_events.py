@@ -15,8 +15,12 @@ FUNCTIONS = {
     "MintTokenFunction": ["mint_token.json"],
     "LookupUsersFunction": ["lookup_users.json"],
     "UpdateMetadataFunction": ["update_metadata.json"],
-    "EventHookFunction": ["event_hook_verify.json", "event_hook_deactivate.json", "event_hook_reactivate.json",
-                          "event_hook_preview.json"],
+    "EventHookFunction": [
+        "event_hook_verify.json",
+        "event_hook_deactivate.json",
+        "event_hook_reactivate.json",
+        "event_hook_preview.json",
+    ],
     "ListRoleMembersFunction": ["list_role_members.json"],
     "ProvisionMembersFunction": ["provision_members.json"],
     "ProvisioningReportFunction": ["provisioning_report.json"],
@@ -24,9 +28,11 @@ FUNCTIONS = {
     "ApiAuthorizerFunction": ["api_authorizer.json"],
     "InvokeApiFunction": ["invoke_api_provision.json", "invoke_api_sync_user.json", "invoke_api_status.json"],
 }
-EXECUTIONS = {"IdentityLookupStateMachine": "identity_lookup_execution.json",
-              "DeactivationSyncStateMachine": "deactivation_sync_execution.json",
-              "ProvisioningStateMachine": "provisioning_execution.json"}
+EXECUTIONS = {
+    "IdentityLookupStateMachine": "identity_lookup_execution.json",
+    "DeactivationSyncStateMachine": "deactivation_sync_execution.json",
+    "ProvisioningStateMachine": "provisioning_execution.json",
+}
 
 
 def event(name):
@@ -36,19 +42,31 @@ def event(name):
 @pytest.fixture
 def stack(sb, credentials):
     counters.api_calls.reset()
-    secrets = {"Auth0ConnectionSecret": credentials.auth0, "OktaConnectionSecret": credentials.okta,
-               "EventHookSecret": {"current": "local-dev-hook-secret-change-me", "previous": ""}}
-    with LocalDeployment(secrets, stack_name="okta-auth0-sync", parameters={
-            "OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain,
-            "ApiIssuer": f"{sb.okta.base_url}/oauth2/aus7gqIzvk6Dnq4hJmNN"}) as deployment:
+    secrets = {
+        "Auth0ConnectionSecret": credentials.auth0,
+        "OktaConnectionSecret": credentials.okta,
+        "EventHookSecret": {"current": "local-dev-hook-secret-change-me", "previous": ""},
+    }
+    with LocalDeployment(
+        secrets,
+        stack_name="okta-auth0-sync",
+        parameters={
+            "OktaDomain": sb.okta.domain,
+            "Auth0Domain": sb.auth0.domain,
+            "ApiIssuer": f"{sb.okta.base_url}/oauth2/aus7gqIzvk6Dnq4hJmNN",
+        },
+    ) as deployment:
         yield deployment
 
 
 def test_every_function_and_state_machine_has_samples(stack):
     assert set(FUNCTIONS) == set(stack.template.of_type("AWS::Serverless::Function"))
     assert set(EXECUTIONS) == set(stack.template.of_type("AWS::Serverless::StateMachine"))
-    used = {f for files in FUNCTIONS.values() for f in files} | set(EXECUTIONS.values()) | \
-        {"provisioning_schedule_execution.json"}
+    used = (
+        {f for files in FUNCTIONS.values() for f in files}
+        | set(EXECUTIONS.values())
+        | {"provisioning_schedule_execution.json"}
+    )
     assert used == {p.name for p in EVENTS.glob("*.json")}
 
 

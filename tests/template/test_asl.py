@@ -14,8 +14,11 @@ from testbed.template import ROOT, Template
 
 ASL_FILES = sorted((ROOT / "statemachines").glob("*.asl.json"))
 TEMPLATE = Template.load(parameters={"OktaDomain": "o.example", "Auth0Domain": "a.example"})
-MACHINES = {name: res["Properties"] for name, res in TEMPLATE.resources.items()
-            if res["Type"] == "AWS::Serverless::StateMachine"}
+MACHINES = {
+    name: res["Properties"]
+    for name, res in TEMPLATE.resources.items()
+    if res["Type"] == "AWS::Serverless::StateMachine"
+}
 
 
 def scopes(definition: dict, path: str = "$"):
@@ -45,8 +48,9 @@ def test_graph_is_sound(path: Path):
         for name, state in states.items():
             for target in targets(state):
                 assert target in states, f"{where}.{name}: target {target} does not exist"
-            ends = state.get("End") or state["Type"] in ("Succeed", "Fail") or "Next" in state or \
-                state["Type"] == "Choice"
+            ends = (
+                state.get("End") or state["Type"] in ("Succeed", "Fail") or "Next" in state or state["Type"] == "Choice"
+            )
             assert ends, f"{where}.{name}: neither Next nor End"
         reachable, frontier = set(), [scope["StartAt"]]
         while frontier:

@@ -15,22 +15,59 @@ from testbed.template import ROOT, Template
 SAM = Path(shutil.which("sam") or Path(sys.executable).parent / "sam")
 
 
-PLATFORM = ["--platform", "manylinux2014_aarch64", "--platform", "manylinux_2_28_aarch64", "--platform",
-            "manylinux_2_34_aarch64", "--implementation", "cp", "--python-version", "3.13", "--only-binary=:all:"]
+PLATFORM = [
+    "--platform",
+    "manylinux2014_aarch64",
+    "--platform",
+    "manylinux_2_28_aarch64",
+    "--platform",
+    "manylinux_2_34_aarch64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    "3.13",
+    "--only-binary=:all:",
+]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     wheelhouse = ROOT / ".aws-sam" / "wheelhouse"  # what `make wheelhouse` does, kept between runs
-    download = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "-r",
-                               str(ROOT / "layers/identity/requirements.txt"), "--dest", str(wheelhouse), *PLATFORM],
-                              capture_output=True, text=True, timeout=600)
+    download = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "-r",
+            str(ROOT / "layers/identity/requirements.txt"),
+            "--dest",
+            str(wheelhouse),
+            *PLATFORM,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert download.returncode == 0, download.stderr[-2000:]
     build_dir = tmp_path_factory.mktemp("sam-build")
-    offline = {**os.environ, "SAM_CLI_TELEMETRY": "0", "WHEELHOUSE": str(wheelhouse),
-               "PIP_INDEX_URL": "http://127.0.0.1:9/unreachable", "PIP_EXTRA_INDEX_URL": "", "PIP_FIND_LINKS": ""}
-    result = subprocess.run([str(SAM), "build", "--template", str(ROOT / "template.yaml"), "--build-dir",
-                             str(build_dir)], cwd=ROOT, capture_output=True, text=True, env=offline, timeout=600)
+    offline = {
+        **os.environ,
+        "SAM_CLI_TELEMETRY": "0",
+        "WHEELHOUSE": str(wheelhouse),
+        "PIP_INDEX_URL": "http://127.0.0.1:9/unreachable",
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_FIND_LINKS": "",
+    }
+    result = subprocess.run(
+        [str(SAM), "build", "--template", str(ROOT / "template.yaml"), "--build-dir", str(build_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=offline,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return build_dir
 

@@ -41,15 +41,29 @@ def server(signing):
 
 
 def token(signing, *, alg="RS256", kid="as-key-1", key=None, **claims):
-    body = {"iss": ISSUER, "aud": AUDIENCE, "iat": int(NOW), "exp": int(NOW) + 3600, "cid": "0oaCaller",
-            "sub": "0oaCaller", "scp": ["sync.provision"], "jti": str(uuid.uuid4()), **claims}
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": int(NOW),
+        "exp": int(NOW) + 3600,
+        "cid": "0oaCaller",
+        "sub": "0oaCaller",
+        "scp": ["sync.provision"],
+        "jti": str(uuid.uuid4()),
+        **claims,
+    }
     body = {k: v for k, v in body.items() if v is not None}
     return jwt.encode(body, key or signing[0], algorithm=alg, headers={"kid": kid} if kid else None)
 
 
 def authenticate(server, value, *, scheme="Bearer", dpop=None, method="POST", url=URL, scope="sync.provision"):
-    return server.authenticate(authorization=f"{scheme} {value}" if value is not None else None, dpop=dpop,
-                               method=method, url=url, required_scope=scope)
+    return server.authenticate(
+        authorization=f"{scheme} {value}" if value is not None else None,
+        dpop=dpop,
+        method=method,
+        url=url,
+        required_scope=scope,
+    )
 
 
 def failure(server, *args, **kwargs) -> AuthFailure:
@@ -61,8 +75,12 @@ def failure(server, *args, **kwargs) -> AuthFailure:
 def test_a_good_token(server, signing):
     caller = authenticate(server, token(signing))
     assert caller.client_id == "0oaCaller" and caller.token_type == "Bearer"
-    assert caller.context() == {"client_id": "0oaCaller", "scopes": "sync.provision", "token_type": "Bearer",
-                                "subject": "0oaCaller"}
+    assert caller.context() == {
+        "client_id": "0oaCaller",
+        "scopes": "sync.provision",
+        "token_type": "Bearer",
+        "subject": "0oaCaller",
+    }
 
 
 def test_scope_claim_as_a_string_too(server, signing):
@@ -76,15 +94,18 @@ def test_no_credentials_is_401_without_an_error_code(server):
     assert 'DPoP algs="RS256' in f.www_authenticate
 
 
-@pytest.mark.parametrize(("claims", "reason"), [
-    ({"exp": int(NOW) - 120, "iat": int(NOW) - 3700}, "expired"),
-    ({"iss": "https://acme.okta.com/oauth2/default"}, "issuer"),
-    ({"iss": "https://acme.okta.com"}, "issuer"),  # an org authorization server token
-    ({"aud": "https://acme.okta.com"}, "audience"),
-    ({"nbf": int(NOW) + 600}, "not valid yet"),
-    ({"iat": int(NOW) + 600}, "not valid yet"),  # issued in the future
-    ({"exp": None}, "invalid"),
-])
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"exp": int(NOW) - 120, "iat": int(NOW) - 3700}, "expired"),
+        ({"iss": "https://acme.okta.com/oauth2/default"}, "issuer"),
+        ({"iss": "https://acme.okta.com"}, "issuer"),  # an org authorization server token
+        ({"aud": "https://acme.okta.com"}, "audience"),
+        ({"nbf": int(NOW) + 600}, "not valid yet"),
+        ({"iat": int(NOW) + 600}, "not valid yet"),  # issued in the future
+        ({"exp": None}, "invalid"),
+    ],
+)
 def test_bad_claims_are_401_invalid_token(server, signing, claims, reason):
     f = failure(server, token(signing, **claims))
     assert (f.status, f.error) == (401, "invalid_token") and reason in f.description
@@ -106,8 +127,11 @@ def test_alg_none_is_refused(server, signing):
 
 
 def test_hs256_signed_with_the_public_key_is_refused(server, signing):
-    public_pem = signing[0].public_key().public_bytes(serialization.Encoding.PEM,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        signing[0]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     header = json.dumps({"alg": "HS256", "kid": "as-key-1", "typ": "JWT"}).encode()
     header = base64.urlsafe_b64encode(header).rstrip(b"=")
     claims = jwt.decode(token(signing), options={"verify_signature": False})
@@ -187,17 +211,20 @@ def test_dpop_proof_is_single_use(server, bound):
     assert f.www_authenticate.startswith('DPoP realm="okta-auth0-sync", error="invalid_dpop_proof"')
 
 
-@pytest.mark.parametrize(("make", "reason"), [
-    (lambda k, v: k.proof("POST", URL.replace("/runs", "/other"), access_token=v), "htu"),
-    (lambda k, v: k.proof("GET", URL, access_token=v), "htm"),
-    (lambda k, v: k.proof("POST", URL, access_token=v + "x"), "ath"),
-    (lambda k, v: k.proof("POST", URL), "ath"),
-    (lambda k, v: jose.DpopKey.generate().proof("POST", URL, access_token=v), "not the key"),
-    (lambda k, v: k.proof("POST", URL, access_token=v, now=NOW - 3600), "stale"),
-    (lambda k, v: None, "exactly one"),
-    (lambda k, v: [k.proof("POST", URL, access_token=v)] * 2, "exactly one"),
-    (lambda k, v: "not-a-jwt", "not a JWT"),
-])
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda k, v: k.proof("POST", URL.replace("/runs", "/other"), access_token=v), "htu"),
+        (lambda k, v: k.proof("GET", URL, access_token=v), "htm"),
+        (lambda k, v: k.proof("POST", URL, access_token=v + "x"), "ath"),
+        (lambda k, v: k.proof("POST", URL), "ath"),
+        (lambda k, v: jose.DpopKey.generate().proof("POST", URL, access_token=v), "not the key"),
+        (lambda k, v: k.proof("POST", URL, access_token=v, now=NOW - 3600), "stale"),
+        (lambda k, v: None, "exactly one"),
+        (lambda k, v: [k.proof("POST", URL, access_token=v)] * 2, "exactly one"),
+        (lambda k, v: "not-a-jwt", "not a JWT"),
+    ],
+)
 def test_bad_dpop_proofs(server, bound, make, reason):
     key, value = bound
     f = failure(server, value, scheme="DPoP", dpop=make(key, value))
@@ -206,8 +233,13 @@ def test_bad_dpop_proofs(server, bound, make, reason):
 
 def test_dpop_proof_with_a_private_jwk_or_wrong_typ_is_refused(server, bound):
     key, value = bound
-    claims = {"htm": "POST", "htu": URL, "iat": int(time.time()), "jti": str(uuid.uuid4()),
-              "ath": base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()).rstrip(b"=").decode()}
+    claims = {
+        "htm": "POST",
+        "htu": URL,
+        "iat": int(time.time()),
+        "jti": str(uuid.uuid4()),
+        "ath": base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()).rstrip(b"=").decode(),
+    }
     leaky = jwt.encode(claims, key.private, algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": key.to_jwk()})
     assert "public key" in failure(server, value, scheme="DPoP", dpop=leaky).description
     plain = jwt.encode(claims, key.private, algorithm="ES256", headers={"typ": "JWT", "jwk": key.public})
@@ -218,5 +250,7 @@ def test_dpop_bound_token_as_bearer_and_plain_token_as_dpop_are_refused(server, 
     key, value = bound
     assert "presented as Bearer" in failure(server, value).description
     plain = token(signing)
-    assert "not DPoP-bound" in failure(server, plain, scheme="DPoP", dpop=key.proof("POST", URL,
-                                                                                    access_token=plain)).description
+    assert (
+        "not DPoP-bound"
+        in failure(server, plain, scheme="DPoP", dpop=key.proof("POST", URL, access_token=plain)).description
+    )

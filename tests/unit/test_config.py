@@ -16,26 +16,42 @@ def test_auth0_defaults_audience_and_base_url():
 
 
 def test_base_url_points_the_same_code_at_a_sandbox():
-    c = Auth0Connection.from_secret({"domain": "https://acme.auth0.com/", "client_id": "cid", "client_secret": "s",
-                                     "base_url": "http://127.0.0.1:8081/"})
+    c = Auth0Connection.from_secret(
+        {
+            "domain": "https://acme.auth0.com/",
+            "client_id": "cid",
+            "client_secret": "s",
+            "base_url": "http://127.0.0.1:8081/",
+        }
+    )
     assert c.domain == "acme.auth0.com"
     assert c.base_url == "http://127.0.0.1:8081"
     assert c.audience == "https://acme.auth0.com/api/v2/"
 
 
-@pytest.mark.parametrize(("secret", "field"), [
-    ({"client_id": "c", "client_secret": "s"}, "domain"),
-    ({"domain": "a.auth0.com", "client_secret": "s"}, "client_id"),
-    ({"domain": "a.auth0.com", "client_id": "c", "client_secret": ""}, "client_secret"),
-])
+@pytest.mark.parametrize(
+    ("secret", "field"),
+    [
+        ({"client_id": "c", "client_secret": "s"}, "domain"),
+        ({"domain": "a.auth0.com", "client_secret": "s"}, "client_id"),
+        ({"domain": "a.auth0.com", "client_id": "c", "client_secret": ""}, "client_secret"),
+    ],
+)
 def test_auth0_missing_fields_are_named(secret, field):
     with pytest.raises(ConfigurationError, match=f"'{field}'"):
         Auth0Connection.from_secret(secret, "arn:secret:auth0")
 
 
 def test_okta_private_key_jwt_secret():
-    c = OktaConnection.from_secret({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": PEM,
-                                    "key_id": "kid-1", "scopes": "okta.users.read okta.users.manage"})
+    c = OktaConnection.from_secret(
+        {
+            "domain": "acme.okta.com",
+            "client_id": "0oa1",
+            "private_key": PEM,
+            "key_id": "kid-1",
+            "scopes": "okta.users.read okta.users.manage",
+        }
+    )
     assert c.mode == "private_key_jwt"
     assert c.scopes == ("okta.users.read", "okta.users.manage")
     assert c.token_url == "https://acme.okta.com/oauth2/v1/token"
@@ -44,9 +60,14 @@ def test_okta_private_key_jwt_secret():
 
 
 def test_okta_rotation_keys_in_order():
-    c = OktaConnection.from_secret({"domain": "acme.okta.com", "client_id": "0oa1", "scopes": ["okta.users.read"],
-                                    "keys": [{"private_key": PEM, "key_id": "new", "alg": "RS384"},
-                                             {"private_key": PEM, "key_id": "old"}]})
+    c = OktaConnection.from_secret(
+        {
+            "domain": "acme.okta.com",
+            "client_id": "0oa1",
+            "scopes": ["okta.users.read"],
+            "keys": [{"private_key": PEM, "key_id": "new", "alg": "RS384"}, {"private_key": PEM, "key_id": "old"}],
+        }
+    )
     assert [k.key_id for k in c.keys] == ["new", "old"]
     assert c.keys[0].alg == "RS384"
 
@@ -57,13 +78,16 @@ def test_okta_api_token_secret():
     assert "00abcSSWS" not in repr(c)
 
 
-@pytest.mark.parametrize(("secret", "needle"), [
-    ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": "", "scopes": ["x"]}, "private_key"),
-    ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": PEM, "scopes": []}, "scopes"),
-    ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": PEM, "scopes": ["x"], "alg": "HS256"}, "alg"),
-    ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": PEM, "scopes": ["x"], "dpop": "yes"}, "dpop"),
-    ({"domain": "acme okta com", "api_token": "t"}, "domain"),
-])
+@pytest.mark.parametrize(
+    ("secret", "needle"),
+    [
+        ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": "", "scopes": ["x"]}, "private_key"),
+        ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": PEM, "scopes": []}, "scopes"),
+        ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": PEM, "scopes": ["x"], "alg": "HS256"}, "alg"),
+        ({"domain": "acme.okta.com", "client_id": "0oa1", "private_key": PEM, "scopes": ["x"], "dpop": "yes"}, "dpop"),
+        ({"domain": "acme okta com", "api_token": "t"}, "domain"),
+    ],
+)
 def test_okta_bad_secrets(secret, needle):
     with pytest.raises(ConfigurationError, match=needle) as raised:
         OktaConnection.from_secret(secret, "okta-secret")

@@ -14,21 +14,37 @@ REACTIVATE = SyncEvent("uuid-3", "user.lifecycle.reactivate", "2024-05-02T10:00:
 
 
 def user(app=None, meta=None, blocked=False):
-    return Auth0User(user_id="auth0|1", email="a@example.com", blocked=blocked, app_metadata=app or {},
-                     user_metadata=meta or {})
+    return Auth0User(
+        user_id="auth0|1", email="a@example.com", blocked=blocked, app_metadata=app or {}, user_metadata=meta or {}
+    )
 
 
 def test_deactivate_writes_the_whole_sub_object_and_keeps_other_keys():
-    current = {"plan": "gold", "okta_sync": {"note": "kept", "deactivated": False, "published": "2024-05-01T00:00:00Z",
-                                             "event_uuid": "uuid-1"}}
+    current = {
+        "plan": "gold",
+        "okta_sync": {
+            "note": "kept",
+            "deactivated": False,
+            "published": "2024-05-01T00:00:00Z",
+            "event_uuid": "uuid-1",
+        },
+    }
     outcome, body = plan_update(user(app=current), DEACTIVATE, SyncPolicy(), NOW)
     assert outcome == "flagged"
     assert set(body) == {"app_metadata", "blocked"}  # other top-level keys untouched (Auth0 merges them)
     assert body["blocked"] is True  # blocked by default
-    assert body["app_metadata"] == {"okta_sync": {
-        "note": "kept", "deactivated": True, "okta_user_id": "00uOkta", "event_type": "user.lifecycle.deactivate",
-        "event_uuid": "uuid-2", "published": "2024-05-02T09:14:01.862Z", "synced_at": "2024-05-02T09:14:03.120Z",
-        "blocked": True}}
+    assert body["app_metadata"] == {
+        "okta_sync": {
+            "note": "kept",
+            "deactivated": True,
+            "okta_user_id": "00uOkta",
+            "event_type": "user.lifecycle.deactivate",
+            "event_uuid": "uuid-2",
+            "published": "2024-05-02T09:14:01.862Z",
+            "synced_at": "2024-05-02T09:14:03.120Z",
+            "blocked": True,
+        }
+    }
 
 
 def test_without_blocking_the_flag_alone_is_written():
@@ -38,8 +54,9 @@ def test_without_blocking_the_flag_alone_is_written():
 
 
 def test_user_metadata_target_for_compatibility():
-    _, body = plan_update(user(meta={"okta": {"other": 1}}), DEACTIVATE,
-                          SyncPolicy(target="user_metadata", key="okta"), NOW)
+    _, body = plan_update(
+        user(meta={"okta": {"other": 1}}), DEACTIVATE, SyncPolicy(target="user_metadata", key="okta"), NOW
+    )
     assert body["user_metadata"]["okta"]["other"] == 1
     assert body["user_metadata"]["okta"]["deactivated"] is True  # a boolean, not the string "true"
 
@@ -50,16 +67,18 @@ def test_an_older_event_never_undoes_a_newer_one():
 
 
 def test_the_same_event_is_applied_once():
-    applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2",
-                             "blocked": True}}
+    applied = {
+        "okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2", "blocked": True}
+    }
     assert plan_update(user(app=applied, blocked=True), DEACTIVATE, SyncPolicy(), NOW) == ("already_applied", None)
 
 
 def test_the_same_event_is_written_again_when_the_account_disagrees_with_it():
     """The record says the event was applied but the account is not blocked (a racing writer
     unblocked it): applying again repairs the account instead of trusting the record."""
-    applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2",
-                             "blocked": True}}
+    applied = {
+        "okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2", "blocked": True}
+    }
     outcome, body = plan_update(user(app=applied, blocked=False), DEACTIVATE, SyncPolicy(), NOW)
     assert outcome == "flagged" and body["blocked"] is True
 
@@ -89,8 +108,9 @@ def test_a_user_blocked_by_someone_else_stays_blocked():
     policy = SyncPolicy(block_users=True)
     _, body = plan_update(user(blocked=True), DEACTIVATE, policy, NOW)
     assert body["blocked"] is True and body["app_metadata"]["okta_sync"]["blocked"] is False
-    _, body = plan_update(user(app={"okta_sync": body["app_metadata"]["okta_sync"]}, blocked=True), REACTIVATE,
-                          policy, NOW)
+    _, body = plan_update(
+        user(app={"okta_sync": body["app_metadata"]["okta_sync"]}, blocked=True), REACTIVATE, policy, NOW
+    )
     assert body["blocked"] is True  # not ours to clear
 
 
@@ -114,9 +134,15 @@ def test_event_input_validation():
 def test_policy_from_env():
     assert SyncPolicy.from_env({}) == SyncPolicy()
     assert SyncPolicy().block_users and SyncPolicy().revoke.sessions and SyncPolicy().revoke.refresh_tokens
-    p = SyncPolicy.from_env({"METADATA_TARGET": "user_metadata", "METADATA_KEY": "okta",
-                             "BLOCK_DEACTIVATED_USERS": "false", "REVOKE_SESSIONS": "false",
-                             "REVOKE_REFRESH_TOKENS": "false"})
+    p = SyncPolicy.from_env(
+        {
+            "METADATA_TARGET": "user_metadata",
+            "METADATA_KEY": "okta",
+            "BLOCK_DEACTIVATED_USERS": "false",
+            "REVOKE_SESSIONS": "false",
+            "REVOKE_REFRESH_TOKENS": "false",
+        }
+    )
     assert (p.target, p.key, p.block_users) == ("user_metadata", "okta", False)
     assert (p.revoke.sessions, p.revoke.refresh_tokens) == (False, False)
     with pytest.raises(ConfigurationError):

@@ -25,18 +25,35 @@ def response(status, body, headers=None):
     return r
 
 
-OKTA = OktaConnection(domain="acme.okta.com", base_url="https://acme.okta.com", client_id="0oaApp",
-                      scopes=("okta.users.read",), source="prod/okta")
-AUTH0 = Auth0Connection(domain="acme.auth0.com", client_id="cid", client_secret="s",
-                        base_url="https://acme.auth0.com", audience="https://acme.auth0.com/api/v2/",
-                        source="prod/auth0")
+OKTA = OktaConnection(
+    domain="acme.okta.com",
+    base_url="https://acme.okta.com",
+    client_id="0oaApp",
+    scopes=("okta.users.read",),
+    source="prod/okta",
+)
+AUTH0 = Auth0Connection(
+    domain="acme.auth0.com",
+    client_id="cid",
+    client_secret="s",
+    base_url="https://acme.auth0.com",
+    audience="https://acme.auth0.com/api/v2/",
+    source="prod/auth0",
+)
 
 
 def test_okta_403_names_the_missing_scope():
-    err = okta_error(response(403, {"errorCode": "E0000006", "errorSummary": "You do not have permission"}, {
-        "WWW-Authenticate": 'Bearer authorization_uri="x", realm="IdpError", scope="okta.users.manage", '
-                            'error="insufficient_scope", error_description="The access token provided does not '
-                            'contain the required scopes."'}))
+    err = okta_error(
+        response(
+            403,
+            {"errorCode": "E0000006", "errorSummary": "You do not have permission"},
+            {
+                "WWW-Authenticate": 'Bearer authorization_uri="x", realm="IdpError", scope="okta.users.manage", '
+                'error="insufficient_scope", error_description="The access token provided does not '
+                'contain the required scopes."'
+            },
+        )
+    )
     assert isinstance(err, PermissionDenied)
     assert err.missing_scope == "okta.users.manage"
     assert "okta.users.manage" in str(err) and "Okta API Scopes" in str(err)
@@ -49,43 +66,80 @@ def test_okta_e0000011_says_what_to_check():
 
 
 def test_okta_duplicate_login():
-    err = okta_error(response(400, {"errorCode": "E0000001", "errorSummary": "Api validation failed: login",
-                                    "errorCauses": [{"errorSummary": "login: An object with this field already "
-                                                                     "exists in the current organization"}]}))
+    err = okta_error(
+        response(
+            400,
+            {
+                "errorCode": "E0000001",
+                "errorSummary": "Api validation failed: login",
+                "errorCauses": [
+                    {"errorSummary": "login: An object with this field already exists in the current organization"}
+                ],
+            },
+        )
+    )
     assert isinstance(err, AlreadyExists)
 
 
 def test_okta_validation_error_lists_causes():
-    err = okta_error(response(400, {"errorCode": "E0000001", "errorSummary": "Api validation failed: firstName",
-                                    "errorCauses": [{"errorSummary": "firstName: The field cannot be left blank"}]}))
+    err = okta_error(
+        response(
+            400,
+            {
+                "errorCode": "E0000001",
+                "errorSummary": "Api validation failed: firstName",
+                "errorCauses": [{"errorSummary": "firstName: The field cannot be left blank"}],
+            },
+        )
+    )
     assert isinstance(err, RequestRejected)
     assert "firstName: The field cannot be left blank" in str(err)
 
 
 def test_okta_invalid_client_names_kid_and_token_url():
-    err = okta_token_error(response(401, {"error": "invalid_client",
-                                          "error_description": "The client_assertion signature is invalid."}),
-                           OKTA, "kid-7")
+    err = okta_token_error(
+        response(401, {"error": "invalid_client", "error_description": "The client_assertion signature is invalid."}),
+        OKTA,
+        "kid-7",
+    )
     assert isinstance(err, AuthenticationFailed)
     assert "kid-7" in str(err) and "https://acme.okta.com/oauth2/v1/token" in str(err)
 
 
 def test_okta_invalid_dpop_proof_says_to_turn_dpop_on():
-    err = okta_token_error(response(400, {"error": "invalid_dpop_proof",
-                                          "error_description": "The DPoP proof JWT header is missing."}), OKTA, None)
+    err = okta_token_error(
+        response(400, {"error": "invalid_dpop_proof", "error_description": "The DPoP proof JWT header is missing."}),
+        OKTA,
+        None,
+    )
     assert isinstance(err, DpopRequired)
     assert '"dpop": true' in str(err) and "prod/okta" in str(err)
 
 
 def test_okta_invalid_scope():
-    err = okta_token_error(response(400, {"error": "invalid_scope", "error_description":
-                                          "The following scopes are not allowed: okta.users.manage"}), OKTA, None)
+    err = okta_token_error(
+        response(
+            400,
+            {"error": "invalid_scope", "error_description": "The following scopes are not allowed: okta.users.manage"},
+        ),
+        OKTA,
+        None,
+    )
     assert isinstance(err, PermissionDenied) and "okta.users.manage" in str(err)
 
 
 def test_auth0_403_names_the_scope():
-    err = auth0_error(response(403, {"statusCode": 403, "error": "Forbidden", "errorCode": "insufficient_scope",
-                                     "message": "Insufficient scope, expected any of: update:users"}))
+    err = auth0_error(
+        response(
+            403,
+            {
+                "statusCode": 403,
+                "error": "Forbidden",
+                "errorCode": "insufficient_scope",
+                "message": "Insufficient scope, expected any of: update:users",
+            },
+        )
+    )
     assert isinstance(err, PermissionDenied)
     assert err.missing_scope == "update:users" and "grant scope(s) update:users" in str(err)
 
@@ -97,7 +151,14 @@ def test_auth0_bad_client_secret():
 
 
 def test_auth0_missing_client_grant():
-    err = auth0_token_error(response(403, {"error": "access_denied", "error_description":
-                                           'Client is not authorized to access "https://acme.auth0.com/api/v2/".'}),
-                            AUTH0)
+    err = auth0_token_error(
+        response(
+            403,
+            {
+                "error": "access_denied",
+                "error_description": 'Client is not authorized to access "https://acme.auth0.com/api/v2/".',
+            },
+        ),
+        AUTH0,
+    )
     assert isinstance(err, PermissionDenied) and "Machine to Machine" in str(err)

@@ -16,19 +16,42 @@ from okta_auth0_sync.event_hooks import (
 )
 
 
-def event(uuid="ab62c0bc-2837-11eb-9823-9fb8f750c5a9", event_type="user.lifecycle.deactivate", targets="user",
-          outcome="SUCCESS", published="2024-05-02T09:14:01.862Z"):
+def event(
+    uuid="ab62c0bc-2837-11eb-9823-9fb8f750c5a9",
+    event_type="user.lifecycle.deactivate",
+    targets="user",
+    outcome="SUCCESS",
+    published="2024-05-02T09:14:01.862Z",
+):
     if targets == "user":
-        targets = [{"id": "00u3m90rxKjGQ0G6L1d6", "type": "User", "alternateId": "john.doe@example.com",
-                    "displayName": "John Doe", "detailEntry": None}]
-    return {"uuid": uuid, "published": published, "eventType": event_type, "version": "0",
-            "outcome": {"result": outcome, "reason": None}, "target": targets,
-            "actor": {"id": "00u2di94bAMSEPvAY1d6", "type": "User"}}
+        targets = [
+            {
+                "id": "00u3m90rxKjGQ0G6L1d6",
+                "type": "User",
+                "alternateId": "john.doe@example.com",
+                "displayName": "John Doe",
+                "detailEntry": None,
+            }
+        ]
+    return {
+        "uuid": uuid,
+        "published": published,
+        "eventType": event_type,
+        "version": "0",
+        "outcome": {"result": outcome, "reason": None},
+        "target": targets,
+        "actor": {"id": "00u2di94bAMSEPvAY1d6", "type": "User"},
+    }
 
 
 def delivery(*events):
-    return {"eventType": "com.okta.event_hook", "eventTypeVersion": "1.0", "cloudEventsVersion": "0.1",
-            "eventId": "85b60edb-4263-4e13-993b-818e26201052", "data": {"events": list(events)}}
+    return {
+        "eventType": "com.okta.event_hook",
+        "eventTypeVersion": "1.0",
+        "cloudEventsVersion": "0.1",
+        "eventId": "85b60edb-4263-4e13-993b-818e26201052",
+        "data": {"events": list(events)},
+    }
 
 
 def test_secret_comparison():
@@ -45,29 +68,46 @@ def test_hook_secret_shape():
         hook_secrets({"previous": "x"})
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (None, "empty"), ("", "empty"), ("{not json", "not valid JSON"), ("[1, 2]", "JSON object"),
-    ('{"data": {}}', "data.events"), ('{"data": {"events": {}}}', "data.events"),
-    ("x" * (256 * 1024 + 1), "larger than"), (b"\xff\xfe", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (None, "empty"),
+        ("", "empty"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"data": {}}', "data.events"),
+        ('{"data": {"events": {}}}', "data.events"),
+        ("x" * (256 * 1024 + 1), "larger than"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
 def test_malformed_deliveries(body, reason):
     with pytest.raises(InvalidDelivery, match=reason):
         parse_delivery(body)
 
 
 def test_batch_with_several_events_and_kinds():
-    envelope = parse_delivery(json.dumps(delivery(
-        event("e1"),
-        event("e2", "user.lifecycle.reactivate"),
-        event("e3", "user.session.start"),
-        event("e4", targets=None),  # console preview
-        event("e5", outcome="FAILURE"),
-        event("e6", targets=[{"id": "00gGroup", "type": "UserGroup"},
-                             {"id": "00uA", "type": "User", "alternateId": "a@example.com"}]),
-        event("bad uuid with spaces"),
-        event("e8", published="yesterday"),
-        "not-an-object",
-    )))
+    envelope = parse_delivery(
+        json.dumps(
+            delivery(
+                event("e1"),
+                event("e2", "user.lifecycle.reactivate"),
+                event("e3", "user.session.start"),
+                event("e4", targets=None),  # console preview
+                event("e5", outcome="FAILURE"),
+                event(
+                    "e6",
+                    targets=[
+                        {"id": "00gGroup", "type": "UserGroup"},
+                        {"id": "00uA", "type": "User", "alternateId": "a@example.com"},
+                    ],
+                ),
+                event("bad uuid with spaces"),
+                event("e8", published="yesterday"),
+                "not-an-object",
+            )
+        )
+    )
     selection = select_events(envelope, DEFAULT_EVENT_TYPES)
     names = [name for name, _ in selection.to_sync]
     assert names == ["e1", "e2", "e6"]
@@ -89,11 +129,16 @@ def test_several_user_targets_get_distinct_execution_names():
 
 
 def test_execution_input_shape():
-    (_, lifecycle), = select_events(delivery(event()), DEFAULT_EVENT_TYPES).to_sync
+    ((_, lifecycle),) = select_events(delivery(event()), DEFAULT_EVENT_TYPES).to_sync
     assert lifecycle.to_input() == {
-        "event": {"uuid": "ab62c0bc-2837-11eb-9823-9fb8f750c5a9", "type": "user.lifecycle.deactivate",
-                  "published": "2024-05-02T09:14:01.862Z", "action": "deactivate"},
-        "okta_user": {"id": "00u3m90rxKjGQ0G6L1d6", "login": "john.doe@example.com"}}
+        "event": {
+            "uuid": "ab62c0bc-2837-11eb-9823-9fb8f750c5a9",
+            "type": "user.lifecycle.deactivate",
+            "published": "2024-05-02T09:14:01.862Z",
+            "action": "deactivate",
+        },
+        "okta_user": {"id": "00u3m90rxKjGQ0G6L1d6", "login": "john.doe@example.com"},
+    }
 
 
 def test_suspensions_are_opt_in():

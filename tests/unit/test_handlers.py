@@ -126,8 +126,9 @@ def assert_selectable(output: Any, machine: str, state: str) -> dict:
         for path in paths:
             value = output
             for part in filter(None, path.split(".")):
-                assert isinstance(value, dict) and part in value, \
+                assert isinstance(value, dict) and part in value, (
                     f"{machine}.{state}: {key} -> $.Payload{path} is missing from the handler's output"
+                )
                 value = value[part]
             values.append(value)
         if expression.startswith("States.MathAdd"):
@@ -206,8 +207,9 @@ def tallies(monkeypatch):
 @pytest.fixture
 def clients(monkeypatch):
     """``connections.auth0()``/``okta()`` answer sentinels and count how often they were asked."""
-    made = SimpleNamespace(auth0=SimpleNamespace(name="auth0-client"), okta=SimpleNamespace(name="okta-client"),
-                           asked=Counter())
+    made = SimpleNamespace(
+        auth0=SimpleNamespace(name="auth0-client"), okta=SimpleNamespace(name="okta-client"), asked=Counter()
+    )
 
     def auth0():
         made.asked["auth0"] += 1
@@ -247,8 +249,10 @@ def _token(token_type: str = "Bearer", minted_at: float = 1714641243.411) -> Acc
 
 @pytest.fixture
 def mint(monkeypatch, tallies):
-    tenants = {"auth0": FakeTenant("auth0", _token(), mints=True),
-               "okta": FakeTenant("okta", _token("DPoP", 1714641000.0), mints=False)}
+    tenants = {
+        "auth0": FakeTenant("auth0", _token(), mints=True),
+        "okta": FakeTenant("okta", _token("DPoP", 1714641000.0), mints=False),
+    }
     monkeypatch.setattr(connections, "tenant", lambda name: tenants[name])
     return SimpleNamespace(handler=load_handler("mint_token").lambda_handler, tenants=tenants)
 
@@ -256,13 +260,20 @@ def mint(monkeypatch, tallies):
 def test_mint_token_one_connection_returns_a_reference_never_the_token(mint, ctx):
     out = mint.handler({"connection": "auth0", "correlation_id": "exec-1"}, ctx)
     token = mint.tenants["auth0"]._token
-    assert out == {"connection": "auth0", "token_type": "Bearer", "token_ref": token.reference,
-                   "expires_at": token.expires_iso(), "minted": 1}
+    assert out == {
+        "connection": "auth0",
+        "token_type": "Bearer",
+        "token_ref": token.reference,
+        "expires_at": token.expires_iso(),
+        "minted": 1,
+    }
     assert out["expires_at"] == "2024-05-02T10:14:03Z"
     assert TOKEN_VALUE not in json.dumps(out)
     assert mint.tenants["auth0"].calls == 1 and mint.tenants["okta"].calls == 0
     assert assert_selectable(out, "identity_lookup", "EnsureAuth0Token") == {
-        "token_ref": token.reference, "expires_at": "2024-05-02T10:14:03Z"}
+        "token_ref": token.reference,
+        "expires_at": "2024-05-02T10:14:03Z",
+    }
 
 
 def test_mint_token_defaults_to_auth0(mint, ctx):
@@ -273,12 +284,19 @@ def test_mint_token_defaults_to_auth0(mint, ctx):
 def test_mint_token_several_connections_for_both_state_machines(mint, ctx):
     out = mint.handler({"connections": ["okta", "auth0"], "correlation_id": "exec-1"}, ctx)
     assert list(out) == ["okta", "auth0"]
-    assert out["okta"] == {"connection": "okta", "token_type": "DPoP", "token_ref": "minted-1714641000000",
-                           "expires_at": "2024-05-02T10:10:00Z", "minted": 0}  # warm: nothing minted
+    assert out["okta"] == {
+        "connection": "okta",
+        "token_type": "DPoP",
+        "token_ref": "minted-1714641000000",
+        "expires_at": "2024-05-02T10:10:00Z",
+        "minted": 0,
+    }  # warm: nothing minted
     assert out["auth0"]["minted"] == 1
     assert TOKEN_VALUE not in json.dumps(out)
     assert assert_selectable(out, "deactivation_sync", "EnsureTokens") == {
-        "okta": "2024-05-02T10:10:00Z", "auth0": "2024-05-02T10:14:03Z"}
+        "okta": "2024-05-02T10:10:00Z",
+        "auth0": "2024-05-02T10:14:03Z",
+    }
     assert assert_selectable(out, "provisioning", "EnsureTokens") == {"minted": [0, 1]}
 
 
@@ -291,16 +309,28 @@ def test_mint_token_asks_each_connection_once(mint, ctx):
 def test_mint_token_ssws_connection_has_nothing_to_mint(mint, ctx):
     mint.tenants["okta"] = FakeTenant("okta", None, mints=False)
     out = mint.handler({"connections": ["okta", "auth0"]}, ctx)
-    assert out["okta"] == {"connection": "okta", "token_type": "SSWS", "token_ref": "static", "expires_at": None,
-                           "minted": 0}
+    assert out["okta"] == {
+        "connection": "okta",
+        "token_type": "SSWS",
+        "token_ref": "static",
+        "expires_at": None,
+        "minted": 0,
+    }
     assert_selectable(out, "provisioning", "EnsureTokens")
     assert_selectable(out, "deactivation_sync", "EnsureTokens")
 
 
-@pytest.mark.parametrize("event", [
-    {"connection": "github"}, {"connection": None}, {"connections": "okta"}, {"connections": ["okta", "github"]},
-    {"connections": [{"name": "okta"}]}, {"connections": {"okta": True}},
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"connection": "github"},
+        {"connection": None},
+        {"connections": "okta"},
+        {"connections": ["okta", "github"]},
+        {"connections": [{"name": "okta"}]},
+        {"connections": {"okta": True}},
+    ],
+)
 def test_mint_token_rejects_unknown_connections(mint, ctx, event):
     with pytest.raises(InvalidInput, match="'auth0' and/or 'okta'"):
         mint.handler(event, ctx)
@@ -313,14 +343,29 @@ def test_mint_token_rejects_unknown_connections(mint, ctx, event):
 @pytest.fixture
 def lookup(monkeypatch, clients):
     module = load_handler("lookup_users")
-    okta_user = OktaUser(id=OKTA_USER_ID, status="DEPROVISIONED", login=EMAIL, email=EMAIL, first_name="Grace",
-                         last_name="Hopper", profile={"mobilePhone": "+61 400 000 000"})
+    okta_user = OktaUser(
+        id=OKTA_USER_ID,
+        status="DEPROVISIONED",
+        login=EMAIL,
+        email=EMAIL,
+        first_name="Grace",
+        last_name="Hopper",
+        profile={"mobilePhone": "+61 400 000 000"},
+    )
     order: list[str] = []
     clients.okta.get_user = Recorder(lambda user_id: order.append("get_user") or okta_user)
-    match = IdentityMatch(okta_user=okta_user, auth0_users=[
-        Auth0User(user_id="auth0|c9aa6c77", email=EMAIL, connections=("Username-Password-Authentication",),
-                  app_metadata={"okta_sync": {"deactivated": True}}),
-        Auth0User(user_id="samlp|acme|grace", email=EMAIL.upper(), connections=("acme",))])
+    match = IdentityMatch(
+        okta_user=okta_user,
+        auth0_users=[
+            Auth0User(
+                user_id="auth0|c9aa6c77",
+                email=EMAIL,
+                connections=("Username-Password-Authentication",),
+                app_metadata={"okta_sync": {"deactivated": True}},
+            ),
+            Auth0User(user_id="samlp|acme|grace", email=EMAIL.upper(), connections=("acme",)),
+        ],
+    )
     identities = Recorder(match)
     monkeypatch.setattr(module, "lookup_identities", identities)
     monkeypatch.setattr(module, "utc_now_iso", lambda: order.append("now") or "2024-05-02T09:14:05.000Z")
@@ -330,26 +375,40 @@ def lookup(monkeypatch, clients):
 def test_lookup_users_finds_the_okta_user_and_every_auth0_user(lookup, ctx):
     out = lookup.handler({"okta_user_id": OKTA_USER_ID, "correlation_id": "exec-1"}, ctx)
     assert lookup.identities.calls == [((lookup.clients.okta, lookup.clients.auth0, OKTA_USER_ID), {})]
-    assert out == {"okta_user": {"id": OKTA_USER_ID, "status": "DEPROVISIONED", "login": EMAIL, "email": EMAIL},
-                   "auth0_users": [
-                       {"user_id": "auth0|c9aa6c77", "email": EMAIL,
-                        "connections": ["Username-Password-Authentication"]},
-                       {"user_id": "samlp|acme|grace", "email": EMAIL.upper(), "connections": ["acme"]}],
-                   "match_count": 2}
+    assert out == {
+        "okta_user": {"id": OKTA_USER_ID, "status": "DEPROVISIONED", "login": EMAIL, "email": EMAIL},
+        "auth0_users": [
+            {"user_id": "auth0|c9aa6c77", "email": EMAIL, "connections": ["Username-Password-Authentication"]},
+            {"user_id": "samlp|acme|grace", "email": EMAIL.upper(), "connections": ["acme"]},
+        ],
+        "match_count": 2,
+    }
     assert "mobilePhone" not in json.dumps(out) and "okta_sync" not in json.dumps(out)  # ids only, no metadata
     assert_selectable(out, "identity_lookup", "LookupUsers")
 
 
 def test_lookup_users_okta_only_reads_the_user_and_when(lookup, ctx):
     out = lookup.handler({"okta_user_id": OKTA_USER_ID, "find_auth0_users": False}, ctx)
-    assert out == {"okta_user": {"id": OKTA_USER_ID, "status": "DEPROVISIONED", "login": EMAIL, "email": EMAIL,
-                                 "read_at": "2024-05-02T09:14:05.000Z"}}
+    assert out == {
+        "okta_user": {
+            "id": OKTA_USER_ID,
+            "status": "DEPROVISIONED",
+            "login": EMAIL,
+            "email": EMAIL,
+            "read_at": "2024-05-02T09:14:05.000Z",
+        }
+    }
     assert lookup.order == ["now", "get_user"]  # read_at is taken before the read
     assert lookup.clients.okta.get_user.calls == [((OKTA_USER_ID,), {})]
     assert not lookup.identities.called and lookup.clients.asked["auth0"] == 0
     selected = assert_selectable(out, "deactivation_sync", "ReadOktaUser")
-    assert selected == {"id": OKTA_USER_ID, "login": EMAIL, "email": EMAIL, "status": "DEPROVISIONED",
-                        "read_at": "2024-05-02T09:14:05.000Z"}
+    assert selected == {
+        "id": OKTA_USER_ID,
+        "login": EMAIL,
+        "email": EMAIL,
+        "status": "DEPROVISIONED",
+        "read_at": "2024-05-02T09:14:05.000Z",
+    }
 
 
 def test_lookup_users_only_false_skips_auth0(lookup, ctx):
@@ -364,8 +423,9 @@ def test_lookup_users_not_found_keeps_its_class_name_for_the_catch(lookup, ctx):
     assert "NotFound" in asl_state("deactivation_sync", "ReadOktaUser")["Catch"][0]["ErrorEquals"]
 
 
-@pytest.mark.parametrize("okta_user_id", [None, "", 42, "00u/../admin", "00u 3m90", "grace@acme.example",
-                                          "a" * 65, ["00u1"]])
+@pytest.mark.parametrize(
+    "okta_user_id", [None, "", 42, "00u/../admin", "00u 3m90", "grace@acme.example", "a" * 65, ["00u1"]]
+)
 def test_lookup_users_rejects_what_is_not_an_okta_id(lookup, ctx, okta_user_id):
     with pytest.raises(InvalidInput, match="okta_user_id"):
         lookup.handler({"okta_user_id": okta_user_id}, ctx)
@@ -391,30 +451,67 @@ class FakePersonSync:
 
 def _deactivation_report(*, recorded="newest", results=None, matches=None) -> dict:
     """What PersonSync.run returns, made by the library's own report function."""
-    event = SyncEvent(uuid=EVENT_UUID, event_type="user.lifecycle.deactivate", published="2024-05-02T09:14:01.862Z",
-                      okta_user_id=OKTA_USER_ID)
-    state = DesiredState(okta_user_id=OKTA_USER_ID, event_uuid=EVENT_UUID, event_type="user.lifecycle.deactivate",
-                         published="2024-05-02T09:14:01.862Z", version=3, applied_version=3)
+    event = SyncEvent(
+        uuid=EVENT_UUID,
+        event_type="user.lifecycle.deactivate",
+        published="2024-05-02T09:14:01.862Z",
+        okta_user_id=OKTA_USER_ID,
+    )
+    state = DesiredState(
+        okta_user_id=OKTA_USER_ID,
+        event_uuid=EVENT_UUID,
+        event_type="user.lifecycle.deactivate",
+        published="2024-05-02T09:14:01.862Z",
+        version=3,
+        applied_version=3,
+    )
     if results is None:
-        results = [UserOutcome("auth0|a1", "flagged", connections=["Username-Password-Authentication"],
-                               access={"sessions": "revoked", "refresh_tokens": "revoked"}),
-                   UserOutcome("samlp|acme|grace", "flagged", connections=["acme"],
-                               access={"sessions": "unsupported_plan", "refresh_tokens": "revoked"})]
+        results = [
+            UserOutcome(
+                "auth0|a1",
+                "flagged",
+                connections=["Username-Password-Authentication"],
+                access={"sessions": "revoked", "refresh_tokens": "revoked"},
+            ),
+            UserOutcome(
+                "samlp|acme|grace",
+                "flagged",
+                connections=["acme"],
+                access={"sessions": "unsupported_plan", "refresh_tokens": "revoked"},
+            ),
+        ]
     return _report(event, recorded, state, len(results) if matches is None else matches, results)
 
 
-UPDATE_EVENT = {"event": {"uuid": EVENT_UUID, "type": "user.lifecycle.deactivate",
-                          "published": "2024-05-02T09:14:01.862Z", "action": "deactivate"},
-                "okta_user": {"id": OKTA_USER_ID, "login": EMAIL, "email": EMAIL, "status": "DEPROVISIONED",
-                              "read_at": "2024-05-02T09:14:05.000Z"},
-                "correlation_id": EVENT_UUID}
+UPDATE_EVENT = {
+    "event": {
+        "uuid": EVENT_UUID,
+        "type": "user.lifecycle.deactivate",
+        "published": "2024-05-02T09:14:01.862Z",
+        "action": "deactivate",
+    },
+    "okta_user": {
+        "id": OKTA_USER_ID,
+        "login": EMAIL,
+        "email": EMAIL,
+        "status": "DEPROVISIONED",
+        "read_at": "2024-05-02T09:14:05.000Z",
+    },
+    "correlation_id": EVENT_UUID,
+}
 
 
 @pytest.fixture
 def update(monkeypatch, clients, metrics):
-    for name, value in {"LEDGER_TABLE": "LifecycleLedger", "METADATA_TARGET": "user_metadata",
-                        "METADATA_KEY": "okta", "BLOCK_DEACTIVATED_USERS": "false", "REVOKE_SESSIONS": "true",
-                        "REVOKE_REFRESH_TOKENS": "false", "CLEAR_LEGACY_FLAG": "true"}.items():
+    for name, value in {
+        "LEDGER_TABLE": "LifecycleLedger",
+        "METADATA_TARGET": "user_metadata",
+        "METADATA_KEY": "okta",
+        "BLOCK_DEACTIVATED_USERS": "false",
+        "REVOKE_SESSIONS": "true",
+        "REVOKE_REFRESH_TOKENS": "false",
+        "CLEAR_LEGACY_FLAG": "true",
+    }.items():
         monkeypatch.setenv(name, value)
     module = load_handler("update_metadata")
     FakePersonSync.made = []
@@ -431,13 +528,26 @@ def test_update_metadata_builds_the_sync_from_the_environment_and_runs_it(update
     ledger, policy, revoker = sync.kwargs["ledger"], sync.kwargs["policy"], sync.kwargs["revoker"]
     assert isinstance(ledger, Ledger) and ledger.table_name == "LifecycleLedger"
     assert isinstance(policy, SyncPolicy)
-    assert (policy.target, policy.key, policy.block_users, policy.clear_legacy_flag) == \
-        ("user_metadata", "okta", False, True)
+    assert (policy.target, policy.key, policy.block_users, policy.clear_legacy_flag) == (
+        "user_metadata",
+        "okta",
+        False,
+        True,
+    )
     assert (policy.revoke.sessions, policy.revoke.refresh_tokens) == (True, False)
     assert isinstance(revoker, AccessRevoker) and revoker.auth0 is update.clients.auth0
     assert revoker.policy == policy.revoke
-    assert sync.runs == [(SyncEvent(uuid=EVENT_UUID, event_type="user.lifecycle.deactivate",
-                                    published="2024-05-02T09:14:01.862Z", okta_user_id=OKTA_USER_ID), EMAIL)]
+    assert sync.runs == [
+        (
+            SyncEvent(
+                uuid=EVENT_UUID,
+                event_type="user.lifecycle.deactivate",
+                published="2024-05-02T09:14:01.862Z",
+                okta_user_id=OKTA_USER_ID,
+            ),
+            EMAIL,
+        )
+    ]
     assert out == FakePersonSync.report
     selected = assert_selectable(out, "deactivation_sync", "SyncAuth0Users")
     assert selected["outcome"] == "synced" and selected["failed"] == 0 and selected["matches"] == 2
@@ -446,8 +556,12 @@ def test_update_metadata_builds_the_sync_from_the_environment_and_runs_it(update
 
 def test_update_metadata_publishes_outcome_and_access_metrics(update, ctx):
     update.handler(UPDATE_EVENT, ctx)
-    assert update.metrics == {"Auth0UsersFlagged": 2, "SessionsRevoked": 1, "RefreshTokensRevoked": 2,
-                              "SessionRevocationUnsupported": 1}
+    assert update.metrics == {
+        "Auth0UsersFlagged": 2,
+        "SessionsRevoked": 1,
+        "RefreshTokensRevoked": 2,
+        "SessionRevocationUnsupported": 1,
+    }
 
 
 def test_update_metadata_reports_superseded_events_and_people_without_auth0_user(update, ctx):
@@ -465,16 +579,19 @@ def test_update_metadata_without_email_still_syncs(update, ctx):
     assert FakePersonSync.made[0].runs[0][1] is None
 
 
-@pytest.mark.parametrize(("event", "message"), [
-    ({"event": UPDATE_EVENT["event"]}, "okta_user.id"),
-    ({**UPDATE_EVENT, "okta_user": "00uieg27N0mAaWp92N5J"}, "okta_user.id"),
-    ({**UPDATE_EVENT, "okta_user": {"id": 12345}}, "okta_user.id"),
-    ({**UPDATE_EVENT, "event": None}, "event must be an object"),
-    ({**UPDATE_EVENT, "event": {**UPDATE_EVENT["event"], "uuid": ""}}, "event.uuid"),
-    ({**UPDATE_EVENT, "event": {**UPDATE_EVENT["event"], "type": "user.session.start"}}, "event.type"),
-    ({**UPDATE_EVENT, "event": {**UPDATE_EVENT["event"], "published": "yesterday"}}, "event.published"),
-    (None, "okta_user.id"),
-])
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"event": UPDATE_EVENT["event"]}, "okta_user.id"),
+        ({**UPDATE_EVENT, "okta_user": "00uieg27N0mAaWp92N5J"}, "okta_user.id"),
+        ({**UPDATE_EVENT, "okta_user": {"id": 12345}}, "okta_user.id"),
+        ({**UPDATE_EVENT, "event": None}, "event must be an object"),
+        ({**UPDATE_EVENT, "event": {**UPDATE_EVENT["event"], "uuid": ""}}, "event.uuid"),
+        ({**UPDATE_EVENT, "event": {**UPDATE_EVENT["event"], "type": "user.session.start"}}, "event.type"),
+        ({**UPDATE_EVENT, "event": {**UPDATE_EVENT["event"], "published": "yesterday"}}, "event.published"),
+        (None, "okta_user.id"),
+    ],
+)
 def test_update_metadata_rejects_bad_input_before_touching_anything(update, ctx, event, message):
     with pytest.raises(InvalidInput, match=message):
         update.handler(event, ctx)
@@ -489,9 +606,12 @@ def test_update_metadata_needs_its_ledger_table(update, ctx, monkeypatch):
 
 
 def test_update_metadata_failures_are_reported_for_the_outcome_choice(update, ctx):
-    FakePersonSync.report = _deactivation_report(results=[
-        UserOutcome("auth0|a1", "flagged", access={"sessions": "revoked", "refresh_tokens": "revoked"}),
-        UserOutcome("auth0|a2", "failed", reason="403 missing update:users")])
+    FakePersonSync.report = _deactivation_report(
+        results=[
+            UserOutcome("auth0|a1", "flagged", access={"sessions": "revoked", "refresh_tokens": "revoked"}),
+            UserOutcome("auth0|a2", "failed", reason="403 missing update:users"),
+        ]
+    )
     out = update.handler(UPDATE_EVENT, ctx)
     assert assert_selectable(out, "deactivation_sync", "SyncAuth0Users")["failed"] == 1
     assert update.metrics["Auth0UpdateFailures"] == 1
@@ -505,8 +625,16 @@ def test_update_metadata_really_uses_person_sync():
 # ================================================================================== list_role_members
 
 
-LISTING = {"bucket": "provisioning-bucket", "key": "runs/exec-1/batches.json", "members": 120, "pending": 70,
-           "unchanged": 50, "batches": 3, "left_role": 1, "left_role_sample": ["auth0|gone"]}
+LISTING = {
+    "bucket": "provisioning-bucket",
+    "key": "runs/exec-1/batches.json",
+    "members": 120,
+    "pending": 70,
+    "unchanged": 50,
+    "batches": 3,
+    "left_role": 1,
+    "left_role_sample": ["auth0|gone"],
+}
 
 
 @pytest.fixture
@@ -530,28 +658,40 @@ def listing(monkeypatch, clients, state_tables, tallies):
     return SimpleNamespace(handler=module.lambda_handler, members=members, s3=s3, clients=clients)
 
 
-LIST_EVENT = {"request": {"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True, "tokens": {"minted": 2}},
-              "run_id": "exec-1"}
+LIST_EVENT = {
+    "request": {"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True, "tokens": {"minted": 2}},
+    "run_id": "exec-1",
+}
 
 
 def test_list_role_members_lists_into_s3_and_records_a_summary(listing, ctx, state_tables):
     out = listing.handler(LIST_EVENT, ctx)
-    (args, kwargs), = listing.members.calls
+    ((args, kwargs),) = listing.members.calls
     options = args[0]
     assert options == RunOptions.parse({"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True, "run_id": "exec-1"})
     assert kwargs["auth0"] is listing.clients.auth0 and kwargs["okta"] is listing.clients.okta
     assert kwargs["bucket"] == "provisioning-bucket" and kwargs["s3"] is listing.s3
     assert kwargs["state"] is state_tables[0] and state_tables[0].table_name == "ProvisioningState"
     assert isinstance(kwargs["policy"], ProvisioningPolicy) and kwargs["policy"].batch_size == 25
-    assert state_tables[0].summaries == [("exec-1", "list", {
-        **LISTING, "usage": {"api_calls": {"auth0": 1, "okta": 1}, "rate_limited": {}, "tokens_minted": 0}})]
-    assert out == {"run": {"role_id": ROLE_ID, "group_id": GROUP_ID, "run_id": "exec-1", "dry_run": True,
-                           "recheck": False},
-                   "members": LISTING, "concurrency": 6}
+    assert state_tables[0].summaries == [
+        (
+            "exec-1",
+            "list",
+            {**LISTING, "usage": {"api_calls": {"auth0": 1, "okta": 1}, "rate_limited": {}, "tokens_minted": 0}},
+        )
+    ]
+    assert out == {
+        "run": {"role_id": ROLE_ID, "group_id": GROUP_ID, "run_id": "exec-1", "dry_run": True, "recheck": False},
+        "members": LISTING,
+        "concurrency": 6,
+    }
     selected = assert_selectable(out, "provisioning", "ListRoleMembers")
     # what the next states read from $.listing: AnyWork's batches, the Map's ItemReader bucket/key
-    assert {k: selected["members"][k] for k in ("bucket", "key", "batches")} == \
-        {"bucket": "provisioning-bucket", "key": "runs/exec-1/batches.json", "batches": 3}
+    assert {k: selected["members"][k] for k in ("bucket", "key", "batches")} == {
+        "bucket": "provisioning-bucket",
+        "key": "runs/exec-1/batches.json",
+        "batches": 3,
+    }
     assert selected["run"]["run_id"] == "exec-1"
 
 
@@ -560,15 +700,18 @@ def test_list_role_members_default_concurrency(listing, ctx, monkeypatch):
     assert listing.handler(LIST_EVENT, ctx)["concurrency"] == 4
 
 
-@pytest.mark.parametrize(("event", "message"), [
-    ({"request": LIST_EVENT["request"]}, "run_id"),
-    ({**LIST_EVENT, "run_id": "has spaces"}, "run_id"),
-    ({**LIST_EVENT, "request": {"group_id": GROUP_ID}}, "role_id"),
-    ({**LIST_EVENT, "request": {"role_id": ROLE_ID, "group_id": "group-1"}}, "group_id"),
-    ({**LIST_EVENT, "request": {**LIST_EVENT["request"], "dry_run": "yes"}}, "dry_run"),
-    ({**LIST_EVENT, "request": {**LIST_EVENT["request"], "recheck": 1}}, "recheck"),
-    (None, "run_id"),
-])
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"request": LIST_EVENT["request"]}, "run_id"),
+        ({**LIST_EVENT, "run_id": "has spaces"}, "run_id"),
+        ({**LIST_EVENT, "request": {"group_id": GROUP_ID}}, "role_id"),
+        ({**LIST_EVENT, "request": {"role_id": ROLE_ID, "group_id": "group-1"}}, "group_id"),
+        ({**LIST_EVENT, "request": {**LIST_EVENT["request"], "dry_run": "yes"}}, "dry_run"),
+        ({**LIST_EVENT, "request": {**LIST_EVENT["request"], "recheck": 1}}, "recheck"),
+        (None, "run_id"),
+    ],
+)
 def test_list_role_members_rejects_bad_runs(listing, ctx, state_tables, event, message):
     with pytest.raises(InvalidInput, match=message):
         listing.handler(event, ctx)
@@ -594,21 +737,24 @@ class FakeBatchWorker:
         return FakeBatchWorker.outcome
 
 
-BATCH_SUMMARY = {"members": 3, "counts": {"provisioned": 2, "existing_added": 1}, "failures": [],
-                 "failures_total": 0}
+BATCH_SUMMARY = {"members": 3, "counts": {"provisioned": 2, "existing_added": 1}, "failures": [], "failures_total": 0}
 RUN = {"role_id": ROLE_ID, "group_id": GROUP_ID, "run_id": "exec-1", "dry_run": False, "recheck": False}
 BATCH_EVENT = {"run": RUN, "batch": {"index": 3, "user_ids": ["auth0|a1", "auth0|a2", "google-oauth2|1"]}}
 
 
 @pytest.fixture
 def provision(monkeypatch, clients, state_tables, metrics, tallies):
-    for name, value in {"STATE_TABLE": "ProvisioningState", "ACTIVATE_ON_CREATE": "false",
-                        "FEDERATED_USERS": "true", "MASTERED_ATTRIBUTE": "", "PROFILE_MAPPING": ""}.items():
+    for name, value in {
+        "STATE_TABLE": "ProvisioningState",
+        "ACTIVATE_ON_CREATE": "false",
+        "FEDERATED_USERS": "true",
+        "MASTERED_ATTRIBUTE": "",
+        "PROFILE_MAPPING": "",
+    }.items():
         monkeypatch.setenv(name, value)
     module = load_handler("provision_members")
     FakeBatchWorker.made, FakeBatchWorker.outcome = [], dict(BATCH_SUMMARY)
-    failure = Recorder({"members": 3, "counts": {"failed": 2, "provisioned": 1}, "failures": [],
-                        "failures_total": 2})
+    failure = Recorder({"members": 3, "counts": {"failed": 2, "provisioned": 1}, "failures": [], "failures_total": 2})
     monkeypatch.setattr(module, "BatchWorker", FakeBatchWorker)
     monkeypatch.setattr(module, "StateTable", FakeStateTable)
     monkeypatch.setattr(module, "record_batch_failure", failure)
@@ -626,8 +772,13 @@ def test_provision_members_runs_the_batch_worker(provision, ctx, state_tables):
     assert (policy.activate, policy.federated, policy.mastered_attribute) == (False, True, None)
     assert worker.ran == [BATCH_EVENT["batch"]["user_ids"]]
     assert not provision.failure.called
-    assert state_tables[0].summaries == [("exec-1", "batch#000003", {
-        **BATCH_SUMMARY, "usage": {"api_calls": {"okta": 1}, "rate_limited": {}, "tokens_minted": 0}})]
+    assert state_tables[0].summaries == [
+        (
+            "exec-1",
+            "batch#000003",
+            {**BATCH_SUMMARY, "usage": {"api_calls": {"okta": 1}, "rate_limited": {}, "tokens_minted": 0}},
+        )
+    ]
     assert out == {"index": 3, "counts": {"provisioned": 2, "existing_added": 1}}
     assert_selectable(out, "provisioning", "ProvisionBatch")
     assert provision.metrics == {"Members_provisioned": 2, "Members_existing_added": 1}
@@ -637,7 +788,7 @@ def test_provision_members_records_a_caught_batch_failure(provision, ctx, state_
     cause = json.dumps({"errorType": "RateLimited", "errorMessage": "okta 429 " + "x" * 400})
     event = {**BATCH_EVENT, "failure": {"Error": "RateLimited", "Cause": cause}}
     out = provision.handler(event, ctx)
-    (args, _), = provision.failure.calls
+    ((args, _),) = provision.failure.calls
     options, state, user_ids, error, message = args
     assert options == RunOptions.parse(RUN) and state is state_tables[0]
     assert user_ids == BATCH_EVENT["batch"]["user_ids"] and error == "RateLimited"
@@ -661,20 +812,28 @@ def test_provision_members_a_failed_attempt_still_reports_its_usage(provision, c
     FakeBatchWorker.outcome = RateLimited("okta create users: 429 after retries", tenant="okta", status=429)
     with pytest.raises(RateLimited):  # the class name is what the Map's Retry matches
         provision.handler(BATCH_EVENT, ctx)
-    assert state_tables[0].summaries == [("exec-1", f"batch#000003#attempt#{ctx.aws_request_id}", {
-        "usage": {"api_calls": {"okta": 1}, "rate_limited": {}, "tokens_minted": 0}})]
+    assert state_tables[0].summaries == [
+        (
+            "exec-1",
+            f"batch#000003#attempt#{ctx.aws_request_id}",
+            {"usage": {"api_calls": {"okta": 1}, "rate_limited": {}, "tokens_minted": 0}},
+        )
+    ]
     assert not provision.metrics
 
 
-@pytest.mark.parametrize(("event", "exc", "message"), [
-    ({"run": RUN, "batch": {"index": 0}}, InvalidInput, "batch must be"),
-    ({"run": RUN, "batch": {"index": 0, "user_ids": "auth0|a1"}}, InvalidInput, "batch must be"),
-    ({"run": RUN, "batch": {"index": 0, "user_ids": ["auth0|a1", 7]}}, InvalidInput, "batch must be"),
-    ({"run": RUN, "batch": {"index": "0", "user_ids": []}}, InvalidInput, "batch must be"),
-    ({"run": RUN}, InvalidInput, "batch must be"),
-    ({"run": {**RUN, "run_id": None}, "batch": BATCH_EVENT["batch"]}, InvalidInput, "run_id"),
-    ({"batch": BATCH_EVENT["batch"]}, InvalidInput, "run_id"),
-])
+@pytest.mark.parametrize(
+    ("event", "exc", "message"),
+    [
+        ({"run": RUN, "batch": {"index": 0}}, InvalidInput, "batch must be"),
+        ({"run": RUN, "batch": {"index": 0, "user_ids": "auth0|a1"}}, InvalidInput, "batch must be"),
+        ({"run": RUN, "batch": {"index": 0, "user_ids": ["auth0|a1", 7]}}, InvalidInput, "batch must be"),
+        ({"run": RUN, "batch": {"index": "0", "user_ids": []}}, InvalidInput, "batch must be"),
+        ({"run": RUN}, InvalidInput, "batch must be"),
+        ({"run": {**RUN, "run_id": None}, "batch": BATCH_EVENT["batch"]}, InvalidInput, "run_id"),
+        ({"batch": BATCH_EVENT["batch"]}, InvalidInput, "run_id"),
+    ],
+)
 def test_provision_members_rejects_bad_batches(provision, ctx, state_tables, event, exc, message):
     with pytest.raises(exc, match=message):
         provision.handler(event, ctx)
@@ -685,13 +844,20 @@ def test_provision_members_rejects_bad_batches(provision, ctx, state_tables, eve
 
 
 def _report_of(options: RunOptions, *, duration: float | None = 12.5) -> dict:
-    return {**options.to_dict(), "members": 120,
-            "counts": {"provisioned": 60, "existing_added": 5, "failed": 2, "unchanged": 50},
-            "failed_members": [{"user_id": "auth0|bad", "reason": "E0000001"}], "failed_total": 2,
-            "batches": {"expected": 3, "reported": 3, "retried_attempts": 0},
-            "drift": {"left_role": 1, "left_role_sample": ["auth0|gone"]},
-            "api_calls": {"okta": 70, "auth0": 4}, "api_calls_per_member": {"okta": 0.583, "auth0": 0.033},
-            "rate_limited_responses": {}, "tokens_minted": 2, "duration_seconds": duration}
+    return {
+        **options.to_dict(),
+        "members": 120,
+        "counts": {"provisioned": 60, "existing_added": 5, "failed": 2, "unchanged": 50},
+        "failed_members": [{"user_id": "auth0|bad", "reason": "E0000001"}],
+        "failed_total": 2,
+        "batches": {"expected": 3, "reported": 3, "retried_attempts": 0},
+        "drift": {"left_role": 1, "left_role_sample": ["auth0|gone"]},
+        "api_calls": {"okta": 70, "auth0": 4},
+        "api_calls_per_member": {"okta": 0.583, "auth0": 0.033},
+        "rate_limited_responses": {},
+        "tokens_minted": 2,
+        "duration_seconds": duration,
+    }
 
 
 @pytest.fixture
@@ -715,17 +881,26 @@ def test_provisioning_report_builds_stores_and_returns_the_report(reporting, ctx
     (options, state), kwargs = reporting.build.last
     assert options == RunOptions.parse(RUN)
     assert state is state_tables[0] and state.table_name == "ProvisioningState"
-    assert kwargs == {"started_at": "2024-05-02T09:00:00.000Z", "extra_usage": {"usage": {"tokens_minted": 2}},
-                      "expected_batches": 3}
-    (_, put), = reporting.s3.put_object.calls
+    assert kwargs == {
+        "started_at": "2024-05-02T09:00:00.000Z",
+        "extra_usage": {"usage": {"tokens_minted": 2}},
+        "expected_batches": 3,
+    }
+    ((_, put),) = reporting.s3.put_object.calls
     assert put["Bucket"] == "provisioning-bucket" and put["Key"] == "reports/exec-1.json"
     assert put["ContentType"] == "application/json" and put["ServerSideEncryption"] == "AES256"
     assert json.loads(put["Body"]) == _report_of(options)
     assert out == {**_report_of(options), "report_key": "reports/exec-1.json"}
     assert assert_selectable(out, "provisioning", "BuildReport") == {"report": out}
-    assert reporting.metrics == {"MembersProvisioned": 60, "MembersExistingAdded": 5, "MembersFailed": 2,
-                                 "MembersSkipped": 0, "MembersUnchanged": 50, "MembersLeftRole": 1,
-                                 "ProvisioningRunSeconds": 12.5}
+    assert reporting.metrics == {
+        "MembersProvisioned": 60,
+        "MembersExistingAdded": 5,
+        "MembersFailed": 2,
+        "MembersSkipped": 0,
+        "MembersUnchanged": 50,
+        "MembersLeftRole": 1,
+        "ProvisioningRunSeconds": 12.5,
+    }
 
 
 def test_provisioning_report_of_a_dry_run_publishes_no_metrics(reporting, ctx):
@@ -737,8 +912,11 @@ def test_provisioning_report_of_a_dry_run_publishes_no_metrics(reporting, ctx):
 def test_provisioning_report_when_nothing_was_listed(reporting, ctx):
     """AnyWork -> BuildReport without a Map: no batches, and a token count that may be null."""
     reporting.handler({"run": RUN, "members": {"batches": 0}, "started_at": None, "tokens_minted": None}, ctx)
-    assert reporting.build.last[1] == {"started_at": None, "extra_usage": {"usage": {"tokens_minted": 0}},
-                                       "expected_batches": 0}
+    assert reporting.build.last[1] == {
+        "started_at": None,
+        "extra_usage": {"usage": {"tokens_minted": 0}},
+        "expected_batches": 0,
+    }
     reporting.handler({"run": RUN}, ctx)
     assert reporting.build.last[1]["expected_batches"] == 0
 
@@ -754,8 +932,10 @@ def test_provisioning_report_rejects_a_bad_run(reporting, ctx, event):
 
 
 MAPPINGS = [{"role_id": ROLE_ID, "group_id": GROUP_ID}, {"role_id": "rol_Other0001", "group_id": "00gOther0001"}]
-STARTED_RUNS = [{"role_id": ROLE_ID, "group_id": GROUP_ID, "execution": "n1", "status": "started"},
-                {"role_id": "rol_Other0001", "group_id": "00gOther0001", "execution": "n2", "status": "duplicate"}]
+STARTED_RUNS = [
+    {"role_id": ROLE_ID, "group_id": GROUP_ID, "execution": "n1", "status": "started"},
+    {"role_id": "rol_Other0001", "group_id": "00gOther0001", "execution": "n2", "status": "duplicate"},
+]
 
 
 @pytest.fixture
@@ -767,31 +947,46 @@ def fan_out(monkeypatch):
 
 
 def test_start_provisioning_runs_one_execution_per_mapping(fan_out, ctx):
-    event = {"request": {"mappings": MAPPINGS, "dry_run": True, "recheck": False,
-                         "scheduled_time": "2024-05-02T02:00:00Z"},
-             "execution_name": "manual-1", "state_machine_arn": PROVISIONING_ARN}
+    event = {
+        "request": {"mappings": MAPPINGS, "dry_run": True, "recheck": False, "scheduled_time": "2024-05-02T02:00:00Z"},
+        "execution_name": "manual-1",
+        "state_machine_arn": PROVISIONING_ARN,
+    }
     out = fan_out.handler(event, ctx)
-    assert fan_out.start.calls == [((PROVISIONING_ARN, MAPPINGS), {"occasion": "2024-05-02T02:00:00Z",
-                                                                   "dry_run": True, "recheck": False})]
+    assert fan_out.start.calls == [
+        ((PROVISIONING_ARN, MAPPINGS), {"occasion": "2024-05-02T02:00:00Z", "dry_run": True, "recheck": False})
+    ]
     assert out == {"runs": STARTED_RUNS}
     assert_selectable(out, "provisioning", "StartMappingRuns")
 
 
 def test_start_provisioning_runs_by_hand_are_named_after_the_execution(fan_out, ctx):
-    fan_out.handler({"request": {"mappings": MAPPINGS, "dry_run": "true", "recheck": True},
-                     "execution_name": "manual-1", "state_machine_arn": PROVISIONING_ARN}, ctx)
+    fan_out.handler(
+        {
+            "request": {"mappings": MAPPINGS, "dry_run": "true", "recheck": True},
+            "execution_name": "manual-1",
+            "state_machine_arn": PROVISIONING_ARN,
+        },
+        ctx,
+    )
     assert fan_out.start.last[1] == {"occasion": "manual-1", "dry_run": False, "recheck": True}  # only true is true
 
 
-@pytest.mark.parametrize("event", [
-    {"request": {"mappings": MAPPINGS}, "execution_name": "manual-1"},
-    {"request": {"mappings": MAPPINGS}, "execution_name": "manual-1", "state_machine_arn": "Provisioning"},
-    {"request": {"mappings": MAPPINGS}, "state_machine_arn": PROVISIONING_ARN},
-    {"request": {"mappings": MAPPINGS, "scheduled_time": ""}, "execution_name": "",
-     "state_machine_arn": PROVISIONING_ARN},
-    {"request": {"mappings": MAPPINGS, "scheduled_time": 1714615200}, "state_machine_arn": PROVISIONING_ARN},
-    None,
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"request": {"mappings": MAPPINGS}, "execution_name": "manual-1"},
+        {"request": {"mappings": MAPPINGS}, "execution_name": "manual-1", "state_machine_arn": "Provisioning"},
+        {"request": {"mappings": MAPPINGS}, "state_machine_arn": PROVISIONING_ARN},
+        {
+            "request": {"mappings": MAPPINGS, "scheduled_time": ""},
+            "execution_name": "",
+            "state_machine_arn": PROVISIONING_ARN,
+        },
+        {"request": {"mappings": MAPPINGS, "scheduled_time": 1714615200}, "state_machine_arn": PROVISIONING_ARN},
+        None,
+    ],
+)
 def test_start_provisioning_runs_needs_an_arn_and_an_occasion(fan_out, ctx, event):
     with pytest.raises(InvalidInput, match="state_machine_arn"):
         fan_out.handler(event, ctx)
@@ -801,33 +996,67 @@ def test_start_provisioning_runs_needs_an_arn_and_an_occasion(fan_out, ctx, even
 # ================================================================================== event_hook (HTTP API)
 
 
-def _hook_request(method: str, *, body: Any = None, authorization: str | None = HOOK_SECRET,
-                  headers: dict | None = None, received_ms_ago: int | None = 200) -> dict:
+def _hook_request(
+    method: str,
+    *,
+    body: Any = None,
+    authorization: str | None = HOOK_SECRET,
+    headers: dict | None = None,
+    received_ms_ago: int | None = 200,
+) -> dict:
     all_headers = {"content-type": "application/json", "user-agent": "Okta Event Hooks", **(headers or {})}
     if authorization is not None:
         all_headers["authorization"] = authorization
     raw = body if isinstance(body, str | None) else json.dumps(body)
     epoch = int(time.time() * 1000) - received_ms_ago if received_ms_ago is not None else 1714641243411
-    return {"version": "2.0", "routeKey": f"{method} /okta/event-hook", "rawPath": "/okta/event-hook",
-            "rawQueryString": "", "headers": all_headers,
-            "requestContext": {"accountId": ACCOUNT, "apiId": "abc123", "domainName": "abc123.execute-api.test",
-                               "http": {"method": method, "path": "/okta/event-hook", "protocol": "HTTP/1.1",
-                                        "sourceIp": "203.0.113.10", "userAgent": "Okta Event Hooks"},
-                               "requestId": "JKJaXmPLvHcESHA=", "routeKey": f"{method} /okta/event-hook",
-                               "stage": "$default", "timeEpoch": epoch},
-            "body": raw, "isBase64Encoded": False}
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} /okta/event-hook",
+        "rawPath": "/okta/event-hook",
+        "rawQueryString": "",
+        "headers": all_headers,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.test",
+            "http": {
+                "method": method,
+                "path": "/okta/event-hook",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10",
+                "userAgent": "Okta Event Hooks",
+            },
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": f"{method} /okta/event-hook",
+            "stage": "$default",
+            "timeEpoch": epoch,
+        },
+        "body": raw,
+        "isBase64Encoded": False,
+    }
 
 
 def _okta_event(uuid: str = EVENT_UUID, event_type: str = "user.lifecycle.deactivate", *targets: dict) -> dict:
     targets = targets or ({"id": OKTA_USER_ID, "type": "User", "alternateId": EMAIL, "displayName": "Grace Hopper"},)
-    return {"uuid": uuid, "published": "2024-05-02T09:14:01.862Z", "eventType": event_type, "version": "0",
-            "outcome": {"result": "SUCCESS", "reason": None}, "target": list(targets),
-            "actor": {"id": "00uAdmin0001", "type": "User", "alternateId": "admin@acme.example"}}
+    return {
+        "uuid": uuid,
+        "published": "2024-05-02T09:14:01.862Z",
+        "eventType": event_type,
+        "version": "0",
+        "outcome": {"result": "SUCCESS", "reason": None},
+        "target": list(targets),
+        "actor": {"id": "00uAdmin0001", "type": "User", "alternateId": "admin@acme.example"},
+    }
 
 
 def _delivery(*events: dict) -> dict:
-    return {"eventType": "com.okta.event_hook", "eventTypeVersion": "1.0", "cloudEventsVersion": "0.1",
-            "eventId": "85b60edb-4263-4e13-993b-818e26201052", "data": {"events": list(events)}}
+    return {
+        "eventType": "com.okta.event_hook",
+        "eventTypeVersion": "1.0",
+        "cloudEventsVersion": "0.1",
+        "eventId": "85b60edb-4263-4e13-993b-818e26201052",
+        "data": {"events": list(events)},
+    }
 
 
 @pytest.fixture
@@ -835,15 +1064,18 @@ def hook(monkeypatch, metrics):
     monkeypatch.setenv("EVENT_HOOK_SECRET_ID", "okta-event-hook-secret")
     monkeypatch.setenv("SECRET_MAX_AGE_SECONDS", "120")
     monkeypatch.setenv("DEACTIVATION_STATE_MACHINE_ARN", DEACTIVATION_ARN)
-    monkeypatch.setenv("HANDLED_EVENT_TYPES",
-                       "user.lifecycle.deactivate,user.lifecycle.activate,user.lifecycle.reactivate")
+    monkeypatch.setenv(
+        "HANDLED_EVENT_TYPES", "user.lifecycle.deactivate,user.lifecycle.activate,user.lifecycle.reactivate"
+    )
     module = load_handler("event_hook")
-    secrets = SimpleNamespace(cached={"current": HOOK_SECRET, "previous": "previous-" + HOOK_SECRET},
-                              fresh=None, calls=[])
+    secrets = SimpleNamespace(
+        cached={"current": HOOK_SECRET, "previous": "previous-" + HOOK_SECRET}, fresh=None, calls=[]
+    )
 
     def load_secret(secret_id, *, max_age, force_fetch=False, env_name=""):
-        secrets.calls.append({"secret_id": secret_id, "max_age": max_age, "force_fetch": force_fetch,
-                              "env_name": env_name})
+        secrets.calls.append(
+            {"secret_id": secret_id, "max_age": max_age, "force_fetch": force_fetch, "env_name": env_name}
+        )
         return (secrets.fresh or secrets.cached) if force_fetch else secrets.cached
 
     def start_many(arn, items, *, budget_seconds, concurrency=8):
@@ -852,8 +1084,7 @@ def hook(monkeypatch, metrics):
     start = Recorder(start_many)
     monkeypatch.setattr(module, "load_secret", load_secret)
     monkeypatch.setattr(workflows, "start_many", start)
-    return SimpleNamespace(handler=module.lambda_handler, module=module, secrets=secrets, start=start,
-                           metrics=metrics)
+    return SimpleNamespace(handler=module.lambda_handler, module=module, secrets=secrets, start=start, metrics=metrics)
 
 
 def _body(response: dict) -> Any:
@@ -869,8 +1100,14 @@ def test_event_hook_answers_the_verification_challenge(hook, ctx):
     response = hook.handler(_hook_request("GET", headers={"x-okta-verification-challenge": "8NsRshXwDSfLV4hd"}), ctx)
     assert response["statusCode"] == 200
     assert _body(response) == {"verification": "8NsRshXwDSfLV4hd"}
-    assert hook.secrets.calls == [{"secret_id": "okta-event-hook-secret", "max_age": 120, "force_fetch": False,
-                                   "env_name": "EVENT_HOOK_SECRET_ID"}]
+    assert hook.secrets.calls == [
+        {
+            "secret_id": "okta-event-hook-secret",
+            "max_age": 120,
+            "force_fetch": False,
+            "env_name": "EVENT_HOOK_SECRET_ID",
+        }
+    ]
     assert not hook.start.called
 
 
@@ -881,24 +1118,49 @@ def test_event_hook_verification_without_a_challenge_is_a_400(hook, ctx):
 
 
 def test_event_hook_delivery_starts_one_execution_per_event_named_by_uuid(hook, ctx):
-    second = _okta_event("b5c0d3a2-1111-2222-3333-444455556666", "user.lifecycle.reactivate",
-                         {"id": "00uSecond0001", "type": "User", "alternateId": "ada@acme.example"})
+    second = _okta_event(
+        "b5c0d3a2-1111-2222-3333-444455556666",
+        "user.lifecycle.reactivate",
+        {"id": "00uSecond0001", "type": "User", "alternateId": "ada@acme.example"},
+    )
     response = hook.handler(_hook_request("POST", body=_delivery(_okta_event(), second)), ctx)
     assert response["statusCode"] == 204 and not response.get("body")
     (arn, items), kwargs = hook.start.last
     assert arn == DEACTIVATION_ARN
     assert items == [
-        (EVENT_UUID, {"event": {"uuid": EVENT_UUID, "type": "user.lifecycle.deactivate",
-                                "published": "2024-05-02T09:14:01.862Z", "action": "deactivate"},
-                      "okta_user": {"id": OKTA_USER_ID, "login": EMAIL}}),
-        ("b5c0d3a2-1111-2222-3333-444455556666",
-         {"event": {"uuid": "b5c0d3a2-1111-2222-3333-444455556666", "type": "user.lifecycle.reactivate",
-                    "published": "2024-05-02T09:14:01.862Z", "action": "reactivate"},
-          "okta_user": {"id": "00uSecond0001", "login": "ada@acme.example"}})]
+        (
+            EVENT_UUID,
+            {
+                "event": {
+                    "uuid": EVENT_UUID,
+                    "type": "user.lifecycle.deactivate",
+                    "published": "2024-05-02T09:14:01.862Z",
+                    "action": "deactivate",
+                },
+                "okta_user": {"id": OKTA_USER_ID, "login": EMAIL},
+            },
+        ),
+        (
+            "b5c0d3a2-1111-2222-3333-444455556666",
+            {
+                "event": {
+                    "uuid": "b5c0d3a2-1111-2222-3333-444455556666",
+                    "type": "user.lifecycle.reactivate",
+                    "published": "2024-05-02T09:14:01.862Z",
+                    "action": "reactivate",
+                },
+                "okta_user": {"id": "00uSecond0001", "login": "ada@acme.example"},
+            },
+        ),
+    ]
     # Okta waits 3 s; the request was received 0.2 s ago: about 2.3 s left of the 2.5 s budget
     assert 1.9 <= kwargs["budget_seconds"] <= 2.31
-    assert hook.metrics == {"HookEventsStarted": 2, "HookEventsDuplicate": 0, "HookEventsFailed": 0,
-                            "HookEventsSkipped": 0}
+    assert hook.metrics == {
+        "HookEventsStarted": 2,
+        "HookEventsDuplicate": 0,
+        "HookEventsFailed": 0,
+        "HookEventsSkipped": 0,
+    }
 
 
 def test_event_hook_delivery_input_fits_the_deactivation_state_machine(hook, ctx):
@@ -922,8 +1184,10 @@ def test_event_hook_repeated_delivery_is_accepted(hook, ctx):
 
 
 def test_event_hook_asks_okta_to_retry_when_an_execution_did_not_start(hook, ctx):
-    hook.start.result = lambda arn, items, **kw: [Started(items[0][0], "started"),
-                                                  Started(items[1][0], "failed", "timeout")]
+    hook.start.result = lambda arn, items, **kw: [
+        Started(items[0][0], "started"),
+        Started(items[1][0], "failed", "timeout"),
+    ]
     body = _delivery(_okta_event(), _okta_event("c0ffee00-1111-2222-3333-444455556666"))
     response = hook.handler(_hook_request("POST", body=body), ctx)
     assert response["statusCode"] == 500
@@ -939,10 +1203,17 @@ def test_event_hook_skips_what_it_does_not_handle_and_still_answers_204(hook, ct
     assert hook.metrics["HookEventsSkipped"] == 2
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (None, 400), ("", 400), ("{not json", 400), ("[1, 2]", 400), ('{"data": {}}', 400),
-    ("x" * (256 * 1024 + 1), 413),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (None, 400),
+        ("", 400),
+        ("{not json", 400),
+        ("[1, 2]", 400),
+        ('{"data": {}}', 400),
+        ("x" * (256 * 1024 + 1), 413),
+    ],
+)
 def test_event_hook_rejects_malformed_deliveries_with_a_4xx(hook, ctx, body, status):
     response = hook.handler(_hook_request("POST", body=body), ctx)
     assert response["statusCode"] == status
@@ -954,8 +1225,12 @@ def test_event_hook_rejects_malformed_deliveries_with_a_4xx(hook, ctx, body, sta
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("authorization", [None, "", "wrong-secret", "Bearer " + HOOK_SECRET, HOOK_SECRET[:-1]])
 def test_event_hook_refuses_a_missing_or_wrong_secret(hook, ctx, method, authorization):
-    request = _hook_request(method, body=_delivery(_okta_event()), authorization=authorization,
-                            headers={"x-okta-verification-challenge": "abc"})
+    request = _hook_request(
+        method,
+        body=_delivery(_okta_event()),
+        authorization=authorization,
+        headers={"x-okta-verification-challenge": "abc"},
+    )
     response = hook.handler(request, ctx)
     assert response["statusCode"] == 401
     assert _body(response) == {"message": "Unauthorized"}
@@ -965,15 +1240,17 @@ def test_event_hook_refuses_a_missing_or_wrong_secret(hook, ctx, method, authori
 
 
 def test_event_hook_accepts_the_previous_secret_during_rotation(hook, ctx):
-    response = hook.handler(_hook_request("POST", body=_delivery(_okta_event()),
-                                          authorization="previous-" + HOOK_SECRET), ctx)
+    response = hook.handler(
+        _hook_request("POST", body=_delivery(_okta_event()), authorization="previous-" + HOOK_SECRET), ctx
+    )
     assert response["statusCode"] == 204
 
 
 def test_event_hook_rereads_a_just_rotated_secret_at_most_once_a_minute(hook, ctx):
     hook.secrets.fresh = {"current": "rotated-" + HOOK_SECRET, "previous": HOOK_SECRET}
-    response = hook.handler(_hook_request("POST", body=_delivery(_okta_event()),
-                                          authorization="rotated-" + HOOK_SECRET), ctx)
+    response = hook.handler(
+        _hook_request("POST", body=_delivery(_okta_event()), authorization="rotated-" + HOOK_SECRET), ctx
+    )
     assert response["statusCode"] == 204
     assert [c["force_fetch"] for c in hook.secrets.calls] == [False, True]
     hook.secrets.calls.clear()
@@ -990,23 +1267,55 @@ def test_event_hook_without_authorization_does_not_force_a_secret_read(hook, ctx
 # ================================================================================== invoke_api (REST API)
 
 
-def _api_request(method: str, resource: str, path: str, *, body: Any = None, path_parameters: dict | None = None,
-                 authorizer: dict | None = None) -> dict:
+def _api_request(
+    method: str,
+    resource: str,
+    path: str,
+    *,
+    body: Any = None,
+    path_parameters: dict | None = None,
+    authorizer: dict | None = None,
+) -> dict:
     raw = body if isinstance(body, str | None) else json.dumps(body)
-    headers = {"Accept": "application/json", "Content-Type": "application/json", "Host": "api.example",
-               "Authorization": "Bearer not-checked-here"}
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "Host": "api.example",
+        "Authorization": "Bearer not-checked-here",
+    }
     if authorizer is None:
-        authorizer = {"principalId": "0oaOperatorApp00000", "client_id": "0oaOperatorApp00000",
-                      "scopes": "sync.provision sync.read sync.users", "token_type": "Bearer",
-                      "subject": "0oaOperatorApp00000"}
-    return {"resource": resource, "path": path, "httpMethod": method, "headers": headers,
-            "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
-            "multiValueQueryStringParameters": None, "pathParameters": path_parameters, "stageVariables": None,
-            "requestContext": {"accountId": ACCOUNT, "apiId": "abc123", "stage": "v1", "domainName": "api.example",
-                               "path": f"/v1{path}", "resourcePath": resource, "httpMethod": method,
-                               "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-                               "identity": {"sourceIp": "203.0.113.10"}, "authorizer": authorizer},
-            "body": raw, "isBase64Encoded": False}
+        authorizer = {
+            "principalId": "0oaOperatorApp00000",
+            "client_id": "0oaOperatorApp00000",
+            "scopes": "sync.provision sync.read sync.users",
+            "token_type": "Bearer",
+            "subject": "0oaOperatorApp00000",
+        }
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "abc123",
+            "stage": "v1",
+            "domainName": "api.example",
+            "path": f"/v1{path}",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "identity": {"sourceIp": "203.0.113.10"},
+            "authorizer": authorizer,
+        },
+        "body": raw,
+        "isBase64Encoded": False,
+    }
 
 
 def _response_headers(response: dict) -> dict:
@@ -1021,41 +1330,68 @@ def api(monkeypatch):
     monkeypatch.setenv("PROVISIONING_STATE_MACHINE_ARN", PROVISIONING_ARN)
     monkeypatch.setenv("DEACTIVATION_STATE_MACHINE_ARN", DEACTIVATION_ARN)
     module = load_handler("invoke_api")
-    start = Recorder(lambda flow, payload: {"execution_id": f"{flow}.api-1234",
-                                            "status_url": f"/executions/{flow}.api-1234"})
-    describe = Recorder({"execution_id": "provisioning.api-1234", "status": "SUCCEEDED",
-                         "started_at": "2024-05-02T09:00:00+00:00", "result": {"report": {"members": 3}}})
+    start = Recorder(
+        lambda flow, payload: {"execution_id": f"{flow}.api-1234", "status_url": f"/executions/{flow}.api-1234"}
+    )
+    describe = Recorder(
+        {
+            "execution_id": "provisioning.api-1234",
+            "status": "SUCCEEDED",
+            "started_at": "2024-05-02T09:00:00+00:00",
+            "result": {"report": {"members": 3}},
+        }
+    )
     monkeypatch.setattr(module.invoke, "start", start)
     monkeypatch.setattr(module.invoke, "describe", describe)
     return SimpleNamespace(handler=module.lambda_handler, start=start, describe=describe)
 
 
 def test_invoke_api_starts_a_provisioning_run(api, ctx):
-    request = _api_request("POST", "/provisioning/runs", "/provisioning/runs",
-                           body={"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True})
+    request = _api_request(
+        "POST",
+        "/provisioning/runs",
+        "/provisioning/runs",
+        body={"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True},
+    )
     response = api.handler(request, ctx)
-    assert api.start.calls == [(("provisioning", {"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True,
-                                                  "requested_by": "0oaOperatorApp00000"}), {})]
+    assert api.start.calls == [
+        (
+            (
+                "provisioning",
+                {"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True, "requested_by": "0oaOperatorApp00000"},
+            ),
+            {},
+        )
+    ]
     assert response["statusCode"] == 202
-    assert _body(response) == {"execution_id": "provisioning.api-1234",
-                               "status_url": "/executions/provisioning.api-1234"}
+    assert _body(response) == {
+        "execution_id": "provisioning.api-1234",
+        "status_url": "/executions/provisioning.api-1234",
+    }
     assert _response_headers(response)["location"] == "/executions/provisioning.api-1234"
 
 
 def test_invoke_api_provisioning_is_not_a_dry_run_by_default(api, ctx):
-    api.handler(_api_request("POST", "/provisioning/runs", "/provisioning/runs",
-                             body={"role_id": ROLE_ID, "group_id": GROUP_ID}), ctx)
+    api.handler(
+        _api_request(
+            "POST", "/provisioning/runs", "/provisioning/runs", body={"role_id": ROLE_ID, "group_id": GROUP_ID}
+        ),
+        ctx,
+    )
     assert api.start.last[0][1]["dry_run"] is False
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"role_id": "admins", "group_id": GROUP_ID}, "role_id"),
-    ({"role_id": ROLE_ID, "group_id": "00x1"}, "group_id"),
-    ({"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": "yes"}, "dry_run"),
-    ([{"role_id": ROLE_ID, "group_id": GROUP_ID}], "JSON object"),
-    ("null", "JSON object"),
-    (None, "role_id"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"role_id": "admins", "group_id": GROUP_ID}, "role_id"),
+        ({"role_id": ROLE_ID, "group_id": "00x1"}, "group_id"),
+        ({"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": "yes"}, "dry_run"),
+        ([{"role_id": ROLE_ID, "group_id": GROUP_ID}], "JSON object"),
+        ("null", "JSON object"),
+        (None, "role_id"),
+    ],
+)
 def test_invoke_api_rejects_a_bad_provisioning_request_with_400(api, ctx, body, message):
     response = api.handler(_api_request("POST", "/provisioning/runs", "/provisioning/runs", body=body), ctx)
     assert response["statusCode"] == 400
@@ -1064,27 +1400,39 @@ def test_invoke_api_rejects_a_bad_provisioning_request_with_400(api, ctx, body, 
     assert not api.start.called
 
 
-@pytest.mark.xfail(strict=True, reason="a body that is not JSON is not answered 400: Powertools' json_body raises "
-                                       "JSONDecodeError, which no exception handler maps, so it escapes the handler "
-                                       "(a Lambda error: API Gateway answers 502)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a body that is not JSON is not answered 400: Powertools' json_body raises "
+    "JSONDecodeError, which no exception handler maps, so it escapes the handler "
+    "(a Lambda error: API Gateway answers 502)",
+)
 def test_invoke_api_rejects_a_body_that_is_not_json_with_400(api, ctx):
     response = api.handler(_api_request("POST", "/provisioning/runs", "/provisioning/runs", body="{role_id"), ctx)
     assert response["statusCode"] == 400
 
 
 def test_invoke_api_starts_a_one_user_sync(api, ctx):
-    request = _api_request("POST", "/users/{oktaUserId}/sync", f"/users/{OKTA_USER_ID}/sync",
-                           path_parameters={"oktaUserId": OKTA_USER_ID})
+    request = _api_request(
+        "POST", "/users/{oktaUserId}/sync", f"/users/{OKTA_USER_ID}/sync", path_parameters={"oktaUserId": OKTA_USER_ID}
+    )
     response = api.handler(request, ctx)
-    assert api.start.calls == [(("user-sync", {"okta_user": {"id": OKTA_USER_ID},
-                                               "requested_by": "0oaOperatorApp00000"}), {})]
+    assert api.start.calls == [
+        (("user-sync", {"okta_user": {"id": OKTA_USER_ID}, "requested_by": "0oaOperatorApp00000"}), {})
+    ]
     assert response["statusCode"] == 202
     assert _response_headers(response)["location"] == "/executions/user-sync.api-1234"
 
 
 def test_invoke_api_user_sync_input_fits_the_deactivation_state_machine(api, ctx):
-    api.handler(_api_request("POST", "/users/{oktaUserId}/sync", f"/users/{OKTA_USER_ID}/sync",
-                             path_parameters={"oktaUserId": OKTA_USER_ID}), ctx)
+    api.handler(
+        _api_request(
+            "POST",
+            "/users/{oktaUserId}/sync",
+            f"/users/{OKTA_USER_ID}/sync",
+            path_parameters={"oktaUserId": OKTA_USER_ID},
+        ),
+        ctx,
+    )
     execution_input = api.start.last[0][1]
     assert "event" not in execution_input  # HasEvent? -> EventFromStatus: typed from the user's status
     assert asl_state("deactivation_sync", "HasEvent")["Choices"][0]["Variable"] == "$.event"
@@ -1093,35 +1441,64 @@ def test_invoke_api_user_sync_input_fits_the_deactivation_state_machine(api, ctx
 
 @pytest.mark.parametrize("okta_user_id", ["00u-3m90", "grace.hopper", "a" * 65])
 def test_invoke_api_rejects_a_bad_okta_user_id_with_400(api, ctx, okta_user_id):
-    response = api.handler(_api_request("POST", "/users/{oktaUserId}/sync", f"/users/{okta_user_id}/sync",
-                                        path_parameters={"oktaUserId": okta_user_id}), ctx)
+    response = api.handler(
+        _api_request(
+            "POST",
+            "/users/{oktaUserId}/sync",
+            f"/users/{okta_user_id}/sync",
+            path_parameters={"oktaUserId": okta_user_id},
+        ),
+        ctx,
+    )
     assert response["statusCode"] == 400
     assert "oktaUserId" in _body(response)["message"]
     assert not api.start.called
 
 
 def test_invoke_api_a_caller_without_authorizer_context_is_unknown(api, ctx):
-    api.handler(_api_request("POST", "/users/{oktaUserId}/sync", f"/users/{OKTA_USER_ID}/sync",
-                             path_parameters={"oktaUserId": OKTA_USER_ID}, authorizer={}), ctx)
+    api.handler(
+        _api_request(
+            "POST",
+            "/users/{oktaUserId}/sync",
+            f"/users/{OKTA_USER_ID}/sync",
+            path_parameters={"oktaUserId": OKTA_USER_ID},
+            authorizer={},
+        ),
+        ctx,
+    )
     assert api.start.last[0][1]["requested_by"] == "unknown"
 
 
 def test_invoke_api_reads_an_execution(api, ctx):
-    response = api.handler(_api_request("GET", "/executions/{executionId}", "/executions/provisioning.api-1234",
-                                        path_parameters={"executionId": "provisioning.api-1234"}), ctx)
+    response = api.handler(
+        _api_request(
+            "GET",
+            "/executions/{executionId}",
+            "/executions/provisioning.api-1234",
+            path_parameters={"executionId": "provisioning.api-1234"},
+        ),
+        ctx,
+    )
     assert api.describe.calls == [(("provisioning.api-1234",), {})]
     assert response["statusCode"] == 200
     assert _body(response) == api.describe.result
 
 
-@pytest.mark.parametrize(("error", "status", "code"), [
-    (NotFound("no execution provisioning.api-gone"), 404, "not_found"),
-    (InvalidInput("execution id must look like provisioning.<name> or user-sync.<name>"), 400, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (NotFound("no execution provisioning.api-gone"), 404, "not_found"),
+        (InvalidInput("execution id must look like provisioning.<name> or user-sync.<name>"), 400, "invalid_request"),
+    ],
+)
 def test_invoke_api_execution_errors_are_4xx(api, ctx, error, status, code):
     api.describe.result = error
-    response = api.handler(_api_request("GET", "/executions/{executionId}", "/executions/other.x",
-                                        path_parameters={"executionId": "other.x"}), ctx)
+    response = api.handler(
+        _api_request(
+            "GET", "/executions/{executionId}", "/executions/other.x", path_parameters={"executionId": "other.x"}
+        ),
+        ctx,
+    )
     assert response["statusCode"] == status
     assert _body(response) == {"error": code, "message": str(error)}
 
@@ -1141,18 +1518,38 @@ class FakeResourceServer:
         return self.outcome
 
 
-CALLER = Caller(client_id="0oaOperatorApp00000", scopes=frozenset({"sync.provision", "sync.read"}),
-                token_type="DPoP", subject="0oaOperatorApp00000", expires_at=1795300000)
+CALLER = Caller(
+    client_id="0oaOperatorApp00000",
+    scopes=frozenset({"sync.provision", "sync.read"}),
+    token_type="DPoP",
+    subject="0oaOperatorApp00000",
+    expires_at=1795300000,
+)
 METHOD_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:abc123/v1/POST/provisioning/runs"
 
 
-def _authorizer_request(method: str = "POST", resource: str = "/provisioning/runs", path: str = "/provisioning/runs",
-                        **headers: str) -> dict:
+def _authorizer_request(
+    method: str = "POST", resource: str = "/provisioning/runs", path: str = "/provisioning/runs", **headers: str
+) -> dict:
     headers = {"Host": "api.example", "X-Forwarded-Proto": "https", **headers}
-    return {"type": "REQUEST", "methodArn": METHOD_ARN, "resource": resource, "path": path, "httpMethod": method,
-            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "requestContext": {"accountId": ACCOUNT, "apiId": "abc123", "stage": "v1", "domainName": "api.example",
-                               "path": f"/v1{path}", "resourcePath": resource, "httpMethod": method}}
+    return {
+        "type": "REQUEST",
+        "methodArn": METHOD_ARN,
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "abc123",
+            "stage": "v1",
+            "domainName": "api.example",
+            "path": f"/v1{path}",
+            "resourcePath": resource,
+            "httpMethod": method,
+        },
+    }
 
 
 @pytest.fixture
@@ -1167,27 +1564,40 @@ def authorizer(monkeypatch, metrics):
 
 
 def _policy(effect: str, principal: str, context: dict) -> dict:
-    return {"principalId": principal,
-            "policyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": METHOD_ARN}]},
-            "context": context}
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": METHOD_ARN}],
+        },
+        "context": context,
+    }
 
 
 def test_api_authorizer_allows_a_valid_token_for_this_method_only(authorizer, ctx):
     event = _authorizer_request(Authorization="DPoP eyJ.token.here", DPoP="eyJ.proof.here")
     out = authorizer.handler(event, ctx)
-    assert authorizer.server.calls == [{"authorization": "DPoP eyJ.token.here", "dpop": ["eyJ.proof.here"],
-                                        "method": "POST", "url": "https://sync.acme.example/v1/provisioning/runs",
-                                        "required_scope": "sync.provision"}]
+    assert authorizer.server.calls == [
+        {
+            "authorization": "DPoP eyJ.token.here",
+            "dpop": ["eyJ.proof.here"],
+            "method": "POST",
+            "url": "https://sync.acme.example/v1/provisioning/runs",
+            "required_scope": "sync.provision",
+        }
+    ]
     assert out == _policy("Allow", "0oaOperatorApp00000", CALLER.context())
     assert all(isinstance(v, str) for v in out["context"].values())  # API Gateway context: strings only
 
 
-@pytest.mark.parametrize(("method", "resource", "path", "scope"), [
-    ("POST", "/provisioning/runs", "/provisioning/runs", "sync.provision"),
-    ("POST", "/users/{oktaUserId}/sync", f"/users/{OKTA_USER_ID}/sync", "sync.users"),
-    ("GET", "/executions/{executionId}", "/executions/provisioning.api-1", "sync.read"),
-])
+@pytest.mark.parametrize(
+    ("method", "resource", "path", "scope"),
+    [
+        ("POST", "/provisioning/runs", "/provisioning/runs", "sync.provision"),
+        ("POST", "/users/{oktaUserId}/sync", f"/users/{OKTA_USER_ID}/sync", "sync.users"),
+        ("GET", "/executions/{executionId}", "/executions/provisioning.api-1", "sync.read"),
+    ],
+)
 def test_api_authorizer_requires_each_routes_scope(authorizer, ctx, method, resource, path, scope):
     authorizer.handler(_authorizer_request(method, resource, path, Authorization="Bearer eyJ.a.b"), ctx)
     call = authorizer.server.calls[-1]
@@ -1220,8 +1630,7 @@ def test_api_authorizer_bad_credentials_are_a_401(authorizer, ctx):
 
 
 def test_api_authorizer_missing_scope_is_a_deny_policy(authorizer, ctx):
-    authorizer.server.outcome = AuthFailure(403, "insufficient_scope", "needs sync.provision",
-                                            scope="sync.provision")
+    authorizer.server.outcome = AuthFailure(403, "insufficient_scope", "needs sync.provision", scope="sync.provision")
     out = authorizer.handler(_authorizer_request(Authorization="Bearer eyJ.a.b"), ctx)
     assert out == _policy("Deny", "denied", {"error": "insufficient_scope", "scope": "sync.provision"})
     assert authorizer.metrics["ApiAuth403"] == 1

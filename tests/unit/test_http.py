@@ -50,19 +50,38 @@ def auth0_http(clock, **kw):
 
 def okta_429(reset_in: int):
     return responses.Response(
-        "GET", f"{OKTA}/api/v1/users/00u1", status=429,
-        json={"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests.",
-              "errorLink": "E0000047", "errorId": "oae1", "errorCauses": []},
-        headers={"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0",
-                 "X-Rate-Limit-Reset": str(int(NOW) + reset_in), "Date": formatdate(NOW, usegmt=True)})
+        "GET",
+        f"{OKTA}/api/v1/users/00u1",
+        status=429,
+        json={
+            "errorCode": "E0000047",
+            "errorSummary": "API call exceeded rate limit due to too many requests.",
+            "errorLink": "E0000047",
+            "errorId": "oae1",
+            "errorCauses": [],
+        },
+        headers={
+            "X-Rate-Limit-Limit": "600",
+            "X-Rate-Limit-Remaining": "0",
+            "X-Rate-Limit-Reset": str(int(NOW) + reset_in),
+            "Date": formatdate(NOW, usegmt=True),
+        },
+    )
 
 
 @responses.activate
 def test_okta_429_waits_for_x_rate_limit_reset(clock):
     responses.add(okta_429(reset_in=7))
-    responses.add("GET", f"{OKTA}/api/v1/users/00u1", json={"id": "00u1"},
-                  headers={"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "599",
-                           "X-Rate-Limit-Reset": str(int(NOW) + 60)})
+    responses.add(
+        "GET",
+        f"{OKTA}/api/v1/users/00u1",
+        json={"id": "00u1"},
+        headers={
+            "X-Rate-Limit-Limit": "600",
+            "X-Rate-Limit-Remaining": "599",
+            "X-Rate-Limit-Reset": str(int(NOW) + 60),
+        },
+    )
     response = okta_http(clock).request("GET", "/api/v1/users/{id}", path_params={"id": "00u1"})
     assert response.json() == {"id": "00u1"}
     assert len(clock.slept) == 1
@@ -76,9 +95,18 @@ def test_okta_429_waits_for_x_rate_limit_reset(clock):
 def test_okta_wait_uses_server_date_not_local_clock(clock):
     # The server clock is 30 s behind ours: the reset is 5 s from *its* now.
     server_now = NOW - 30
-    responses.add("GET", f"{OKTA}/api/v1/users/00u1", status=429, json={"errorCode": "E0000047"},
-                  headers={"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0",
-                           "X-Rate-Limit-Reset": str(int(server_now) + 5), "Date": formatdate(server_now, usegmt=True)})
+    responses.add(
+        "GET",
+        f"{OKTA}/api/v1/users/00u1",
+        status=429,
+        json={"errorCode": "E0000047"},
+        headers={
+            "X-Rate-Limit-Limit": "600",
+            "X-Rate-Limit-Remaining": "0",
+            "X-Rate-Limit-Reset": str(int(server_now) + 5),
+            "Date": formatdate(server_now, usegmt=True),
+        },
+    )
     responses.add("GET", f"{OKTA}/api/v1/users/00u1", json={"id": "00u1"})
     okta_http(clock).request("GET", "/api/v1/users/{id}", path_params={"id": "00u1"})
     assert 5.0 < clock.slept[0] <= 6.1
@@ -86,11 +114,23 @@ def test_okta_wait_uses_server_date_not_local_clock(clock):
 
 @responses.activate
 def test_auth0_429_honours_x_ratelimit_reset_and_retry_after(clock):
-    responses.add("GET", f"{AUTH0}/api/v2/users-by-email", status=429,
-                  json={"statusCode": 429, "error": "Too Many Requests", "message": "Global limit has been reached",
-                        "errorCode": "too_many_requests"},
-                  headers={"x-ratelimit-limit": "50", "x-ratelimit-remaining": "0",
-                           "x-ratelimit-reset": str(int(NOW) + 2), "Retry-After": "3"})
+    responses.add(
+        "GET",
+        f"{AUTH0}/api/v2/users-by-email",
+        status=429,
+        json={
+            "statusCode": 429,
+            "error": "Too Many Requests",
+            "message": "Global limit has been reached",
+            "errorCode": "too_many_requests",
+        },
+        headers={
+            "x-ratelimit-limit": "50",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": str(int(NOW) + 2),
+            "Retry-After": "3",
+        },
+    )
     responses.add("GET", f"{AUTH0}/api/v2/users-by-email", json=[])
     Auth0Client(auth0_http(clock)).users_by_email("a@example.com")
     # Both signals are honoured: the larger (Retry-After: 3) wins.
@@ -150,11 +190,14 @@ def test_path_values_are_percent_encoded(clock):
 
 
 @responses.activate
-@pytest.mark.parametrize(("email", "encoded"), [
-    ("first.last+tag@example.com", "first.last%2Btag%40example.com"),
-    ('o"neil@example.com', "o%22neil%40example.com"),
-    ("a&b=c@example.com", "a%26b%3Dc%40example.com"),
-])
+@pytest.mark.parametrize(
+    ("email", "encoded"),
+    [
+        ("first.last+tag@example.com", "first.last%2Btag%40example.com"),
+        ('o"neil@example.com', "o%22neil%40example.com"),
+        ("a&b=c@example.com", "a%26b%3Dc%40example.com"),
+    ],
+)
 def test_users_by_email_encodes_plus_and_quotes(clock, email, encoded):
     responses.add("GET", f"{AUTH0}/api/v2/users-by-email", json=[])
     Auth0Client(auth0_http(clock)).users_by_email(email)
@@ -167,9 +210,13 @@ def test_pagination_follows_separate_link_headers_to_the_end(clock):
         headers = [("link", f'<{OKTA}/api/v1/users?limit=2{after}>; rel="self"')]
         if nxt:
             headers.append(("link", f'<{OKTA}/api/v1/users?after={nxt}&limit=2>; rel="next"'))
-        return responses.Response("GET", f"{OKTA}/api/v1/users", json=[{"id": i} for i in ids],
-                                  headers=headers, match=[responses.matchers.query_param_matcher(
-                                      {"limit": "2", **({"after": after[7:]} if after else {})})])
+        return responses.Response(
+            "GET",
+            f"{OKTA}/api/v1/users",
+            json=[{"id": i} for i in ids],
+            headers=headers,
+            match=[responses.matchers.query_param_matcher({"limit": "2", **({"after": after[7:]} if after else {})})],
+        )
 
     responses.add(page("", ["00u1", "00u2"], "00u2"))
     responses.add(page("&after=00u2", ["00u3", "00u4"], "00u4"))
@@ -206,9 +253,13 @@ def test_401_refreshes_the_token_once(clock):
 
 @responses.activate
 def test_404_maps_to_not_found_without_retry(clock):
-    responses.add("GET", f"{OKTA}/api/v1/users/00uX", status=404,
-                  json={"errorCode": "E0000007", "errorSummary": "Not found: Resource not found: 00uX (User)"},
-                  headers={"X-Okta-Request-Id": "req-1"})
+    responses.add(
+        "GET",
+        f"{OKTA}/api/v1/users/00uX",
+        status=404,
+        json={"errorCode": "E0000007", "errorSummary": "Not found: Resource not found: 00uX (User)"},
+        headers={"X-Okta-Request-Id": "req-1"},
+    )
     with pytest.raises(NotFound) as raised:
         okta_http(clock).request("GET", "/api/v1/users/{id}", path_params={"id": "00uX"})
     assert raised.value.request_id == "req-1" and raised.value.code == "E0000007"
@@ -218,9 +269,12 @@ def test_404_maps_to_not_found_without_retry(clock):
 @responses.activate
 def test_client_slows_down_before_the_quota_runs_out(clock):
     """With 2 of 60 left and the window ending in 30 s, spread them instead of spending them."""
-    responses.add("GET", f"{OKTA}/api/v1/users/00u1", json={"id": "00u1"},
-                  headers={"X-Rate-Limit-Limit": "60", "X-Rate-Limit-Remaining": "2",
-                           "X-Rate-Limit-Reset": str(int(NOW) + 30)})
+    responses.add(
+        "GET",
+        f"{OKTA}/api/v1/users/00u1",
+        json={"id": "00u1"},
+        headers={"X-Rate-Limit-Limit": "60", "X-Rate-Limit-Remaining": "2", "X-Rate-Limit-Reset": str(int(NOW) + 30)},
+    )
     responses.add("GET", f"{OKTA}/api/v1/users/00u1", json={"id": "00u1"})
     client = okta_http(clock)
     client.request("GET", "/api/v1/users/{id}", path_params={"id": "00u1"})

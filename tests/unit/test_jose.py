@@ -16,8 +16,9 @@ TOKEN_URL = "https://acme.okta.com/oauth2/v1/token"
 
 
 def pem(key) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,9 @@ def rsa_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.mark.parametrize(("curve", "alg"), [(ec.SECP256R1(), "ES256"), (ec.SECP384R1(), "ES384"),
-                                            (ec.SECP521R1(), "ES512")])
+@pytest.mark.parametrize(
+    ("curve", "alg"), [(ec.SECP256R1(), "ES256"), (ec.SECP384R1(), "ES384"), (ec.SECP521R1(), "ES512")]
+)
 def test_ec_assertion_uses_the_curves_algorithm(curve, alg):
     key = jose.load_private_key(pem(ec.generate_private_key(curve)))
     assert jose.default_alg(key) == alg
@@ -39,12 +41,14 @@ def test_ec_assertion_uses_the_curves_algorithm(curve, alg):
 @pytest.mark.parametrize("alg", ["RS256", "RS384", "RS512"])
 def test_rsa_assertion_claims(rsa_key, alg):
     key = jose.load_private_key(pem(rsa_key))
-    token = jose.client_assertion("0oaClient", TOKEN_URL, key, alg=jose.check_alg(key, alg), kid="k1",
-                                  now=1_700_000_000)
+    token = jose.client_assertion(
+        "0oaClient", TOKEN_URL, key, alg=jose.check_alg(key, alg), kid="k1", now=1_700_000_000
+    )
     header = jwt.get_unverified_header(token)
     assert header["alg"] == alg and header["kid"] == "k1"
-    claims = jwt.decode(token, rsa_key.public_key(), algorithms=[alg], audience=TOKEN_URL,
-                        options={"verify_exp": False})
+    claims = jwt.decode(
+        token, rsa_key.public_key(), algorithms=[alg], audience=TOKEN_URL, options={"verify_exp": False}
+    )
     assert claims["iss"] == claims["sub"] == "0oaClient"
     assert claims["aud"] == TOKEN_URL
     assert claims["iat"] == 1_700_000_000
@@ -54,8 +58,12 @@ def test_rsa_assertion_claims(rsa_key, alg):
 
 def test_every_assertion_has_a_fresh_jti(rsa_key):
     key = jose.load_private_key(pem(rsa_key))
-    jtis = {jwt.decode(jose.client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None),
-                       options={"verify_signature": False})["jti"] for _ in range(20)}
+    jtis = {
+        jwt.decode(
+            jose.client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None), options={"verify_signature": False}
+        )["jti"]
+        for _ in range(20)
+    }
     assert len(jtis) == 20
 
 
@@ -86,18 +94,24 @@ def test_a_broken_key_never_echoes_its_text():
 
 def test_rfc7638_thumbprint_example():
     # RFC 7638 section 3.1
-    jwk = {"kty": "RSA", "e": "AQAB", "alg": "RS256", "kid": "2011-04-29",
-           "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP"
-                "ebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY36"
-                "8QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lF"
-                "d2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}
+    jwk = {
+        "kty": "RSA",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP"
+        "ebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY36"
+        "8QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lF"
+        "d2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+    }
     assert jose.thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 
 def test_dpop_proof_for_a_resource_call():
     key = jose.DpopKey.generate()
-    proof = key.proof("get", "https://acme.okta.com/api/v1/users/a%40b.com?limit=2#frag", access_token="tok-123",
-                      now=1_700_000_000)
+    proof = key.proof(
+        "get", "https://acme.okta.com/api/v1/users/a%40b.com?limit=2#frag", access_token="tok-123", now=1_700_000_000
+    )
     header = jwt.get_unverified_header(proof)
     assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256"
     assert set(header["jwk"]) == {"kty", "crv", "x", "y"}  # public only: no "d"

@@ -18,9 +18,12 @@ T1, T2 = "2026-01-01T10:00:00.000Z", "2026-01-01T10:00:01.000Z"
 def ledger():
     with mock_aws(), atomic_dynamodb_items():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName="ledger", BillingMode="PAY_PER_REQUEST",
-                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        client.create_table(
+            TableName="ledger",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
         yield Ledger("ledger", client)
 
 
@@ -54,8 +57,14 @@ def test_commit_holds_only_while_the_state_is_still_the_newest(ledger):
 
 def test_concurrent_records_keep_the_newest_event(ledger):
     rng = random.Random(8)
-    events = [(f"e{i}", rng.choice(["user.lifecycle.deactivate", "user.lifecycle.reactivate"]),
-               f"2026-01-01T10:00:0{rng.randint(0, 5)}.000Z") for i in range(40)]
+    events = [
+        (
+            f"e{i}",
+            rng.choice(["user.lifecycle.deactivate", "user.lifecycle.reactivate"]),
+            f"2026-01-01T10:00:0{rng.randint(0, 5)}.000Z",
+        )
+        for i in range(40)
+    ]
     outcomes = []
     barrier = threading.Barrier(len(events))
 

@@ -35,15 +35,30 @@ def _jwt(header: dict, claims: dict, signature: bytes = b"s" * 64) -> str:
     return f"{_b64url(header)}.{_b64url(claims)}.{_b64url(signature)}"
 
 
-ACCESS_TOKEN = _jwt({"alg": "RS256", "kid": "k1", "typ": "JWT"},
-                    {"iss": "https://acme.okta.com/oauth2/aus1", "sub": "0oaOperatorApp", "scp": ["sync.read"],
-                     "exp": 1795300000, "cid": "0oaOperatorApp"})
-DPOP_PROOF = _jwt({"alg": "ES256", "typ": "dpop+jwt", "jwk": {"kty": "EC", "crv": "P-256", "x": "xx", "y": "yy"}},
-                  {"htm": "POST", "htu": "https://acme.okta.com/oauth2/v1/token", "iat": 1795300000,
-                   "jti": "4f1c2a"})
-CLIENT_ASSERTION = _jwt({"alg": "RS256", "kid": "key-2024"},
-                        {"iss": "0oa1clientid", "sub": "0oa1clientid", "aud": "https://acme.okta.com/oauth2/v1/token",
-                         "exp": 1795300300, "jti": "a1b2c3"})
+ACCESS_TOKEN = _jwt(
+    {"alg": "RS256", "kid": "k1", "typ": "JWT"},
+    {
+        "iss": "https://acme.okta.com/oauth2/aus1",
+        "sub": "0oaOperatorApp",
+        "scp": ["sync.read"],
+        "exp": 1795300000,
+        "cid": "0oaOperatorApp",
+    },
+)
+DPOP_PROOF = _jwt(
+    {"alg": "ES256", "typ": "dpop+jwt", "jwk": {"kty": "EC", "crv": "P-256", "x": "xx", "y": "yy"}},
+    {"htm": "POST", "htu": "https://acme.okta.com/oauth2/v1/token", "iat": 1795300000, "jti": "4f1c2a"},
+)
+CLIENT_ASSERTION = _jwt(
+    {"alg": "RS256", "kid": "key-2024"},
+    {
+        "iss": "0oa1clientid",
+        "sub": "0oa1clientid",
+        "aud": "https://acme.okta.com/oauth2/v1/token",
+        "exp": 1795300300,
+        "jti": "a1b2c3",
+    },
+)
 UNSIGNED_JWT = f"{_b64url({'alg': 'none'})}.{_b64url({'sub': 'someone-important'})}."
 OPAQUE_TOKEN = "v2.local.Xk3p9QmZ7aLr0TnB4cW8yHs2Jd6FgE1u"  # no JWT shape: only the scheme gives it away
 SSWS_TOKEN = "00Qk7vJd2pLmXn9RtYbC4wHs6FgE1uZa8oKe3iTq5"
@@ -71,9 +86,9 @@ PEMS = {
     "ec-traditional": _pem(_EC_KEY, serialization.PrivateFormat.TraditionalOpenSSL),
     "openssh": _pem(ed25519.Ed25519PrivateKey.generate(), serialization.PrivateFormat.OpenSSH),
     "rsa-traditional": "-----BEGIN RSA PRIVATE KEY-----\n"
-                       "MIIEowIBAAKCAQEAwJ4kZ9f0Q2m3h4n5o6p7q8r9s0t1u2v3w4x5y6z7A8B9C0D1\n"
-                       "E2F3G4H5I6J7K8L9M0N1O2P3Q4R5S6T7U8V9W0X1Y2Z3a4b5c6d7e8f9g0h1i2j3\n"
-                       "-----END RSA PRIVATE KEY-----\n",
+    "MIIEowIBAAKCAQEAwJ4kZ9f0Q2m3h4n5o6p7q8r9s0t1u2v3w4x5y6z7A8B9C0D1\n"
+    "E2F3G4H5I6J7K8L9M0N1O2P3Q4R5S6T7U8V9W0X1Y2Z3a4b5c6d7e8f9g0h1i2j3\n"
+    "-----END RSA PRIVATE KEY-----\n",
 }
 
 
@@ -159,8 +174,11 @@ def test_output_is_one_json_document_per_record(logs):
 # ---------------------------------------------------------------------------------- JWTs
 
 
-@pytest.mark.parametrize("jwt", [ACCESS_TOKEN, DPOP_PROOF, CLIENT_ASSERTION, UNSIGNED_JWT],
-                         ids=["access-token", "dpop-proof", "client-assertion", "unsigned"])
+@pytest.mark.parametrize(
+    "jwt",
+    [ACCESS_TOKEN, DPOP_PROOF, CLIENT_ASSERTION, UNSIGNED_JWT],
+    ids=["access-token", "dpop-proof", "client-assertion", "unsigned"],
+)
 def test_jwts_in_the_message_are_masked(logs, jwt):
     logger.info(f"token endpoint answered with {jwt} for {OKTA_USER_ID}")
     _assert_absent(logs, jwt, jwt.split(".")[1])
@@ -169,9 +187,14 @@ def test_jwts_in_the_message_are_masked(logs, jwt):
 
 
 def test_jwts_in_extra_fields_nested_dicts_and_lists_are_masked(logs):
-    logger.info("request", extra={"dpop": DPOP_PROOF,
-                                  "request": {"headers": {"DPoP": DPOP_PROOF}, "form": {"assertion": CLIENT_ASSERTION}},
-                                  "tokens": [ACCESS_TOKEN, {"id_token": ACCESS_TOKEN}]})
+    logger.info(
+        "request",
+        extra={
+            "dpop": DPOP_PROOF,
+            "request": {"headers": {"DPoP": DPOP_PROOF}, "form": {"assertion": CLIENT_ASSERTION}},
+            "tokens": [ACCESS_TOKEN, {"id_token": ACCESS_TOKEN}],
+        },
+    )
     _assert_absent(logs, DPOP_PROOF, CLIENT_ASSERTION, ACCESS_TOKEN)
     record = logs.last()
     assert record["dpop"] == "<jwt:redacted>"
@@ -188,13 +211,22 @@ def test_a_dict_message_is_redacted_too(logs):
 # ---------------------------------------------------------------------------------- Authorization values
 
 
-@pytest.mark.parametrize(("scheme", "value"), [
-    ("Bearer", OPAQUE_TOKEN), ("DPoP", OPAQUE_TOKEN), ("SSWS", SSWS_TOKEN), ("Bearer", ACCESS_TOKEN),
-    ("DPoP", ACCESS_TOKEN),
-], ids=["bearer-opaque", "dpop-opaque", "ssws", "bearer-jwt", "dpop-jwt"])
+@pytest.mark.parametrize(
+    ("scheme", "value"),
+    [
+        ("Bearer", OPAQUE_TOKEN),
+        ("DPoP", OPAQUE_TOKEN),
+        ("SSWS", SSWS_TOKEN),
+        ("Bearer", ACCESS_TOKEN),
+        ("DPoP", ACCESS_TOKEN),
+    ],
+    ids=["bearer-opaque", "dpop-opaque", "ssws", "bearer-jwt", "dpop-jwt"],
+)
 def test_authorization_values_are_masked_in_message_and_extra(logs, scheme, value):
-    logger.info(f"calling Okta with Authorization: {scheme} {value}",
-                extra={"headers": {"Authorization": f"{scheme} {value}", "Accept": "application/json"}})
+    logger.info(
+        f"calling Okta with Authorization: {scheme} {value}",
+        extra={"headers": {"Authorization": f"{scheme} {value}", "Accept": "application/json"}},
+    )
     _assert_absent(logs, value)
     record = logs.last()
     assert record["message"].startswith(f"calling Okta with Authorization: {scheme} <")
@@ -203,8 +235,10 @@ def test_authorization_values_are_masked_in_message_and_extra(logs, scheme, valu
 
 
 def test_a_list_of_header_values_is_masked(logs):
-    logger.info("multi-value headers", extra={"multiValueHeaders": {"Authorization": [f"SSWS {SSWS_TOKEN}"],
-                                                                    "DPoP": [DPOP_PROOF]}})
+    logger.info(
+        "multi-value headers",
+        extra={"multiValueHeaders": {"Authorization": [f"SSWS {SSWS_TOKEN}"], "DPoP": [DPOP_PROOF]}},
+    )
     _assert_absent(logs, SSWS_TOKEN, DPOP_PROOF)
     assert logs.last()["multiValueHeaders"] == {"Authorization": ["SSWS <redacted>"], "DPoP": ["<jwt:redacted>"]}
 
@@ -230,8 +264,11 @@ def test_pem_private_keys_in_extra_fields_are_masked(logs, kind):
 
 
 def test_a_public_key_is_kept(logs):
-    public = _EC_KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    public = (
+        _EC_KEY.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     logger.info("jwks", extra={"public_key_pem": public})
     assert logs.last()["public_key_pem"] == public
 
@@ -261,15 +298,35 @@ def test_secret_named_fields_in_extra_are_masked(logs, field):
 
 def test_secret_named_fields_nested_anywhere_are_masked(logs):
     secret = {"domain": "acme.auth0.com", "client_id": "AbCdEf0123", "client_secret": AUTH0_CLIENT_SECRET}
-    okta = {"domain": "acme.okta.com", "client_id": "0oa1clientid", "key_id": "key-2025", "dpop": True,
-            "dpop_private_key": "dpop-key-material-0123456789",
-            "keys": [{"private_key": "first-key-material-0123", "key_id": "k1"},
-                     {"private_key": "second-key-material-4567", "key_id": "k2"}]}
-    logger.info("secrets loaded", extra={"auth0": secret, "okta": okta, "ssws": {"api_token": SSWS_TOKEN},
-                                         "token_response": {"access_token": OPAQUE_TOKEN, "token_type": "Bearer",
-                                                            "expires_in": 86400}})
-    _assert_absent(logs, AUTH0_CLIENT_SECRET, "dpop-key-material", "first-key-material", "second-key-material",
-                   SSWS_TOKEN, OPAQUE_TOKEN)
+    okta = {
+        "domain": "acme.okta.com",
+        "client_id": "0oa1clientid",
+        "key_id": "key-2025",
+        "dpop": True,
+        "dpop_private_key": "dpop-key-material-0123456789",
+        "keys": [
+            {"private_key": "first-key-material-0123", "key_id": "k1"},
+            {"private_key": "second-key-material-4567", "key_id": "k2"},
+        ],
+    }
+    logger.info(
+        "secrets loaded",
+        extra={
+            "auth0": secret,
+            "okta": okta,
+            "ssws": {"api_token": SSWS_TOKEN},
+            "token_response": {"access_token": OPAQUE_TOKEN, "token_type": "Bearer", "expires_in": 86400},
+        },
+    )
+    _assert_absent(
+        logs,
+        AUTH0_CLIENT_SECRET,
+        "dpop-key-material",
+        "first-key-material",
+        "second-key-material",
+        SSWS_TOKEN,
+        OPAQUE_TOKEN,
+    )
     record = logs.last()
     assert record["auth0"] == {"domain": "acme.auth0.com", "client_id": "AbCdEf0123", "client_secret": "<redacted>"}
     assert record["okta"]["dpop_private_key"] == "<redacted>"
@@ -278,10 +335,19 @@ def test_secret_named_fields_nested_anywhere_are_masked(logs):
     assert record["token_response"] == {"access_token": "<redacted>", "token_type": "Bearer", "expires_in": 86400}
 
 
-@pytest.mark.parametrize("template", [
-    'client_secret="{v}"', 'client_secret: "{v}"', 'client_secret = "{v}"', '{{"client_secret": "{v}"}}',
-    'password="{v}"', 'api_token="{v}"', 'access_token="{v}"', 'client_assertion="{v}"',
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        'client_secret="{v}"',
+        'client_secret: "{v}"',
+        'client_secret = "{v}"',
+        '{{"client_secret": "{v}"}}',
+        'password="{v}"',
+        'api_token="{v}"',
+        'access_token="{v}"',
+        'client_assertion="{v}"',
+    ],
+)
 def test_redact_masks_secret_assignments_in_raw_text(template):
     """The rule itself, on text that has not been JSON-serialized (see the gap below for logged strings)."""
     text = template.format(v=AUTH0_CLIENT_SECRET)
@@ -295,8 +361,10 @@ def test_redact_masks_secret_assignments_in_raw_text(template):
 
 def test_exception_text_and_stack_trace_are_redacted(logs):
     try:
-        raise RuntimeError(f"token endpoint refused Authorization: Bearer {OPAQUE_TOKEN} assertion {CLIENT_ASSERTION} "
-                           f"for {OKTA_USER_ID}")
+        raise RuntimeError(
+            f"token endpoint refused Authorization: Bearer {OPAQUE_TOKEN} assertion {CLIENT_ASSERTION} "
+            f"for {OKTA_USER_ID}"
+        )
     except RuntimeError:
         logger.exception("minting failed", extra={"okta_user_id": OKTA_USER_ID})
     _assert_absent(logs, OPAQUE_TOKEN, CLIENT_ASSERTION)
@@ -333,8 +401,10 @@ def test_exception_passed_as_extra_is_redacted(logs):
 def test_records_inside_a_decorated_handler_are_redacted_and_carry_the_context(logs):
     @observability.handler(correlation_id_path="correlation_id", trace=False)
     def lambda_handler(event, context):
-        logger.info("minted", extra={"token": ACCESS_TOKEN, "client_secret": AUTH0_CLIENT_SECRET,
-                                     "okta_user_id": event["okta_user_id"]})
+        logger.info(
+            "minted",
+            extra={"token": ACCESS_TOKEN, "client_secret": AUTH0_CLIENT_SECRET, "okta_user_id": event["okta_user_id"]},
+        )
         return {"ok": True}
 
     assert lambda_handler({"okta_user_id": OKTA_USER_ID, "correlation_id": EVENT_UUID}, FakeContext()) == {"ok": True}
@@ -356,9 +426,12 @@ def test_a_logged_invoke_api_event_loses_its_tokens(logs, monkeypatch):
     def lambda_handler(event, context):
         return None
 
-    event = {"httpMethod": "POST", "path": "/provisioning/runs",
-             "headers": {"Authorization": f"DPoP {ACCESS_TOKEN}", "DPoP": DPOP_PROOF, "Host": "api.example"},
-             "multiValueHeaders": {"Authorization": [f"Bearer {OPAQUE_TOKEN}"], "DPoP": [DPOP_PROOF]}}
+    event = {
+        "httpMethod": "POST",
+        "path": "/provisioning/runs",
+        "headers": {"Authorization": f"DPoP {ACCESS_TOKEN}", "DPoP": DPOP_PROOF, "Host": "api.example"},
+        "multiValueHeaders": {"Authorization": [f"Bearer {OPAQUE_TOKEN}"], "DPoP": [DPOP_PROOF]},
+    }
     lambda_handler(event, FakeContext())
     _assert_absent(logs, ACCESS_TOKEN, DPOP_PROOF, OPAQUE_TOKEN)
     logged = next(r["message"] for r in logs.records if isinstance(r["message"], dict))
@@ -370,13 +443,24 @@ def test_a_logged_invoke_api_event_loses_its_tokens(logs, monkeypatch):
 
 
 def test_identifiers_emails_and_outcomes_are_kept_verbatim(logs):
-    extra = {"okta_user_id": OKTA_USER_ID, "auth0_user_ids": [AUTH0_USER_ID, SAML_USER_ID], "email": EMAIL,
-             "event_uuid": EVENT_UUID, "execution_arn": EXECUTION_ARN, "published": "2024-05-02T09:14:01.862Z",
-             "client_id": "0oaOperatorApp00000", "key_id": "key-2025", "token_type": "DPoP",
-             "token_ref": "minted-1714641243411", "expires_at": "2024-05-02T10:14:01Z",
-             "role_id": "rol_rRVnAbarjZsuC2Xn", "group_id": "00gU18bXbD9XEKxR56aB",
-             "counts": {"flagged": 2, "failed": 0}, "access": {"sessions": "revoked", "refresh_tokens": "revoked"},
-             "scopes": "sync.provision sync.read"}
+    extra = {
+        "okta_user_id": OKTA_USER_ID,
+        "auth0_user_ids": [AUTH0_USER_ID, SAML_USER_ID],
+        "email": EMAIL,
+        "event_uuid": EVENT_UUID,
+        "execution_arn": EXECUTION_ARN,
+        "published": "2024-05-02T09:14:01.862Z",
+        "client_id": "0oaOperatorApp00000",
+        "key_id": "key-2025",
+        "token_type": "DPoP",
+        "token_ref": "minted-1714641243411",
+        "expires_at": "2024-05-02T10:14:01Z",
+        "role_id": "rol_rRVnAbarjZsuC2Xn",
+        "group_id": "00gU18bXbD9XEKxR56aB",
+        "counts": {"flagged": 2, "failed": 0},
+        "access": {"sessions": "revoked", "refresh_tokens": "revoked"},
+        "scopes": "sync.provision sync.read",
+    }
     logger.info(f"deactivation sync for {OKTA_USER_ID} ({EMAIL}), event {EVENT_UUID}", extra=extra)
     record = logs.last()
     assert record["message"] == f"deactivation sync for {OKTA_USER_ID} ({EMAIL}), event {EVENT_UUID}"
@@ -385,16 +469,19 @@ def test_identifiers_emails_and_outcomes_are_kept_verbatim(logs):
     assert "redacted" not in logs.text
 
 
-@pytest.mark.parametrize("message", [
-    "the token lacks scope okta.users.manage: grant it on the app's Okta API Scopes tab",
-    "Okta requires DPoP for this app (invalid_dpop_proof)",
-    "an SSWS API token connection has nothing to mint",
-    "the password policy of the group forbids this",
-    "Bearer token sent for a DPoP-bound token",
-    'Bearer realm="okta-auth0-sync", error="insufficient_scope", error_description="needs sync.read", '
-    'scope="sync.read", DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512"',
-    "secret okta: 'private_key' must be a PEM private key or a private JWK",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the token lacks scope okta.users.manage: grant it on the app's Okta API Scopes tab",
+        "Okta requires DPoP for this app (invalid_dpop_proof)",
+        "an SSWS API token connection has nothing to mint",
+        "the password policy of the group forbids this",
+        "Bearer token sent for a DPoP-bound token",
+        'Bearer realm="okta-auth0-sync", error="insufficient_scope", error_description="needs sync.read", '
+        'scope="sync.read", DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512"',
+        "secret okta: 'private_key' must be a PEM private key or a private JWK",
+    ],
+)
 def test_error_messages_that_only_mention_secrets_are_kept(logs, message):
     logger.warning(message)
     assert logs.last()["message"] == message
@@ -411,19 +498,26 @@ def test_redact_is_idempotent_and_leaves_clean_text_alone():
 # ---------------------------------------------------------------------------------- gaps (strict xfail)
 
 
-@pytest.mark.xfail(strict=True, reason="the event hook secret's fields 'current' and 'previous' are not in the "
-                                       "secret-field list: a logged hook secret (or any dict holding it) is kept "
-                                       "verbatim")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the event hook secret's fields 'current' and 'previous' are not in the "
+    "secret-field list: a logged hook secret (or any dict holding it) is kept "
+    "verbatim",
+)
 def test_gap_event_hook_secret_fields(logs):
-    logger.info("event hook secret loaded",
-                extra={"secret": {"current": HOOK_SECRET, "previous": "old-" + HOOK_SECRET}})
+    logger.info(
+        "event hook secret loaded", extra={"secret": {"current": HOOK_SECRET, "previous": "old-" + HOOK_SECRET}}
+    )
     _assert_absent(logs, HOOK_SECRET)
 
 
-@pytest.mark.xfail(strict=True, reason="the raw Okta event hook Authorization header carries the shared secret "
-                                       "without a scheme (no Bearer/DPoP/SSWS), so with "
-                                       "POWERTOOLS_LOGGER_LOG_EVENT=true the event hook function logs the secret in "
-                                       "headers.authorization")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the raw Okta event hook Authorization header carries the shared secret "
+    "without a scheme (no Bearer/DPoP/SSWS), so with "
+    "POWERTOOLS_LOGGER_LOG_EVENT=true the event hook function logs the secret in "
+    "headers.authorization",
+)
 def test_gap_event_hook_authorization_header_in_a_logged_event(logs, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
 
@@ -435,29 +529,40 @@ def test_gap_event_hook_authorization_header_in_a_logged_event(logs, monkeypatch
     _assert_absent(logs, HOOK_SECRET)
 
 
-@pytest.mark.xfail(strict=True, reason="a private JWK (allowed for 'private_key' and 'dpop_private_key', and an "
-                                       "AccessToken's dpop_jwk) is a JSON object: the field rule only masks string "
-                                       "values and nothing masks the private members d/p/q/dp/dq/qi")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a private JWK (allowed for 'private_key' and 'dpop_private_key', and an "
+    "AccessToken's dpop_jwk) is a JSON object: the field rule only masks string "
+    "values and nothing masks the private members d/p/q/dp/dq/qi",
+)
 def test_gap_private_jwk(logs):
-    jwk = {"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-           "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", "d": JWK_D}
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        "d": JWK_D,
+    }
     logger.info("okta connection", extra={"okta": {"private_key": jwk, "key_id": "k1"}, "dpop_jwk": jwk})
     _assert_absent(logs, JWK_D)
 
 
 ESCAPED_FORMS = {
-    "message-assignment": ('message', 'config dump client_secret="{v}"'),
-    "message-json": ('message', 'config dump {{"client_secret": "{v}"}}'),
-    "message-colon": ('message', 'api_token: "{v}"'),
-    "body-in-extra": ('extra', '{{"grant_type": "client_credentials", "client_secret": "{v}"}}'),
-    "exception-text": ('exception', 'token request {{"password": "{v}"}} refused'),
+    "message-assignment": ("message", 'config dump client_secret="{v}"'),
+    "message-json": ("message", 'config dump {{"client_secret": "{v}"}}'),
+    "message-colon": ("message", 'api_token: "{v}"'),
+    "body-in-extra": ("extra", '{{"grant_type": "client_credentials", "client_secret": "{v}"}}'),
+    "exception-text": ("exception", 'token request {{"password": "{v}"}} refused'),
 }
 
 
-@pytest.mark.xfail(strict=True, reason="the secret-field rule never matches inside a string: redact() runs on the "
-                                       "serialized record, where the quotes of a message, an exception text or a "
-                                       'body logged as a string are JSON-escaped (client_secret=\\"...\\"), so only '
-                                       "structured keys (extra fields, dict messages) are masked")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the secret-field rule never matches inside a string: redact() runs on the "
+    "serialized record, where the quotes of a message, an exception text or a "
+    'body logged as a string are JSON-escaped (client_secret=\\"...\\"), so only '
+    "structured keys (extra fields, dict messages) are masked",
+)
 @pytest.mark.parametrize("form", sorted(ESCAPED_FORMS))
 def test_gap_secret_fields_inside_strings(logs, form):
     where, template = ESCAPED_FORMS[form]
@@ -474,8 +579,11 @@ def test_gap_secret_fields_inside_strings(logs, form):
     _assert_absent(logs, AUTH0_CLIENT_SECRET)
 
 
-@pytest.mark.xfail(strict=True, reason="a secret dict formatted with str()/repr() (an f-string or exception "
-                                       "message) uses single quotes, which the field rule does not match")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a secret dict formatted with str()/repr() (an f-string or exception "
+    "message) uses single quotes, which the field rule does not match",
+)
 def test_gap_secret_field_in_python_repr(logs):
     secret = {"client_id": "AbCdEf0123", "client_secret": AUTH0_CLIENT_SECRET}
     try:
@@ -485,41 +593,59 @@ def test_gap_secret_field_in_python_repr(logs):
     _assert_absent(logs, AUTH0_CLIENT_SECRET)
 
 
-@pytest.mark.xfail(strict=True, reason="unquoted values (form-encoded bodies, key=value text: "
-                                       "client_secret=...&..., password=...) are not redacted: the field rule "
-                                       "requires a double-quoted value")
-@pytest.mark.parametrize("text", [f"client_secret={AUTH0_CLIENT_SECRET}&grant_type=client_credentials",
-                                  f"password={PASSWORD}"], ids=["form-encoded", "key-value"])
+@pytest.mark.xfail(
+    strict=True,
+    reason="unquoted values (form-encoded bodies, key=value text: "
+    "client_secret=...&..., password=...) are not redacted: the field rule "
+    "requires a double-quoted value",
+)
+@pytest.mark.parametrize(
+    "text",
+    [f"client_secret={AUTH0_CLIENT_SECRET}&grant_type=client_credentials", f"password={PASSWORD}"],
+    ids=["form-encoded", "key-value"],
+)
 def test_gap_unquoted_secret_values(logs, text):
     logger.info(f"posting {text}")
     _assert_absent(logs, AUTH0_CLIENT_SECRET, PASSWORD)
 
 
-@pytest.mark.xfail(strict=True, reason="secret field names are matched case-sensitively and only in snake_case: "
-                                       "CLIENT_SECRET, clientSecret and refresh_token values are kept")
+@pytest.mark.xfail(
+    strict=True,
+    reason="secret field names are matched case-sensitively and only in snake_case: "
+    "CLIENT_SECRET, clientSecret and refresh_token values are kept",
+)
 @pytest.mark.parametrize("field", ["CLIENT_SECRET", "clientSecret", "refresh_token"])
 def test_gap_other_spellings_of_secret_fields(logs, field):
     logger.info("config", extra={field: AUTH0_CLIENT_SECRET})
     _assert_absent(logs, AUTH0_CLIENT_SECRET)
 
 
-@pytest.mark.xfail(strict=True, reason="auth schemes are case-insensitive (RFC 9110 11.1) but the rule matches "
-                                       "only 'Bearer', 'DPoP', 'SSWS': 'bearer <opaque token>' is kept")
+@pytest.mark.xfail(
+    strict=True,
+    reason="auth schemes are case-insensitive (RFC 9110 11.1) but the rule matches "
+    "only 'Bearer', 'DPoP', 'SSWS': 'bearer <opaque token>' is kept",
+)
 @pytest.mark.parametrize("scheme", ["bearer", "dpop", "ssws"])
 def test_gap_lower_case_auth_scheme(logs, scheme):
     logger.info(f"authorization: {scheme} {OPAQUE_TOKEN}")
     _assert_absent(logs, OPAQUE_TOKEN)
 
 
-@pytest.mark.xfail(strict=True, reason="a secret value containing a double quote is cut at the escaped quote "
-                                       '(\\"): the field rule masks only up to it and the rest is logged')
+@pytest.mark.xfail(
+    strict=True,
+    reason="a secret value containing a double quote is cut at the escaped quote "
+    '(\\"): the field rule masks only up to it and the rest is logged',
+)
 def test_gap_secret_value_with_a_quote(logs):
     logger.info("connection", extra={"client_secret": 'first-half"second-half-of-the-secret'})
     _assert_absent(logs, "second-half-of-the-secret")
 
 
-@pytest.mark.xfail(strict=True, reason="a PEM private key cut short (no END line, e.g. an error cause truncated "
-                                       "to 300 characters) is not matched by the PEM rule, so its body is logged")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a PEM private key cut short (no END line, e.g. an error cause truncated "
+    "to 300 characters) is not matched by the PEM rule, so its body is logged",
+)
 def test_gap_truncated_pem(logs):
     pem = PEMS["pkcs8"]
     logger.error(f"could not load key: {pem[:120]}")

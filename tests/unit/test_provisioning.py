@@ -13,13 +13,19 @@ from okta_auth0_sync.provisioning.runs import execution_name
 POLICY = ProvisioningPolicy()
 
 
-@pytest.mark.parametrize(("user", "first", "last"), [
-    ({"email": "a@x.io", "user_metadata": {"firstName": "Ada", "lastName": "Lovelace"}, "given_name": "A"}, "Ada",
-     "Lovelace"),
-    ({"email": "a@x.io", "given_name": "Grace", "family_name": "Hopper"}, "Grace", "Hopper"),
-    ({"email": "a@x.io", "name": "Lee  Chen Wu"}, "Lee", "Chen Wu"),
-    ({"email": "a@x.io", "user_metadata": {"first_name": "Mia"}, "family_name": "Wong"}, "Mia", "Wong"),
-])
+@pytest.mark.parametrize(
+    ("user", "first", "last"),
+    [
+        (
+            {"email": "a@x.io", "user_metadata": {"firstName": "Ada", "lastName": "Lovelace"}, "given_name": "A"},
+            "Ada",
+            "Lovelace",
+        ),
+        ({"email": "a@x.io", "given_name": "Grace", "family_name": "Hopper"}, "Grace", "Hopper"),
+        ({"email": "a@x.io", "name": "Lee  Chen Wu"}, "Lee", "Chen Wu"),
+        ({"email": "a@x.io", "user_metadata": {"first_name": "Mia"}, "family_name": "Wong"}, "Mia", "Wong"),
+    ],
+)
 def test_names_come_from_metadata_then_sensible_fallbacks(user, first, last):
     profile, problem = okta_profile(user, POLICY)
     assert problem is None
@@ -28,24 +34,35 @@ def test_names_come_from_metadata_then_sensible_fallbacks(user, first, last):
     assert profile["auth0_mastered"] == "true"
 
 
-@pytest.mark.parametrize("user", [
-    {"email": "a@x.io", "name": "a@x.io"},  # Auth0 database users get their e-mail as name
-    {"email": "a@x.io", "name": "Cher"},
-    {"email": "a@x.io", "user_metadata": {"firstName": "  "}},
-])
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"email": "a@x.io", "name": "a@x.io"},  # Auth0 database users get their e-mail as name
+        {"email": "a@x.io", "name": "Cher"},
+        {"email": "a@x.io", "user_metadata": {"firstName": "  "}},
+    ],
+)
 def test_no_usable_name_is_a_reported_failure(user):
     profile, problem = okta_profile(user, POLICY)
     assert profile is None and "firstName" in problem
 
 
 def test_invalid_email_is_reported():
-    assert okta_profile({"email": "not-an-email", "given_name": "A", "family_name": "B"}, POLICY)[1] == \
-        "email is not a valid address"
+    assert (
+        okta_profile({"email": "not-an-email", "given_name": "A", "family_name": "B"}, POLICY)[1]
+        == "email is not a valid address"
+    )
 
 
 def test_policy_from_env():
-    policy = ProvisioningPolicy.from_env({"ACTIVATE_ON_CREATE": "false", "FEDERATED_USERS": "false",
-                                          "MASTERED_ATTRIBUTE": "", "PROFILE_MAPPING": '{"login": ["username"]}'})
+    policy = ProvisioningPolicy.from_env(
+        {
+            "ACTIVATE_ON_CREATE": "false",
+            "FEDERATED_USERS": "false",
+            "MASTERED_ATTRIBUTE": "",
+            "PROFILE_MAPPING": '{"login": ["username"]}',
+        }
+    )
     assert (policy.activate, policy.federated, policy.mastered_attribute) == (False, False, None)
     assert policy.profile_mapping["login"] == ["username"]
     assert policy.profile_mapping["firstName"][0] == "user_metadata.firstName"
@@ -59,9 +76,11 @@ def test_run_options_validation():
     options = RunOptions.parse({"role_id": "rol_abc", "group_id": "00gxyz", "run_id": "r-1", "dry_run": True})
     assert options.dry_run and not options.recheck
     assert options.mapping.key == "map#rol_abc#00gxyz"
-    for bad in ({"role_id": "abc", "group_id": "00g1", "run_id": "r"}, {"role_id": "rol_a", "group_id": "x",
-                                                                      "run_id": "r"},
-                {"role_id": "rol_a", "group_id": "00g1", "run_id": "r", "dry_run": "yes"}):
+    for bad in (
+        {"role_id": "abc", "group_id": "00g1", "run_id": "r"},
+        {"role_id": "rol_a", "group_id": "x", "run_id": "r"},
+        {"role_id": "rol_a", "group_id": "00g1", "run_id": "r", "dry_run": "yes"},
+    ):
         with pytest.raises(InvalidInput):
             RunOptions.parse(bad)
 
@@ -82,21 +101,32 @@ def test_lucene_quoting_of_ids():
 @responses.activate
 def test_role_members_follow_checkpoint_cursors_to_the_end():
     base = "https://acme.auth0.com/api/v2/roles/rol_x/users"
-    responses.add("GET", base, json={"users": [{"user_id": "u1"}, {"user_id": "u2"}], "next": "c1"},
-                  match=[responses.matchers.query_param_matcher({"take": "2"})])
-    responses.add("GET", base, json={"users": [{"user_id": "u3"}], "next": "c2"},
-                  match=[responses.matchers.query_param_matcher({"take": "2", "from": "c1"})])
-    responses.add("GET", base, json={"users": []},
-                  match=[responses.matchers.query_param_matcher({"take": "2", "from": "c2"})])
+    responses.add(
+        "GET",
+        base,
+        json={"users": [{"user_id": "u1"}, {"user_id": "u2"}], "next": "c1"},
+        match=[responses.matchers.query_param_matcher({"take": "2"})],
+    )
+    responses.add(
+        "GET",
+        base,
+        json={"users": [{"user_id": "u3"}], "next": "c2"},
+        match=[responses.matchers.query_param_matcher({"take": "2", "from": "c1"})],
+    )
+    responses.add(
+        "GET", base, json={"users": []}, match=[responses.matchers.query_param_matcher({"take": "2", "from": "c2"})]
+    )
     client = Auth0Client(HttpClient("https://acme.auth0.com", "auth0", error_mapper=auth0_error))
     assert list(client.role_member_ids("rol_x", take=2)) == ["u1", "u2", "u3"]
 
 
 @responses.activate
 def test_profiles_in_batched_searches_with_fallback_for_unindexed_users():
-    responses.add("GET", "https://acme.auth0.com/api/v2/users",
-                  json={"users": [{"user_id": "auth0|1", "email": "a@x.io"}], "start": 0, "limit": 2, "length": 1,
-                        "total": 1})
+    responses.add(
+        "GET",
+        "https://acme.auth0.com/api/v2/users",
+        json={"users": [{"user_id": "auth0|1", "email": "a@x.io"}], "start": 0, "limit": 2, "length": 1, "total": 1},
+    )
     responses.add("GET", "https://acme.auth0.com/api/v2/users/auth0%7C2", json={"user_id": "auth0|2"})
     client = Auth0Client(HttpClient("https://acme.auth0.com", "auth0", error_mapper=auth0_error))
     found = client.users_by_id(["auth0|1", "auth0|2"])

@@ -47,8 +47,16 @@ LEEWAY = 60
 class AuthFailure(Exception):
     """401 (no/bad credentials) or 403 (valid token, missing scope), with the challenge to send."""
 
-    def __init__(self, status: int, error: str | None, description: str, *, scheme: str = "Bearer",
-                 scope: str | None = None, realm: str = "okta-auth0-sync") -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str | None,
+        description: str,
+        *,
+        scheme: str = "Bearer",
+        scope: str | None = None,
+        realm: str = "okta-auth0-sync",
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
@@ -80,8 +88,12 @@ class Caller:
 
     def context(self) -> dict[str, str]:
         """For the API Gateway authorizer context (strings only)."""
-        return {"client_id": self.client_id, "scopes": " ".join(sorted(self.scopes)), "token_type": self.token_type,
-                "subject": self.subject}
+        return {
+            "client_id": self.client_id,
+            "scopes": " ".join(sorted(self.scopes)),
+            "token_type": self.token_type,
+            "subject": self.subject,
+        }
 
 
 @dataclass
@@ -114,8 +126,7 @@ class JwksCache:
 
     def _refresh(self, now: float) -> None:
         document = self._fetch(self.jwks_uri)
-        self._state = _Jwks({k["kid"]: k for k in document.get("keys", []) if isinstance(k, dict) and "kid" in k},
-                            now)
+        self._state = _Jwks({k["kid"]: k for k in document.get("keys", []) if isinstance(k, dict) and "kid" in k}, now)
 
 
 class ProofReplayCache:
@@ -141,10 +152,14 @@ class ProofReplayCache:
 
         dynamodb = self._client or aws.client("dynamodb")
         try:
-            dynamodb.put_item(TableName=self.table_name,
-                                  Item={"pk": {"S": f"jti#{hashlib.sha256(jti.encode()).hexdigest()}"},
-                                        "ttl": {"N": str(int(expires_at) + 60)}},
-                                  ConditionExpression="attribute_not_exists(pk)")
+            dynamodb.put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": f"jti#{hashlib.sha256(jti.encode()).hexdigest()}"},
+                    "ttl": {"N": str(int(expires_at) + 60)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
         except Exception as exc:
             if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
@@ -162,8 +177,9 @@ class ResourceServer:
     replay: ProofReplayCache
     clock: Callable[[], float] = time.time
 
-    def authenticate(self, *, authorization: str | None, dpop: str | list[str] | None, method: str, url: str,
-                     required_scope: str) -> Caller:
+    def authenticate(
+        self, *, authorization: str | None, dpop: str | list[str] | None, method: str, url: str, required_scope: str
+    ) -> Caller:
         scheme, token = _credentials(authorization)
         claims = self._verify_token(token, scheme)
         bound = (claims.get("cnf") or {}).get("jkt") if isinstance(claims.get("cnf"), dict) else None
@@ -175,16 +191,45 @@ class ResourceServer:
             raise AuthFailure(401, "invalid_token", "DPoP-bound token presented as Bearer")
         scopes = _scopes(claims)
         if required_scope not in scopes:
-            raise AuthFailure(403, "insufficient_scope", f"the token lacks scope {required_scope}",
-                              scheme=scheme, scope=required_scope)
+            raise AuthFailure(
+                403,
+                "insufficient_scope",
+                f"the token lacks scope {required_scope}",
+                scheme=scheme,
+                scope=required_scope,
+            )
         client_id = claims.get("cid") or claims.get("client_id") or claims.get("sub")
         if not isinstance(client_id, str):
             raise AuthFailure(401, "invalid_token", "token names no client", scheme=scheme)
-        return Caller(client_id=client_id, scopes=frozenset(scopes), token_type=scheme,
-                      subject=str(claims.get("sub", client_id)), expires_at=int(claims["exp"]))
+        return Caller(
+            client_id=client_id,
+            scopes=frozenset(scopes),
+            token_type=scheme,
+            subject=str(claims.get("sub", client_id)),
+            expires_at=int(claims["exp"]),
+        )
 
     # -- the access token --------------------------------------------------------------------
     def _verify_token(self, token: str, scheme: str) -> dict[str, Any]:
+        import jwt
+
+        alg, key = self._signing_key(token, scheme)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY,
+                options={"require": ["exp", "iat", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthFailure(401, "invalid_token", _token_error(exc), scheme=scheme) from None
+        return claims
+
+    def _signing_key(self, token: str, scheme: str) -> tuple[str, RSAPublicKey | EllipticCurvePublicKey]:
+        """The token's ``alg`` and the authorization server's key that must have signed it."""
         import jwt
 
         def fail(why: str) -> AuthFailure:
@@ -205,69 +250,86 @@ class ResourceServer:
         key = _public_key(jwk, alg)
         if key is None:
             raise fail("signing key does not fit the algorithm")
-        try:
-            claims = jwt.decode(token, key, algorithms=[alg], audience=self.audience, issuer=self.issuer,
-                                leeway=LEEWAY, options={"require": ["exp", "iat", "iss", "aud"]})
-        except jwt.ExpiredSignatureError:
-            raise fail("token expired") from None
-        except jwt.InvalidAudienceError:
-            raise fail("token is for another audience") from None
-        except jwt.InvalidIssuerError:
-            raise fail("token is from another issuer") from None
-        except jwt.ImmatureSignatureError:  # nbf or iat ahead of now, beyond the leeway
-            raise fail("token is not valid yet") from None
-        except jwt.PyJWTError:
-            raise fail("token signature or claims are invalid") from None
-        return claims
+        return alg, key
 
     # -- the DPoP proof ------------------------------------------------------------------------
     def _verify_proof(self, dpop: str | list[str] | None, *, method: str, url: str, token: str, jkt: str) -> None:
-        import jwt
-
-        def fail(why: str) -> AuthFailure:
-            return AuthFailure(401, "invalid_dpop_proof", why, scheme="DPoP")
-
+        """RFC 9449 §4.3: one proof, signed by the public key in its header, for this request
+        (``htm``, ``htu``), this token (``ath``) and the key the token is bound to, fresh, unused."""
         proofs = [dpop] if isinstance(dpop, str) else list(dpop or [])
         if len(proofs) != 1 or not proofs[0]:
-            raise fail("exactly one DPoP proof header is required")
-        proof = proofs[0]
-        try:
-            header = jwt.get_unverified_header(proof)
-        except jwt.PyJWTError:
-            raise fail("DPoP proof is not a JWT") from None
-        if header.get("typ") != "dpop+jwt":
-            raise fail("DPoP proof typ must be dpop+jwt")
-        alg, jwk = header.get("alg"), header.get("jwk")
-        if alg not in ALLOWED_ALGS or not isinstance(jwk, dict):
-            raise fail("DPoP proof needs an asymmetric alg and a jwk")
-        if any(member in jwk for member in ("d", "p", "q", "dp", "dq", "qi", "k")):
-            raise fail("DPoP proof jwk must be a public key")
-        key = _public_key(jwk, alg)
-        if key is None:
-            raise fail("DPoP proof key does not fit its alg")
-        try:
-            claims = jwt.decode(proof, key, algorithms=[alg], options={"verify_aud": False, "verify_exp": False,
-                                                                       "verify_iat": False})
-        except jwt.PyJWTError:
-            raise fail("DPoP proof signature is invalid") from None
-        now = self.clock()
+            raise _proof_failure("exactly one DPoP proof header is required")
+        jwk, claims = _signed_proof(proofs[0])
         iat = claims.get("iat")
-        if not isinstance(iat, int | float) or abs(now - iat) > PROOF_MAX_AGE:
-            raise fail("DPoP proof is stale or from the future")
-        if claims.get("htm") != method.upper():
-            raise fail("DPoP proof htm does not match the request method")
-        if not isinstance(claims.get("htu"), str) or normalize_htu(claims["htu"]) != normalize_htu(url):
-            raise fail("DPoP proof htu does not match the request URL")
-        expected_ath = base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=").decode()
-        if claims.get("ath") != expected_ath:
-            raise fail("DPoP proof ath does not match the access token")
-        if thumbprint(jwk) != jkt:
-            raise fail("DPoP proof key is not the key the token is bound to")
+        if not isinstance(iat, int | float) or abs(self.clock() - iat) > PROOF_MAX_AGE:
+            raise _proof_failure("DPoP proof is stale or from the future")
+        _check_proof_binding(claims, jwk, method=method, url=url, token=token, jkt=jkt)
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti or len(jti) > 256:
-            raise fail("DPoP proof needs a jti")
+            raise _proof_failure("DPoP proof needs a jti")
         if not self.replay.first_use(jti, iat + PROOF_MAX_AGE):
-            raise fail("DPoP proof was already used")
+            raise _proof_failure("DPoP proof was already used")
+
+
+def _token_error(exc: Exception) -> str:
+    """Why PyJWT refused a token, in words an operator can act on (no token content)."""
+    import jwt
+
+    for kind, why in (
+        (jwt.ExpiredSignatureError, "token expired"),
+        (jwt.InvalidAudienceError, "token is for another audience"),
+        (jwt.InvalidIssuerError, "token is from another issuer"),
+        (jwt.ImmatureSignatureError, "token is not valid yet"),  # nbf or iat ahead of now, beyond the leeway
+    ):
+        if isinstance(exc, kind):
+            return why
+    return "token signature or claims are invalid"
+
+
+def _proof_failure(why: str) -> AuthFailure:
+    return AuthFailure(401, "invalid_dpop_proof", why, scheme="DPoP")
+
+
+def _signed_proof(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The proof's public JWK and its claims, once its header and signature check out."""
+    import jwt
+
+    try:
+        header = jwt.get_unverified_header(proof)
+    except jwt.PyJWTError:
+        raise _proof_failure("DPoP proof is not a JWT") from None
+    if header.get("typ") != "dpop+jwt":
+        raise _proof_failure("DPoP proof typ must be dpop+jwt")
+    alg, jwk = header.get("alg"), header.get("jwk")
+    if alg not in ALLOWED_ALGS or not isinstance(jwk, dict):
+        raise _proof_failure("DPoP proof needs an asymmetric alg and a jwk")
+    if any(member in jwk for member in ("d", "p", "q", "dp", "dq", "qi", "k")):
+        raise _proof_failure("DPoP proof jwk must be a public key")
+    key = _public_key(jwk, alg)
+    if key is None:
+        raise _proof_failure("DPoP proof key does not fit its alg")
+    try:
+        claims = jwt.decode(
+            proof, key, algorithms=[alg], options={"verify_aud": False, "verify_exp": False, "verify_iat": False}
+        )
+    except jwt.PyJWTError:
+        raise _proof_failure("DPoP proof signature is invalid") from None
+    return jwk, claims
+
+
+def _check_proof_binding(
+    claims: Mapping[str, Any], jwk: Mapping[str, Any], *, method: str, url: str, token: str, jkt: str
+) -> None:
+    """The proof is for this request, this access token, and the key the token is bound to."""
+    if claims.get("htm") != method.upper():
+        raise _proof_failure("DPoP proof htm does not match the request method")
+    if not isinstance(claims.get("htu"), str) or normalize_htu(claims["htu"]) != normalize_htu(url):
+        raise _proof_failure("DPoP proof htu does not match the request URL")
+    expected_ath = base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=").decode()
+    if claims.get("ath") != expected_ath:
+        raise _proof_failure("DPoP proof ath does not match the access token")
+    if thumbprint(jwk) != jkt:
+        raise _proof_failure("DPoP proof key is not the key the token is bound to")
 
 
 def _credentials(authorization: str | None) -> tuple[str, str]:
@@ -297,10 +359,12 @@ def _public_key(jwk: Mapping[str, Any], alg: str) -> RSAPublicKey | EllipticCurv
     try:
         if alg.startswith("RS") and jwk.get("kty") == "RSA":
             return RSAAlgorithm.from_jwk(  # type: ignore[return-value]
-                json.dumps({k: jwk[k] for k in ("kty", "n", "e")}))
+                json.dumps({k: jwk[k] for k in ("kty", "n", "e")})
+            )
         if alg in _EC_CURVES and jwk.get("kty") == "EC" and jwk.get("crv") == _EC_CURVES[alg]:
             return ECAlgorithm.from_jwk(  # type: ignore[return-value]
-                json.dumps({k: jwk[k] for k in ("kty", "crv", "x", "y")}))
+                json.dumps({k: jwk[k] for k in ("kty", "crv", "x", "y")})
+            )
     except (KeyError, ValueError, TypeError):
         return None
     return None

@@ -12,8 +12,18 @@ from .errors import NotFound, PermissionDenied, RequestRejected, TokenRejected, 
 from .http import HttpClient, json_body, request_id
 
 LOOKUP_FIELDS = ("user_id", "email", "identities", "app_metadata", "user_metadata", "blocked")
-PROFILE_FIELDS = ("user_id", "email", "email_verified", "name", "given_name", "family_name", "nickname",
-                  "user_metadata", "blocked", "identities")
+PROFILE_FIELDS = (
+    "user_id",
+    "email",
+    "email_verified",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "user_metadata",
+    "blocked",
+    "identities",
+)
 # Auth0 rejects over-long query strings (414): ids per search query, well inside the limit.
 SEARCH_IDS_PER_QUERY = 50
 
@@ -30,10 +40,14 @@ class Auth0User:
     @classmethod
     def from_api(cls, body: dict[str, Any]) -> Auth0User:
         identities = body.get("identities") or []
-        return cls(user_id=body["user_id"], email=body.get("email"),
-                   connections=tuple(i.get("connection", "") for i in identities if isinstance(i, dict)),
-                   blocked=bool(body.get("blocked", False)), app_metadata=body.get("app_metadata") or {},
-                   user_metadata=body.get("user_metadata") or {})
+        return cls(
+            user_id=body["user_id"],
+            email=body.get("email"),
+            connections=tuple(i.get("connection", "") for i in identities if isinstance(i, dict)),
+            blocked=bool(body.get("blocked", False)),
+            app_metadata=body.get("app_metadata") or {},
+            user_metadata=body.get("user_metadata") or {},
+        )
 
     def summary(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "email": self.email, "connections": list(self.connections)}
@@ -49,12 +63,16 @@ class Auth0Client:
         """``GET /api/v2/users-by-email``: exact, case-sensitive, immediately consistent; every match
         (one email can exist in several connections). The email goes through ``params`` so ``+``
         is sent as ``%2B``."""
-        response = self.http.request("GET", "/api/v2/users-by-email", params={
-            "email": email, "fields": ",".join(fields), "include_fields": "true"})
+        response = self.http.request(
+            "GET",
+            "/api/v2/users-by-email",
+            params={"email": email, "fields": ",".join(fields), "include_fields": "true"},
+        )
         body = response.json()
         if not isinstance(body, list):
-            raise UpstreamError("Auth0 users-by-email did not return an array", tenant="auth0",
-                                status=response.status_code)
+            raise UpstreamError(
+                "Auth0 users-by-email did not return an array", tenant="auth0", status=response.status_code
+            )
         return [Auth0User.from_api(u) for u in body]
 
     def role_member_ids(self, role_id: str, take: int = 100) -> Iterator[str]:
@@ -62,8 +80,7 @@ class Auth0Client:
         (``take``/``from``, following ``next`` to the end; offset paging stops at 1,000)."""
         params: dict[str, Any] = {"take": take}
         while True:
-            response = self.http.request("GET", "/api/v2/roles/{id}/users", path_params={"id": role_id},
-                                         params=params)
+            response = self.http.request("GET", "/api/v2/roles/{id}/users", path_params={"id": role_id}, params=params)
             body = response.json()
             users = body.get("users", []) if isinstance(body, dict) else body
             for user in users:
@@ -81,11 +98,20 @@ class Auth0Client:
         found: dict[str, dict[str, Any]] = {}
         wanted = list(dict.fromkeys(user_ids))
         for start in range(0, len(wanted), SEARCH_IDS_PER_QUERY):
-            chunk = wanted[start:start + SEARCH_IDS_PER_QUERY]
+            chunk = wanted[start : start + SEARCH_IDS_PER_QUERY]
             query = "user_id:(" + " OR ".join(lucene_quote(i) for i in chunk) + ")"
-            response = self.http.request("GET", "/api/v2/users", params={
-                "q": query, "search_engine": "v3", "per_page": len(chunk), "page": 0,
-                "fields": ",".join(fields), "include_fields": "true"})
+            response = self.http.request(
+                "GET",
+                "/api/v2/users",
+                params={
+                    "q": query,
+                    "search_engine": "v3",
+                    "per_page": len(chunk),
+                    "page": 0,
+                    "fields": ",".join(fields),
+                    "include_fields": "true",
+                },
+            )
             body = response.json()
             for user in body.get("users", []) if isinstance(body, dict) else body:
                 found[user["user_id"]] = user
@@ -101,14 +127,22 @@ class Auth0Client:
         """Ids of every user whose email equals ``email`` **ignoring letter case**: search v3
         (``email`` is a case-insensitive field there). Search is eventually consistent, so it
         only *discovers* ids; read each user with a consistent call before acting on it."""
-        response = self.http.request("GET", "/api/v2/users", params={
-            "q": f"email:{lucene_quote(email)}", "search_engine": "v3", "per_page": 100, "page": 0,
-            "fields": "user_id,email", "include_fields": "true"})
+        response = self.http.request(
+            "GET",
+            "/api/v2/users",
+            params={
+                "q": f"email:{lucene_quote(email)}",
+                "search_engine": "v3",
+                "per_page": 100,
+                "page": 0,
+                "fields": "user_id,email",
+                "include_fields": "true",
+            },
+        )
         body = response.json()
         users = body.get("users", []) if isinstance(body, dict) else body
         if not isinstance(users, list):
-            raise UpstreamError("Auth0 user search did not return a list", tenant="auth0",
-                                status=response.status_code)
+            raise UpstreamError("Auth0 user search did not return a list", tenant="auth0", status=response.status_code)
         return [u["user_id"] for u in users if isinstance(u, dict) and isinstance(u.get("user_id"), str)]
 
     # -- access revocation ------------------------------------------------------------------
@@ -127,9 +161,18 @@ class Auth0Client:
         for kind in ("refresh_token", "rotating_refresh_token"):
             page = 0
             while True:
-                response = self.http.request("GET", "/api/v2/device-credentials", params={
-                    "user_id": user_id, "type": kind, "page": page, "per_page": 100,
-                    "fields": "id", "include_fields": "true"})
+                response = self.http.request(
+                    "GET",
+                    "/api/v2/device-credentials",
+                    params={
+                        "user_id": user_id,
+                        "type": kind,
+                        "page": page,
+                        "per_page": 100,
+                        "fields": "id",
+                        "include_fields": "true",
+                    },
+                )
                 body = response.json()
                 items = body.get("device_credentials", []) if isinstance(body, dict) else body
                 ids.extend(i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str))
@@ -140,12 +183,15 @@ class Auth0Client:
 
     def delete_device_credential(self, credential_id: str) -> None:
         """``DELETE /api/v2/device-credentials/{id}`` (``delete:device_credentials``): 204."""
-        self.http.request("DELETE", "/api/v2/device-credentials/{id}", path_params={"id": credential_id},
-                          accept=(404,))
+        self.http.request("DELETE", "/api/v2/device-credentials/{id}", path_params={"id": credential_id}, accept=(404,))
 
     def get_raw_user(self, user_id: str, fields: tuple[str, ...] = PROFILE_FIELDS) -> dict[str, Any]:
-        response = self.http.request("GET", "/api/v2/users/{id}", path_params={"id": user_id},
-                                     params={"fields": ",".join(fields), "include_fields": "true"})
+        response = self.http.request(
+            "GET",
+            "/api/v2/users/{id}",
+            path_params={"id": user_id},
+            params={"fields": ",".join(fields), "include_fields": "true"},
+        )
         user: dict[str, Any] = response.json()
         return user
 
@@ -171,15 +217,20 @@ def auth0_error(response: requests.Response) -> UpstreamError:
     code = body.get("errorCode") or body.get("error")
     message = (body.get("message") or body.get("error_description") or "")[:300]
     status = response.status_code
-    kwargs: UpstreamDetails = {"tenant": "auth0", "status": status, "code": code,
-                               "request_id": request_id(response)}
+    kwargs: UpstreamDetails = {"tenant": "auth0", "status": status, "code": code, "request_id": request_id(response)}
     if status == 401:
-        return TokenRejected(f"Auth0 rejected the Management API token: {message or 'Unauthorized'}. The token "
-                             "must be for audience https://{domain}/api/v2/ and unexpired.", **kwargs)
+        return TokenRejected(
+            f"Auth0 rejected the Management API token: {message or 'Unauthorized'}. The token "
+            "must be for audience https://{domain}/api/v2/ and unexpired.",
+            **kwargs,
+        )
     if status == 403:
         missing = message.split("expected any of:", 1)[-1].strip() if "expected" in message else None
-        hint = (f"grant scope(s) {missing} to the M2M application on the Auth0 Management API"
-                if missing else "check the M2M application's grant on the Auth0 Management API")
+        hint = (
+            f"grant scope(s) {missing} to the M2M application on the Auth0 Management API"
+            if missing
+            else "check the M2M application's grant on the Auth0 Management API"
+        )
         return PermissionDenied(f"Auth0 denied the call: {message}; {hint}.", missing_scope=missing, **kwargs)
     if status == 404:
         return NotFound(f"Auth0: {message or 'not found'}", **kwargs)

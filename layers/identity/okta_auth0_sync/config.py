@@ -156,17 +156,25 @@ class OktaConnection:
             scopes = scopes.split()
         if not scopes or not isinstance(scopes, list | tuple) or not all(isinstance(s, str) for s in scopes):
             raise ConfigurationError(
-                f"secret {source}: 'scopes' must list the Okta scopes granted to the app, "
-                "e.g. [\"okta.users.read\"]")
+                f"secret {source}: 'scopes' must list the Okta scopes granted to the app, e.g. [\"okta.users.read\"]"
+            )
         dpop = data.get("dpop", False)
         if not isinstance(dpop, bool):
             raise ConfigurationError(f"secret {source}: 'dpop' must be true or false")
         server = data.get("authorization_server")
         if server is not None and (not isinstance(server, str) or not re.match(r"^[A-Za-z0-9]{1,64}$", server)):
             raise ConfigurationError(f"secret {source}: 'authorization_server' must be a custom AS id such as aus1...")
-        return cls(domain=domain, base_url=base_url, client_id=client_id, keys=keys,
-                   scopes=tuple(scopes), dpop=dpop, dpop_private_key=data.get("dpop_private_key"),
-                   authorization_server=server, source=source)
+        return cls(
+            domain=domain,
+            base_url=base_url,
+            client_id=client_id,
+            keys=keys,
+            scopes=tuple(scopes),
+            dpop=dpop,
+            dpop_private_key=data.get("dpop_private_key"),
+            authorization_server=server,
+            source=source,
+        )
 
 
 def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[SigningKey, ...]:
@@ -189,12 +197,14 @@ def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[SigningKey, ...
         else:
             raise ConfigurationError(
                 f"secret {source}: 'private_key'{where} must be a PEM private key or a private JWK "
-                "(either this is an SSWS connection missing 'api_token', or the key is missing)")
+                "(either this is an SSWS connection missing 'api_token', or the key is missing)"
+            )
         kid = entry.get("key_id") or (pem_or_jwk.get("kid") if isinstance(pem_or_jwk, Mapping) else None)
         alg = entry.get("alg") or (data.get("alg") if "keys" not in data else None)
         if alg is not None and alg not in _ASSERTION_ALGS:
             raise ConfigurationError(
-                f"secret {source}: 'alg'{where} must be one of {', '.join(sorted(_ASSERTION_ALGS))}")
+                f"secret {source}: 'alg'{where} must be one of {', '.join(sorted(_ASSERTION_ALGS))}"
+            )
         keys.append(SigningKey(key_id=kid, private_key=private, alg=alg))
     return tuple(keys)
 
@@ -238,8 +248,9 @@ class Settings:
         )
 
 
-def load_secret(secret_id: str | None, *, max_age: int, force_fetch: bool = False,
-                env_name: str = "") -> dict[str, Any]:
+def load_secret(
+    secret_id: str | None, *, max_age: int, force_fetch: bool = False, env_name: str = ""
+) -> dict[str, Any]:
     """A JSON secret from Secrets Manager, cached by Powertools for ``max_age`` seconds."""
     if not secret_id:
         raise ConfigurationError(f"environment variable {env_name or 'for the secret'} is not set")

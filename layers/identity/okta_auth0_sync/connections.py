@@ -41,9 +41,13 @@ class _Tenant(Generic[_Client]):
     secret and re-reads the secret once when the credentials are refused.
     """
 
-    def __init__(self, kind: str, secret_env: str,
-                 parse: Callable[[Mapping[str, Any], str], Auth0Connection | OktaConnection],
-                 client_cls: Callable[[HttpClient], _Client]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        secret_env: str,
+        parse: Callable[[Mapping[str, Any], str], Auth0Connection | OktaConnection],
+        client_cls: Callable[[HttpClient], _Client],
+    ) -> None:
         self.kind = kind
         self.secret_env = secret_env
         self._parse = parse
@@ -69,8 +73,9 @@ class _Tenant(Generic[_Client]):
             if fingerprint == self._fingerprint:
                 return False
             self.connection = self._parse(data, secret_id)
-            http = http_client(self.connection, session=self.session,
-                               timeouts=Timeouts(s.http_connect_timeout, s.http_read_timeout))
+            http = http_client(
+                self.connection, session=self.session, timeouts=Timeouts(s.http_connect_timeout, s.http_read_timeout)
+            )
             self.minter = minter(self.connection, http)
             if self.minter is None:
                 self.source = None
@@ -120,8 +125,9 @@ def http_client(connection: Auth0Connection | OktaConnection, **kwargs: Any) -> 
     return HttpClient(connection.base_url, "okta", error_mapper=okta_error, **kwargs)
 
 
-def minter(connection: Auth0Connection | OktaConnection,
-           http: HttpClient | None = None) -> Auth0ClientCredentials | OktaServiceApp | None:
+def minter(
+    connection: Auth0Connection | OktaConnection, http: HttpClient | None = None
+) -> Auth0ClientCredentials | OktaServiceApp | None:
     """What mints tokens for a connection (None for an SSWS API token: nothing to mint)."""
     http = http or http_client(connection)
     if isinstance(connection, Auth0Connection):

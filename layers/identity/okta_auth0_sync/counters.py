@@ -50,8 +50,11 @@ class Usage:
     tokens_minted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"api_calls": dict(self.api_calls), "rate_limited": dict(self.rate_limited),
-                "tokens_minted": self.tokens_minted}
+        return {
+            "api_calls": dict(self.api_calls),
+            "rate_limited": dict(self.rate_limited),
+            "tokens_minted": self.tokens_minted,
+        }
 
 
 _scopes: ContextVar[tuple[Usage, ...]] = ContextVar("okta_auth0_sync_usage", default=())
@@ -78,14 +81,23 @@ class ApiCalls(_Tally[ApiCall]):
             if status == 429:
                 scope.rate_limited[tenant] += 1
 
-    def total(self, tenant: str | None = None, *, method: str | None = None, route: str | None = None,
-              status: int | str | None = None) -> int:
+    def total(
+        self,
+        tenant: str | None = None,
+        *,
+        method: str | None = None,
+        route: str | None = None,
+        status: int | str | None = None,
+    ) -> int:
         with self._lock:
-            return sum(n for call, n in self._counts.items()
-                       if (tenant is None or call.tenant == tenant)
-                       and (method is None or call.method == method)
-                       and (route is None or call.route == route)
-                       and (status is None or call.status == status))
+            return sum(
+                n
+                for call, n in self._counts.items()
+                if (tenant is None or call.tenant == tenant)
+                and (method is None or call.method == method)
+                and (route is None or call.route == route)
+                and (status is None or call.status == status)
+            )
 
     def by_tenant(self) -> dict[str, int]:
         out: Counter[str] = Counter()
@@ -95,8 +107,12 @@ class ApiCalls(_Tally[ApiCall]):
 
     def by_route(self) -> dict[str, int]:
         """``{"okta GET /api/v1/users/{id} 200": 3, ...}``: the readable form for reports."""
-        return {f"{c.tenant} {c.method} {c.route} {c.status}": n for c, n in sorted(
-            self.snapshot().items(), key=lambda kv: (kv[0].tenant, kv[0].route, kv[0].method, str(kv[0].status)))}
+        return {
+            f"{c.tenant} {c.method} {c.route} {c.status}": n
+            for c, n in sorted(
+                self.snapshot().items(), key=lambda kv: (kv[0].tenant, kv[0].route, kv[0].method, str(kv[0].status))
+            )
+        }
 
 
 class TokensMinted(_Tally[str]):

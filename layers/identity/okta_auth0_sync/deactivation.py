@@ -65,10 +65,17 @@ class SyncPolicy:
             raise ConfigurationError(f"METADATA_TARGET must be one of {', '.join(TARGETS)}")
         if not key or any(c in key for c in ".$") or len(key) > 100:
             raise ConfigurationError("METADATA_KEY must be a plain key (no '.' or '$')")
-        revoke = RevocationPolicy(sessions=_flag(env.get("REVOKE_SESSIONS"), True),
-                                  refresh_tokens=_flag(env.get("REVOKE_REFRESH_TOKENS"), True))
-        return cls(target=target, key=key, block_users=_flag(env.get("BLOCK_DEACTIVATED_USERS"), True),
-                   clear_legacy_flag=_flag(env.get("CLEAR_LEGACY_FLAG"), True), revoke=revoke)
+        revoke = RevocationPolicy(
+            sessions=_flag(env.get("REVOKE_SESSIONS"), True),
+            refresh_tokens=_flag(env.get("REVOKE_REFRESH_TOKENS"), True),
+        )
+        return cls(
+            target=target,
+            key=key,
+            block_users=_flag(env.get("BLOCK_DEACTIVATED_USERS"), True),
+            clear_legacy_flag=_flag(env.get("CLEAR_LEGACY_FLAG"), True),
+            revoke=revoke,
+        )
 
     @property
     def read_fields(self) -> tuple[str, ...]:
@@ -114,8 +121,12 @@ class SyncEvent:
 
     @classmethod
     def from_state(cls, state: DesiredState) -> SyncEvent:
-        return cls(uuid=state.event_uuid, event_type=state.event_type, published=state.published,
-                   okta_user_id=state.okta_user_id)
+        return cls(
+            uuid=state.event_uuid,
+            event_type=state.event_type,
+            published=state.published,
+            okta_user_id=state.okta_user_id,
+        )
 
 
 @dataclass
@@ -148,12 +159,14 @@ def _is_stale(record: Mapping[str, Any], event: SyncEvent) -> bool:
         return False
     published = parse_time(event.published)
     assert published is not None  # validated on the way in
-    return published < applied or (published == applied and event.action != DEACTIVATE
-                                   and record.get("deactivated") is True)
+    return published < applied or (
+        published == applied and event.action != DEACTIVATE and record.get("deactivated") is True
+    )
 
 
-def _target_block(user: Auth0User, record: Mapping[str, Any], deactivate: bool,
-                  policy: SyncPolicy) -> tuple[bool, bool]:
+def _target_block(
+    user: Auth0User, record: Mapping[str, Any], deactivate: bool, policy: SyncPolicy
+) -> tuple[bool, bool]:
     """``(blocked, blocked_by_us)`` the account must end with. Ours to set or clear only."""
     ours = record.get("blocked") is True and user.blocked
     if deactivate:
@@ -163,8 +176,9 @@ def _target_block(user: Auth0User, record: Mapping[str, Any], deactivate: bool,
     return (False, False) if ours else (user.blocked, False)
 
 
-def plan_update(user: Auth0User, event: SyncEvent, policy: SyncPolicy,
-                now: datetime | None = None) -> tuple[str, dict[str, Any] | None]:
+def plan_update(
+    user: Auth0User, event: SyncEvent, policy: SyncPolicy, now: datetime | None = None
+) -> tuple[str, dict[str, Any] | None]:
     """Decide what to write for one Auth0 user: ``(outcome, PATCH body or None)``. Pure.
 
     The body always carries ``blocked`` with the sub-object, both decided from the same read: a
@@ -175,15 +189,26 @@ def plan_update(user: Auth0User, event: SyncEvent, policy: SyncPolicy,
     deactivate = event.action == DEACTIVATE
     blocked, ours = _target_block(user, record, deactivate, policy)
     legacy = _legacy_flag_to_clear(user, event, policy)
-    if (record.get("event_uuid") == event.uuid and record.get("deactivated") is deactivate
-            and record.get("blocked") is ours and user.blocked is blocked and legacy is None):
+    if (
+        record.get("event_uuid") == event.uuid
+        and record.get("deactivated") is deactivate
+        and record.get("blocked") is ours
+        and user.blocked is blocked
+        and legacy is None
+    ):
         return "already_applied", None
     new_record = dict(record)  # keep every key we do not own
-    new_record.update({
-        "deactivated": deactivate, "okta_user_id": event.okta_user_id, "event_type": event.event_type,
-        "event_uuid": event.uuid, "published": event.published, "blocked": ours,
-        "synced_at": (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    })
+    new_record.update(
+        {
+            "deactivated": deactivate,
+            "okta_user_id": event.okta_user_id,
+            "event_type": event.event_type,
+            "event_uuid": event.uuid,
+            "published": event.published,
+            "blocked": ours,
+            "synced_at": (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+    )
     body: dict[str, Any] = {"blocked": blocked, policy.target: {policy.key: new_record}}
     if legacy is not None:
         body.setdefault(LEGACY_CONTAINER, {})[LEGACY_KEY] = legacy or None  # null deletes the key
@@ -230,8 +255,9 @@ class PersonSync:
             fresh = self.ledger.get(event.okta_user_id)
             assert fresh is not None  # recorded above; the ledger never deletes
             state = fresh
-        raise LedgerContention(f"Okta user {event.okta_user_id}: newer events kept arriving while applying; "
-                               "retrying applies the newest")
+        raise LedgerContention(
+            f"Okta user {event.okta_user_id}: newer events kept arriving while applying; retrying applies the newest"
+        )
 
     def _apply(self, state: DesiredState, email: str | None) -> tuple[int, list[UserOutcome]]:
         """One pass: read every account, decide each from its read, check once that the state is
@@ -239,13 +265,15 @@ class PersonSync:
         event = SyncEvent.from_state(state)
         matches = auth0_users_for_email(self.auth0, email, fields=self.policy.read_fields)
         plans = [(match, *plan_update(match, event, self.policy)) for match in matches]
-        if any(body is not None or self._must_revoke(state, outcome) for _, outcome, body in plans) \
-                and not self.ledger.current(state):
+        if any(
+            body is not None or self._must_revoke(state, outcome) for _, outcome, body in plans
+        ) and not self.ledger.current(state):
             raise _Superseded
         return len(matches), [self._apply_one(state, *plan) for plan in plans]
 
-    def _apply_one(self, state: DesiredState, match: Auth0User, outcome: str,
-                   body: dict[str, Any] | None) -> UserOutcome:
+    def _apply_one(
+        self, state: DesiredState, match: Auth0User, outcome: str, body: dict[str, Any] | None
+    ) -> UserOutcome:
         connections = list(match.connections)
         try:
             if body is not None:
@@ -268,14 +296,26 @@ class PersonSync:
         return outcome != "already_applied" or state.revoked_version < state.version
 
 
-def _report(event: SyncEvent, recorded: str, state: DesiredState, matches: int,
-            results: list[UserOutcome]) -> dict[str, Any]:
+def _report(
+    event: SyncEvent, recorded: str, state: DesiredState, matches: int, results: list[UserOutcome]
+) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.outcome] = counts.get(r.outcome, 0) + 1
-    return {"okta_user_id": event.okta_user_id, "event_uuid": event.uuid, "action": event.action,
-            "recorded": recorded, "outcome": "synced" if matches else "no_auth0_user",
-            "applied": {"event_uuid": state.event_uuid, "event_type": state.event_type,
-                        "published": state.published, "version": state.version},
-            "matches": matches, "failed": counts.get("failed", 0), "counts": counts,
-            "results": [r.to_dict() for r in results]}
+    return {
+        "okta_user_id": event.okta_user_id,
+        "event_uuid": event.uuid,
+        "action": event.action,
+        "recorded": recorded,
+        "outcome": "synced" if matches else "no_auth0_user",
+        "applied": {
+            "event_uuid": state.event_uuid,
+            "event_type": state.event_type,
+            "published": state.published,
+            "version": state.version,
+        },
+        "matches": matches,
+        "failed": counts.get("failed", 0),
+        "counts": counts,
+        "results": [r.to_dict() for r in results],
+    }

@@ -54,8 +54,9 @@ class UpstreamError(SyncError):
         self.request_id = request_id
 
     def __str__(self) -> str:
-        details = [f"{k}={v}" for k, v in (("status", self.status), ("code", self.code),
-                                            ("request_id", self.request_id)) if v]
+        details = [
+            f"{k}={v}" for k, v in (("status", self.status), ("code", self.code), ("request_id", self.request_id)) if v
+        ]
         base = super().__str__()
         return f"{base} ({', '.join(details)})" if details else base
 
@@ -71,8 +72,7 @@ class TokenRejected(UpstreamError):
 class PermissionDenied(UpstreamError):
     """403: the token lacks a scope or the app lacks an admin role. The message names what is missing."""
 
-    def __init__(self, message: str, *, missing_scope: str | None = None,
-                 **kwargs: Unpack[UpstreamDetails]) -> None:
+    def __init__(self, message: str, *, missing_scope: str | None = None, **kwargs: Unpack[UpstreamDetails]) -> None:
         super().__init__(message, **kwargs)
         self.missing_scope = missing_scope
 
@@ -98,8 +98,7 @@ class RateLimited(UpstreamError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None,
-                 **kwargs: Unpack[UpstreamDetails]) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Unpack[UpstreamDetails]) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 

@@ -80,9 +80,10 @@ class LifecycleEvent:
         return self.uuid if targets == 1 else f"{self.uuid}-{index}"[:80]
 
     def to_input(self) -> dict[str, Any]:
-        return {"event": {"uuid": self.uuid, "type": self.event_type, "published": self.published,
-                          "action": self.action},
-                "okta_user": {"id": self.okta_user_id, "login": self.okta_login}}
+        return {
+            "event": {"uuid": self.uuid, "type": self.event_type, "published": self.published, "action": self.action},
+            "okta_user": {"id": self.okta_user_id, "login": self.okta_login},
+        }
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ def select_events(envelope: Mapping[str, Any], handled_types: Iterable[str]) -> 
                 skipped.append({"event": label, "reason": "User target without a valid id"})
                 continue
             login = target.get("alternateId") if isinstance(target.get("alternateId"), str) else None
-            lifecycle = LifecycleEvent(uuid=uuid, event_type=event_type, published=published,
-                                       okta_user_id=user_id, okta_login=login)
+            lifecycle = LifecycleEvent(
+                uuid=uuid, event_type=event_type, published=published, okta_user_id=user_id, okta_login=login
+            )
             to_sync.append((lifecycle.execution_name(index, len(targets)), lifecycle))
     return Selection(to_sync=to_sync, skipped=skipped)
 

@@ -134,15 +134,22 @@ class HttpClient:
             extra_headers = headers() if callable(headers) else headers
             try:
                 response = self.session.request(
-                    method, target, params=params, json=json, data=body, headers=extra_headers,
-                    auth=use_auth, timeout=(self.timeouts.connect, self.timeouts.read),
+                    method,
+                    target,
+                    params=params,
+                    json=json,
+                    data=body,
+                    headers=extra_headers,
+                    auth=use_auth,
+                    timeout=(self.timeouts.connect, self.timeouts.read),
                     allow_redirects=False,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 counters.api_calls.record(self.tenant, method, route, "network-error")
                 failure = UpstreamUnavailable(
                     f"{self.tenant} {method} {route}: {type(exc).__name__} talking to {urlsplit(target).netloc}",
-                    tenant=self.tenant)
+                    tenant=self.tenant,
+                )
                 if not retriable:
                     raise failure from exc
                 self._wait_or_raise(attempt, self._backoff(attempt), failure)
@@ -167,8 +174,9 @@ class HttpClient:
                 continue
             raise self.error_mapper(response)
 
-    def paginate(self, route: str, *, path_params: Mapping[str, str] | None = None,
-                 params: Mapping[str, Any] | None = None) -> Iterator[Any]:
+    def paginate(
+        self, route: str, *, path_params: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None
+    ) -> Iterator[Any]:
         """Yield each page's JSON following ``Link: <...>; rel="next"`` to the end (Okta)."""
         response = self.request("GET", route, path_params=path_params, params=params)
         while True:
@@ -204,12 +212,19 @@ class HttpClient:
     def _as_rate_limited(self, response: requests.Response, wait: float) -> RateLimited:
         return RateLimited(
             f"{self.tenant} rate limit still exceeded after retries; quota returns in about {wait:.0f}s",
-            tenant=self.tenant, status=429, retry_after=wait, request_id=request_id(response))
+            tenant=self.tenant,
+            status=429,
+            retry_after=wait,
+            request_id=request_id(response),
+        )
 
     def _as_unavailable(self, response: requests.Response) -> UpstreamUnavailable:
         return UpstreamUnavailable(
-            f"{self.tenant} answered {response.status_code} repeatedly", tenant=self.tenant,
-            status=response.status_code, request_id=request_id(response))
+            f"{self.tenant} answered {response.status_code} repeatedly",
+            tenant=self.tenant,
+            status=response.status_code,
+            request_id=request_id(response),
+        )
 
 
 def next_link(response: requests.Response) -> str | None:

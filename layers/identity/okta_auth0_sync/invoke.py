@@ -44,9 +44,12 @@ def resource_server() -> ResourceServer:
         if not issuer or not audience:
             raise ConfigurationError("API_ISSUER and API_AUDIENCE must be set for the invoke API")
         jwks_uri = os.environ.get("API_JWKS_URI") or issuer.rstrip("/") + "/v1/keys"
-        _server = ResourceServer(issuer=issuer.rstrip("/"), audience=audience,
-                                 jwks=JwksCache(jwks_uri, _fetch_json),
-                                 replay=ProofReplayCache(os.environ.get("PROOF_REPLAY_TABLE") or None))
+        _server = ResourceServer(
+            issuer=issuer.rstrip("/"),
+            audience=audience,
+            jwks=JwksCache(jwks_uri, _fetch_json),
+            replay=ProofReplayCache(os.environ.get("PROOF_REPLAY_TABLE") or None),
+        )
     return _server
 
 
@@ -105,8 +108,11 @@ def describe(execution_id: str) -> dict[str, Any]:
         if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ExecutionDoesNotExist":
             raise NotFound(f"no execution {execution_id}") from None
         raise
-    out: dict[str, Any] = {"execution_id": execution_id, "status": described["status"],
-                           "started_at": described["startDate"].isoformat()}
+    out: dict[str, Any] = {
+        "execution_id": execution_id,
+        "status": described["status"],
+        "started_at": described["startDate"].isoformat(),
+    }
     if described.get("stopDate"):
         out["stopped_at"] = described["stopDate"].isoformat()
     if described.get("output"):

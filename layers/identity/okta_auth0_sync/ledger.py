@@ -66,11 +66,15 @@ class DesiredState:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> DesiredState:
-        return cls(okta_user_id=item["okta_user_id"]["S"], event_uuid=item["event_uuid"]["S"],
-                   event_type=item["event_type"]["S"], published=item["published"]["S"],
-                   version=int(item["version"]["N"]),
-                   applied_version=int(item.get("applied_version", {"N": "0"})["N"]),
-                   revoked_version=int(item.get("revoked_version", {"N": "0"})["N"]))
+        return cls(
+            okta_user_id=item["okta_user_id"]["S"],
+            event_uuid=item["event_uuid"]["S"],
+            event_type=item["event_type"]["S"],
+            published=item["published"]["S"],
+            version=int(item["version"]["N"]),
+            applied_version=int(item.get("applied_version", {"N": "0"})["N"]),
+            revoked_version=int(item.get("revoked_version", {"N": "0"})["N"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -107,18 +111,28 @@ class Ledger:
 
     def record(self, okta_user_id: str, event_uuid: str, event_type: str, published: str) -> Recorded:
         """Make this event the desired state if it is newer than the one there (atomically)."""
-        values = {":p": {"N": str(published_ms(published))}, ":r": {"N": str(RANK[ACTIONS[event_type]])},
-                  ":u": {"S": event_uuid}, ":t": {"S": event_type}, ":ps": {"S": published},
-                  ":id": {"S": okta_user_id}, ":now": {"S": _now()}, ":one": {"N": "1"}}
+        values = {
+            ":p": {"N": str(published_ms(published))},
+            ":r": {"N": str(RANK[ACTIONS[event_type]])},
+            ":u": {"S": event_uuid},
+            ":t": {"S": event_type},
+            ":ps": {"S": published},
+            ":id": {"S": okta_user_id},
+            ":now": {"S": _now()},
+            ":one": {"N": "1"},
+        }
         try:
             response = self.client.update_item(
-                TableName=self.table_name, Key=self._key(okta_user_id),
+                TableName=self.table_name,
+                Key=self._key(okta_user_id),
                 UpdateExpression="SET published_ms = :p, #rank = :r, event_uuid = :u, event_type = :t, "
-                                 "published = :ps, okta_user_id = :id, updated_at = :now ADD version :one",
+                "published = :ps, okta_user_id = :id, updated_at = :now ADD version :one",
                 ConditionExpression="attribute_not_exists(published_ms) OR published_ms < :p "
-                                    "OR (published_ms = :p AND #rank < :r)",
-                ExpressionAttributeNames={"#rank": "rank"}, ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW")
+                "OR (published_ms = :p AND #rank < :r)",
+                ExpressionAttributeNames={"#rank": "rank"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
         except self.client.exceptions.ConditionalCheckFailedException:
             state = self.get(okta_user_id)
             if state is None:  # pragma: no cover - the condition only fails on an existing item
@@ -127,8 +141,9 @@ class Ledger:
         return Recorded("newest", DesiredState.from_item(response["Attributes"]))
 
     def get(self, okta_user_id: str) -> DesiredState | None:
-        item = self.client.get_item(TableName=self.table_name, Key=self._key(okta_user_id),
-                                    ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self.table_name, Key=self._key(okta_user_id), ConsistentRead=True).get(
+            "Item"
+        )
         return DesiredState.from_item(item) if item else None
 
     def current(self, state: DesiredState) -> bool:
@@ -142,11 +157,12 @@ class Ledger:
         update = "SET applied_version = :v, applied_at = :now" + (", revoked_version = :v" if revoked else "")
         try:
             self.client.update_item(
-                TableName=self.table_name, Key=self._key(state.okta_user_id),
+                TableName=self.table_name,
+                Key=self._key(state.okta_user_id),
                 UpdateExpression=update,
-                ConditionExpression="version = :v AND (attribute_not_exists(applied_version) "
-                                    "OR applied_version <= :v)",
-                ExpressionAttributeValues={":v": {"N": str(state.version)}, ":now": {"S": _now()}})
+                ConditionExpression="version = :v AND (attribute_not_exists(applied_version) OR applied_version <= :v)",
+                ExpressionAttributeValues={":v": {"N": str(state.version)}, ":now": {"S": _now()}},
+            )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True

@@ -10,8 +10,9 @@ from .errors import NotFound
 from .okta import OktaClient, OktaUser
 
 
-def auth0_users_for_email(auth0: Auth0Client, email: str | None,
-                          fields: tuple[str, ...] = LOOKUP_FIELDS) -> list[Auth0User]:
+def auth0_users_for_email(
+    auth0: Auth0Client, email: str | None, fields: tuple[str, ...] = LOOKUP_FIELDS
+) -> list[Auth0User]:
     """Every Auth0 user whose email equals ``email`` ignoring letter case, each read with an
     immediately consistent call (what the caller decides from it must not be stale).
 
@@ -45,9 +46,11 @@ class IdentityMatch:
 
     def to_payload(self) -> dict[str, Any]:
         """The state-machine payload: ids, the email used, connections. No metadata, no tokens."""
-        return {"okta_user": self.okta_user.summary(),
-                "auth0_users": [u.summary() for u in self.auth0_users],
-                "match_count": len(self.auth0_users)}
+        return {
+            "okta_user": self.okta_user.summary(),
+            "auth0_users": [u.summary() for u in self.auth0_users],
+            "match_count": len(self.auth0_users),
+        }
 
 
 def lookup_identities(okta: OktaClient, auth0: Auth0Client, okta_user_id: str) -> IdentityMatch:

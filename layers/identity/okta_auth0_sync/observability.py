@@ -25,10 +25,17 @@ if TYPE_CHECKING:
 _REDACTIONS = (
     (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "<jwt:redacted>"),
     (re.compile(r"\b(Bearer|DPoP|SSWS)\s*[A-Za-z0-9._~+/=-]{12,}"), r"\1 <redacted>"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-     "<private-key:redacted>"),
-    (re.compile(r'("?(?:client_secret|api_token|access_token|private_key|client_assertion|password)"?\s*[:=]\s*)'
-                r'"[^"]*"'), r'\1"<redacted>"'),
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+        "<private-key:redacted>",
+    ),
+    (
+        re.compile(
+            r'("?(?:client_secret|api_token|access_token|private_key|client_assertion|password)"?\s*[:=]\s*)'
+            r'"[^"]*"'
+        ),
+        r'\1"<redacted>"',
+    ),
 )
 
 
@@ -62,12 +69,14 @@ def handler(fn: Handler, *, correlation_id_path: str | None = None, trace: bool 
 
 
 @overload
-def handler(fn: None = None, *, correlation_id_path: str | None = None,
-            trace: bool | None = None) -> Callable[[Handler], Handler]: ...
+def handler(
+    fn: None = None, *, correlation_id_path: str | None = None, trace: bool | None = None
+) -> Callable[[Handler], Handler]: ...
 
 
-def handler(fn: Handler | None = None, *, correlation_id_path: str | None = None,
-            trace: bool | None = None) -> Handler | Callable[[Handler], Handler]:
+def handler(
+    fn: Handler | None = None, *, correlation_id_path: str | None = None, trace: bool | None = None
+) -> Handler | Callable[[Handler], Handler]:
     """Logging context (with a correlation id), EMF metrics with the cold-start metric, the Lambda
     deadline for the HTTP layer's retry budget and, when enabled, X-Ray subsegments via the
     Powertools Tracer (responses never captured: they may hold identities).
@@ -89,6 +98,7 @@ def handler(fn: Handler | None = None, *, correlation_id_path: str | None = None
 
             inner = Tracer().capture_lambda_handler(run, capture_response=False)
         return logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
-            metrics.log_metrics(inner, capture_cold_start_metric=True))
+            metrics.log_metrics(inner, capture_cold_start_metric=True)
+        )
 
     return decorate(fn) if fn is not None else decorate

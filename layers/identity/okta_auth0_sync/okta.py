@@ -34,9 +34,15 @@ class OktaUser:
     @classmethod
     def from_api(cls, body: dict[str, Any]) -> OktaUser:
         profile = body.get("profile") or {}
-        return cls(id=body["id"], status=body.get("status", ""), login=profile.get("login", ""),
-                   email=profile.get("email"), first_name=profile.get("firstName"),
-                   last_name=profile.get("lastName"), profile=profile)
+        return cls(
+            id=body["id"],
+            status=body.get("status", ""),
+            login=profile.get("login", ""),
+            email=profile.get("email"),
+            first_name=profile.get("firstName"),
+            last_name=profile.get("lastName"),
+            profile=profile,
+        )
 
     def summary(self) -> dict[str, Any]:
         """What may travel in a state machine payload: ids and the lookup key, nothing else."""
@@ -61,8 +67,9 @@ class OktaClient:
         except NotFound:
             return None
 
-    def create_user(self, profile: dict[str, Any], *, group_ids: list[str], activate: bool = True,
-                    federated: bool = False) -> OktaUser:
+    def create_user(
+        self, profile: dict[str, Any], *, group_ids: list[str], activate: bool = True, federated: bool = False
+    ) -> OktaUser:
         """``POST /api/v1/users`` with ``groupIds``: created and in the group(s) in one call.
         Federated users have no password (``provider=true`` + a FEDERATION credential provider).
         Raises :class:`AlreadyExists` on E0000001 (login taken). A 5xx is not retried here: the
@@ -77,8 +84,9 @@ class OktaClient:
 
     def add_to_group(self, group_id: str, user_id: str) -> None:
         """``PUT /api/v1/groups/{gid}/users/{uid}`` (204; idempotent; scope ``okta.groups.manage``)."""
-        self.http.request("PUT", "/api/v1/groups/{group_id}/users/{user_id}",
-                          path_params={"group_id": group_id, "user_id": user_id})
+        self.http.request(
+            "PUT", "/api/v1/groups/{group_id}/users/{user_id}", path_params={"group_id": group_id, "user_id": user_id}
+        )
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         """``GET /api/v1/groups/{id}`` (scope ``okta.groups.read``)."""
@@ -101,22 +109,31 @@ def okta_error(response: requests.Response) -> UpstreamError:
     kwargs: UpstreamDetails = {"tenant": "okta", "status": status, "code": code, "request_id": request_id(response)}
     challenge_error = (_ERROR.search(challenge) or [None, None])[1]
     if challenge_error in ("invalid_dpop_proof", "use_dpop_nonce") or code == "invalid_dpop_proof":
-        return DpopRequired(f"Okta rejected the DPoP proof: {summary or challenge[:200]}. With a DPoP-bound "
-                            "token each request needs a proof whose htu is the decoded path.", **kwargs)
+        return DpopRequired(
+            f"Okta rejected the DPoP proof: {summary or challenge[:200]}. With a DPoP-bound "
+            "token each request needs a proof whose htu is the decoded path.",
+            **kwargs,
+        )
     if status == 401:
         return TokenRejected(
             f"Okta rejected the access token ({code or 'invalid_token'}): the token must come from this org's "
             "authorization server (/oauth2/v1/token, not a custom one), be unexpired, and be sent as "
             "'Bearer' (or 'DPoP' with a proof when DPoP-bound); an SSWS token may be revoked or expired "
-            "(30 days unused).", **kwargs)
+            "(30 days unused).",
+            **kwargs,
+        )
     if status == 403:
         scope = (_SCOPE.search(challenge) or [None, None])[1]
         if scope:
             return PermissionDenied(
                 f"Okta denied the call: the token lacks scope {scope}. Grant it on the app's 'Okta API Scopes' "
-                "tab and add it to 'scopes' in the Okta secret.", missing_scope=scope, **kwargs)
-        return PermissionDenied(f"Okta denied the call ({code}): {summary} The app's admin role may not cover "
-                                "this resource.", **kwargs)
+                "tab and add it to 'scopes' in the Okta secret.",
+                missing_scope=scope,
+                **kwargs,
+            )
+        return PermissionDenied(
+            f"Okta denied the call ({code}): {summary} The app's admin role may not cover this resource.", **kwargs
+        )
     if status == 404:
         return NotFound(f"Okta: {summary or 'not found'}", **kwargs)
     if code == "E0000001" and "already exists" in causes:

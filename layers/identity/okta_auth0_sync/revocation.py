@@ -67,8 +67,9 @@ class AccessRevoker:
         return REVOKED if self._enterprise(self.auth0.delete_user_sessions, user_id) else UNSUPPORTED
 
     def _refresh_tokens(self, user_id: str) -> str:
-        if _enterprise_endpoints.get(self.tenant_key) is not False and \
-                self._enterprise(self.auth0.delete_user_refresh_tokens, user_id):
+        if _enterprise_endpoints.get(self.tenant_key) is not False and self._enterprise(
+            self.auth0.delete_user_refresh_tokens, user_id
+        ):
             return REVOKED
         for credential_id in self.auth0.refresh_token_credential_ids(user_id):
             self.auth0.delete_device_credential(credential_id)

@@ -39,8 +39,9 @@ def start(state_machine_arn: str, name: str, payload: Any) -> Started:
     return Started(name, "started")
 
 
-def start_many(state_machine_arn: str, items: Iterable[tuple[str, Any]], *, budget_seconds: float,
-               concurrency: int = 8) -> list[Started]:
+def start_many(
+    state_machine_arn: str, items: Iterable[tuple[str, Any]], *, budget_seconds: float, concurrency: int = 8
+) -> list[Started]:
     """Start every item within ``budget_seconds`` (in parallel). Items not started in time are
     reported ``failed`` with ``error="timeout"`` so the caller can ask the sender to retry."""
     items = list(items)

@@ -33,7 +33,7 @@ class RoleGroupMapping:
     @classmethod
     def parse(cls, data: Any) -> RoleGroupMapping:
         if not isinstance(data, Mapping):
-            raise InvalidInput("a mapping is an object {\"role_id\": \"rol_...\", \"group_id\": \"00g...\"}")
+            raise InvalidInput('a mapping is an object {"role_id": "rol_...", "group_id": "00g..."}')
         role_id, group_id = data.get("role_id"), data.get("group_id")
         if not isinstance(role_id, str) or not _ROLE_ID.match(role_id):
             raise InvalidInput("role_id must be an Auth0 role id such as rol_0123456789abcdef")
@@ -63,12 +63,18 @@ class RunOptions:
         for flag in ("dry_run", "recheck"):
             if not isinstance(event.get(flag, False), bool):
                 raise InvalidInput(f"{flag} must be true or false")
-        return cls(RoleGroupMapping.parse(event), run_id, bool(event.get("dry_run", False)),
-                   bool(event.get("recheck", False)))
+        return cls(
+            RoleGroupMapping.parse(event), run_id, bool(event.get("dry_run", False)), bool(event.get("recheck", False))
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"role_id": self.mapping.role_id, "group_id": self.mapping.group_id, "run_id": self.run_id,
-                "dry_run": self.dry_run, "recheck": self.recheck}
+        return {
+            "role_id": self.mapping.role_id,
+            "group_id": self.mapping.group_id,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "recheck": self.recheck,
+        }
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,10 @@ class ProvisioningPolicy:
             try:
                 custom = json.loads(raw)
             except ValueError:
-                raise ConfigurationError(
-                    "PROFILE_MAPPING must be JSON: {\"firstName\": [\"given_name\", ...]}") from None
+                raise ConfigurationError('PROFILE_MAPPING must be JSON: {"firstName": ["given_name", ...]}') from None
             if not isinstance(custom, dict) or not all(
-                    isinstance(v, list) and all(isinstance(s, str) for s in v) for v in custom.values()):
+                isinstance(v, list) and all(isinstance(s, str) for s in v) for v in custom.values()
+            ):
                 raise ConfigurationError("PROFILE_MAPPING maps Okta attributes to lists of Auth0 paths")
             mapping.update(custom)
         attribute = env.get("MASTERED_ATTRIBUTE", "auth0_mastered").strip() or None
@@ -105,9 +111,14 @@ class ProvisioningPolicy:
             raise ConfigurationError("PROVISIONING_BATCH_SIZE must be a number") from None
         if not 1 <= batch_size <= 500:
             raise ConfigurationError("PROVISIONING_BATCH_SIZE must be between 1 and 500")
-        return cls(activate=_flag(env, "ACTIVATE_ON_CREATE", True), federated=_flag(env, "FEDERATED_USERS", True),
-                   mastered_attribute=attribute, profile_mapping=mapping,
-                   skip_blocked=_flag(env, "SKIP_BLOCKED_AUTH0_USERS", True), batch_size=batch_size)
+        return cls(
+            activate=_flag(env, "ACTIVATE_ON_CREATE", True),
+            federated=_flag(env, "FEDERATED_USERS", True),
+            mastered_attribute=attribute,
+            profile_mapping=mapping,
+            skip_blocked=_flag(env, "SKIP_BLOCKED_AUTH0_USERS", True),
+            batch_size=batch_size,
+        )
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

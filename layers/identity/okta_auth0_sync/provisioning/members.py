@@ -14,8 +14,16 @@ from .state import DONE, StateTable
 DRIFT_SAMPLE = 20
 
 
-def list_members(options: RunOptions, *, auth0: Auth0Client, okta: OktaClient, state: StateTable, bucket: str,
-                 s3: Any, policy: ProvisioningPolicy) -> dict[str, Any]:
+def list_members(
+    options: RunOptions,
+    *,
+    auth0: Auth0Client,
+    okta: OktaClient,
+    state: StateTable,
+    bucket: str,
+    s3: Any,
+    policy: ProvisioningPolicy,
+) -> dict[str, Any]:
     mapping = options.mapping
     try:
         okta.get_group(mapping.group_id)  # fail the run early and clearly, before any work
@@ -31,11 +39,25 @@ def list_members(options: RunOptions, *, auth0: Auth0Client, okta: OktaClient, s
     current = set(member_ids)
     left = [m["user_id"] for m in state.members(mapping) if m["user_id"] not in current and m.get("outcome") in DONE]
 
-    batches = [{"index": i, "user_ids": pending[start:start + policy.batch_size]}
-               for i, start in enumerate(range(0, len(pending), policy.batch_size))]
+    batches = [
+        {"index": i, "user_ids": pending[start : start + policy.batch_size]}
+        for i, start in enumerate(range(0, len(pending), policy.batch_size))
+    ]
     key = f"runs/{options.run_id}/batches.json"
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(batches).encode(), ContentType="application/json",
-                  ServerSideEncryption="AES256")
-    return {"bucket": bucket, "key": key, "members": len(member_ids), "pending": len(pending),
-            "unchanged": len(member_ids) - len(pending), "batches": len(batches),
-            "left_role": len(left), "left_role_sample": left[:DRIFT_SAMPLE]}
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(batches).encode(),
+        ContentType="application/json",
+        ServerSideEncryption="AES256",
+    )
+    return {
+        "bucket": bucket,
+        "key": key,
+        "members": len(member_ids),
+        "pending": len(pending),
+        "unchanged": len(member_ids) - len(pending),
+        "batches": len(batches),
+        "left_role": len(left),
+        "left_role_sample": left[:DRIFT_SAMPLE],
+    }

@@ -27,8 +27,7 @@ def _lookup(user: dict[str, Any], path: str) -> Any:
     return value
 
 
-def okta_profile(user: dict[str, Any],
-                 policy: ProvisioningPolicy) -> tuple[dict[str, Any], None] | tuple[None, str]:
+def okta_profile(user: dict[str, Any], policy: ProvisioningPolicy) -> tuple[dict[str, Any], None] | tuple[None, str]:
     """``(profile, None)``, or ``(None, reason)`` when a required attribute has no usable value."""
     profile: dict[str, Any] = {}
     for attribute, sources in policy.profile_mapping.items():

@@ -11,8 +11,14 @@ from .state import StateTable
 FAILURES_IN_OUTPUT = 50
 
 
-def build_report(options: RunOptions, state: StateTable, *, started_at: str | None, extra_usage: dict[str, Any],
-                 expected_batches: int) -> dict[str, Any]:
+def build_report(
+    options: RunOptions,
+    state: StateTable,
+    *,
+    started_at: str | None,
+    extra_usage: dict[str, Any],
+    expected_batches: int,
+) -> dict[str, Any]:
     parts = state.summaries(options.run_id)
     listing = parts.get("list", {})
     batches = {k: v for k, v in parts.items() if k.startswith("batch#") and "#attempt#" not in k}

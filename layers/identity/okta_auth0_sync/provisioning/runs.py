@@ -20,18 +20,23 @@ def execution_name(mapping: RoleGroupMapping, occasion: str) -> str:
     return name
 
 
-def start_mapping_runs(state_machine_arn: str, mappings: Any, *, occasion: str, dry_run: bool = False,
-                       recheck: bool = False) -> list[dict[str, Any]]:
+def start_mapping_runs(
+    state_machine_arn: str, mappings: Any, *, occasion: str, dry_run: bool = False, recheck: bool = False
+) -> list[dict[str, Any]]:
     if not isinstance(mappings, list) or not mappings:
         raise InvalidInput("mappings must be a non-empty list of {role_id, group_id}")
     parsed = list(dict.fromkeys(RoleGroupMapping.parse(m) for m in mappings))
     started = []
     for mapping in parsed:
         name = execution_name(mapping, occasion)
-        result = workflows.start(state_machine_arn, name, {"role_id": mapping.role_id, "group_id": mapping.group_id,
-                                                           "dry_run": dry_run, "recheck": recheck})
+        result = workflows.start(
+            state_machine_arn,
+            name,
+            {"role_id": mapping.role_id, "group_id": mapping.group_id, "dry_run": dry_run, "recheck": recheck},
+        )
         if result.status == "failed":
             raise RuntimeError(f"could not start the run for {mapping.role_id} -> {mapping.group_id}: {result.error}")
-        started.append({"role_id": mapping.role_id, "group_id": mapping.group_id, "execution": name,
-                        "status": result.status})
+        started.append(
+            {"role_id": mapping.role_id, "group_id": mapping.group_id, "execution": name, "status": result.status}
+        )
     return started

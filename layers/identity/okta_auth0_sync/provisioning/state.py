@@ -41,20 +41,30 @@ class StateTable:
         ids = list(dict.fromkeys(user_ids))
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), 100):
-            keys = [{"pk": {"S": mapping.key}, "sk": {"S": f"member#{i}"}} for i in ids[start:start + 100]]
-            request = {self.table_name: {"Keys": keys, "ConsistentRead": True,
-                                         "ProjectionExpression": "sk, outcome, okta_user_id, reason"}}
+            keys = [{"pk": {"S": mapping.key}, "sk": {"S": f"member#{i}"}} for i in ids[start : start + 100]]
+            request = {
+                self.table_name: {
+                    "Keys": keys,
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "sk, outcome, okta_user_id, reason",
+                }
+            }
             for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
                 for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["sk"]["S"][len("member#"):]] = _plain(item)
+                    found[item["sk"]["S"][len("member#") :]] = _plain(item)
         return found
 
     def record(self, mapping: RoleGroupMapping, run_id: str, outcomes: Iterable[dict[str, Any]]) -> None:
         now = _now()
         items = []
         for outcome in outcomes:
-            item = {"pk": {"S": mapping.key}, "sk": {"S": f"member#{outcome['user_id']}"},
-                    "outcome": {"S": outcome["outcome"]}, "run_id": {"S": run_id}, "updated_at": {"S": now}}
+            item = {
+                "pk": {"S": mapping.key},
+                "sk": {"S": f"member#{outcome['user_id']}"},
+                "outcome": {"S": outcome["outcome"]},
+                "run_id": {"S": run_id},
+                "updated_at": {"S": now},
+            }
             if outcome.get("okta_user_id"):
                 item["okta_user_id"] = {"S": outcome["okta_user_id"]}
             if outcome.get("reason"):
@@ -64,26 +74,39 @@ class StateTable:
 
     def members(self, mapping: RoleGroupMapping) -> Iterator[dict[str, Any]]:
         """Every member ever recorded for the mapping (for drift: who left the role)."""
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": {"S": mapping.key}},
-                                  "ProjectionExpression": "sk, outcome, okta_user_id"}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": mapping.key}},
+            "ProjectionExpression": "sk, outcome, okta_user_id",
+        }
         while True:
             page = self.client.query(**kwargs)
             for item in page.get("Items", []):
-                yield {"user_id": item["sk"]["S"][len("member#"):], **_plain(item)}
+                yield {"user_id": item["sk"]["S"][len("member#") :], **_plain(item)}
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # -- run summaries -------------------------------------------------------------------------
     def put_summary(self, run_id: str, part: str, summary: dict[str, Any]) -> None:
-        self.client.put_item(TableName=self.table_name, Item={
-            "pk": {"S": f"run#{run_id}"}, "sk": {"S": part}, "data": {"S": json.dumps(summary)},
-            "ttl": {"N": str(int(time.time()) + SUMMARY_TTL_SECONDS)}})
+        self.client.put_item(
+            TableName=self.table_name,
+            Item={
+                "pk": {"S": f"run#{run_id}"},
+                "sk": {"S": part},
+                "data": {"S": json.dumps(summary)},
+                "ttl": {"N": str(int(time.time()) + SUMMARY_TTL_SECONDS)},
+            },
+        )
 
     def summaries(self, run_id: str) -> dict[str, dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": {"S": f"run#{run_id}"}}, "ConsistentRead": True}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"run#{run_id}"}},
+            "ConsistentRead": True,
+        }
         out: dict[str, dict[str, Any]] = {}
         while True:
             page = self.client.query(**kwargs)
@@ -96,13 +119,15 @@ class StateTable:
     # -- plumbing ------------------------------------------------------------------------------
     def _batch_write(self, items: list[dict[str, Any]]) -> None:
         for start in range(0, len(items), 25):
-            for _ in self._until_processed(self.client.batch_write_item, {self.table_name: items[start:start + 25]},
-                                           "UnprocessedItems"):
+            for _ in self._until_processed(
+                self.client.batch_write_item, {self.table_name: items[start : start + 25]}, "UnprocessedItems"
+            ):
                 pass
 
     @staticmethod
-    def _until_processed(call: Callable[..., Any], request: dict[str, Any],
-                         unprocessed: str) -> Iterator[dict[str, Any]]:
+    def _until_processed(
+        call: Callable[..., Any], request: dict[str, Any], unprocessed: str
+    ) -> Iterator[dict[str, Any]]:
         """A DynamoDB batch call, repeated with backoff for what it left unprocessed; yields each answer."""
         for attempt in range(8):
             response = call(RequestItems=request)
@@ -110,7 +135,7 @@ class StateTable:
             request = response.get(unprocessed) or {}
             if not request:
                 return
-            time.sleep(min(2.0, 0.05 * 2 ** attempt))
+            time.sleep(min(2.0, 0.05 * 2**attempt))
         raise RuntimeError("DynamoDB kept throttling the state table")
 
 

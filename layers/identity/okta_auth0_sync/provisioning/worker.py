@@ -23,8 +23,15 @@ FAILURE_SAMPLE = 100
 
 
 class BatchWorker:
-    def __init__(self, options: RunOptions, *, auth0: Auth0Client, okta: OktaClient, state: StateTable,
-                 policy: ProvisioningPolicy) -> None:
+    def __init__(
+        self,
+        options: RunOptions,
+        *,
+        auth0: Auth0Client,
+        okta: OktaClient,
+        state: StateTable,
+        policy: ProvisioningPolicy,
+    ) -> None:
         self.options = options
         self.auth0 = auth0
         self.okta = okta
@@ -36,8 +43,9 @@ class BatchWorker:
         mapping = self.options.mapping
         recorded = {} if self.options.recheck else self.state.outcomes(mapping, user_ids)
         todo = [uid for uid in user_ids if recorded.get(uid, {}).get("outcome") not in DONE]
-        results: list[dict[str, Any]] = [{"user_id": uid, "outcome": "unchanged"}
-                                         for uid in user_ids if uid not in set(todo)]
+        results: list[dict[str, Any]] = [
+            {"user_id": uid, "outcome": "unchanged"} for uid in user_ids if uid not in set(todo)
+        ]
         profiles = self.auth0.users_by_id(todo) if todo else {}
         for user_id in todo:
             outcome = self._member(user_id, profiles.get(user_id))
@@ -52,16 +60,18 @@ class BatchWorker:
         if user is None:
             return _failed(user_id, "Auth0 user not found (deleted after it was listed?)", dry)
         if self.policy.skip_blocked and user.get("blocked"):
-            return {"user_id": user_id, "outcome": "would_skip" if dry else "skipped",
-                    "reason": "blocked in Auth0"}
+            return {"user_id": user_id, "outcome": "would_skip" if dry else "skipped", "reason": "blocked in Auth0"}
         checked = okta_profile(user, self.policy)
         if checked[1] is not None:  # (None, reason)
             return _failed(user_id, checked[1], dry)
         profile = checked[0]
         if dry:
             existing = self.okta.find_user(profile["login"])
-            return {"user_id": user_id, "outcome": "would_add_existing" if existing else "would_create",
-                    "okta_user_id": existing.id if existing else None}
+            return {
+                "user_id": user_id,
+                "outcome": "would_add_existing" if existing else "would_create",
+                "okta_user_id": existing.id if existing else None,
+            }
         try:
             created = self._create(profile)
         except RequestRejected as exc:  # Okta validation (schema attribute missing, bad value...)
@@ -79,9 +89,14 @@ class BatchWorker:
 
     def _create(self, profile: dict[str, Any]) -> str | None:
         """The new user's id, or None when the login exists already (E0000001)."""
+
         def create() -> str:
-            return self.okta.create_user(profile, group_ids=[self.options.mapping.group_id],
-                                         activate=self.policy.activate, federated=self.policy.federated).id
+            return self.okta.create_user(
+                profile,
+                group_ids=[self.options.mapping.group_id],
+                activate=self.policy.activate,
+                federated=self.policy.federated,
+            ).id
 
         try:
             return create()
@@ -116,14 +131,20 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for r in results:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-    failures = [{"user_id": r["user_id"], "reason": r["reason"]} for r in results
-                if r["outcome"] in ("failed", "would_fail")]
-    return {"members": len(results), "counts": counts, "failures": failures[:FAILURE_SAMPLE],
-            "failures_total": len(failures)}
+    failures = [
+        {"user_id": r["user_id"], "reason": r["reason"]} for r in results if r["outcome"] in ("failed", "would_fail")
+    ]
+    return {
+        "members": len(results),
+        "counts": counts,
+        "failures": failures[:FAILURE_SAMPLE],
+        "failures_total": len(failures),
+    }
 
 
-def record_batch_failure(options: RunOptions, state: StateTable, user_ids: list[str], error: str,
-                         cause: str) -> dict[str, Any]:
+def record_batch_failure(
+    options: RunOptions, state: StateTable, user_ids: list[str], error: str, cause: str
+) -> dict[str, Any]:
     """The batch task failed for good (after Step Functions' retries): every member of the batch
     not already done is recorded as failed with the reason, so the next run retries them and
     the report lists them."""

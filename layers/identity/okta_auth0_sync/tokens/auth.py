@@ -23,10 +23,14 @@ class AccessTokenAuth(RefreshableAuth):
         token = self.source.current()
         request.headers["Authorization"] = f"{'DPoP' if token.is_dpop else 'Bearer'} {token.value}"
         if token.is_dpop:
+            # requests types a PreparedRequest's method and url as optional; auth runs once both are set
+            method, url = str(request.method), str(request.url)
             request.headers["DPoP"] = self._dpop_key(token).proof(
-                # requests types a PreparedRequest's method and url as optional; auth runs once both are set
-                request.method, request.url,  # type: ignore[arg-type]
-                access_token=token.value, nonce=self._nonce)
+                method,
+                url,
+                access_token=token.value,
+                nonce=self._nonce,
+            )
         return request
 
     def _dpop_key(self, token: AccessToken) -> DpopKey:

@@ -55,8 +55,9 @@ class _Sealer:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"okta-auth0-sync/token-cache/v1",
-                   info=cache_key.encode()).derive(material)
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"okta-auth0-sync/token-cache/v1", info=cache_key.encode()
+        ).derive(material)
         self._aead = AESGCM(key)
         self._aad = cache_key.encode()
 
@@ -116,8 +117,11 @@ class TokenCache:
             return
         try:
             self._client().delete_item(
-                TableName=self.table_name, Key={"pk": {"S": "token#" + key}},
-                ConditionExpression="minted_at = :m", ExpressionAttributeValues={":m": {"N": repr(token.minted_at)}})
+                TableName=self.table_name,
+                Key={"pk": {"S": "token#" + key}},
+                ConditionExpression="minted_at = :m",
+                ExpressionAttributeValues={":m": {"N": repr(token.minted_at)}},
+            )
         except Exception as exc:
             if not _is_condition_failure(exc):
                 log.warning("token cache: could not invalidate shared entry", extra={"error": type(exc).__name__})
@@ -144,8 +148,9 @@ class TokenCache:
             finally:
                 self._release_lease(key, holder)
         # A peer is minting. A still-valid token is good enough meanwhile.
-        fallback = max((t for t in (stale, shared) if t and t.usable(self._clock())),
-                       key=lambda t: t.expires_at, default=None)
+        fallback = max(
+            (t for t in (stale, shared) if t and t.usable(self._clock())), key=lambda t: t.expires_at, default=None
+        )
         if fallback:
             return fallback
         waited, pause = 0.0, 0.05
@@ -166,16 +171,22 @@ class TokenCache:
         token = minter.mint()
         counters.tokens_minted.record(minter.cache_key)
         self._memory[minter.cache_key] = token
-        log.info("token minted", extra={"connection": minter.cache_key.split("#", 1)[0],
-                                        "expires_at": token.expires_iso()})
+        log.info(
+            "token minted", extra={"connection": minter.cache_key.split("#", 1)[0], "expires_at": token.expires_iso()}
+        )
         return token
 
     def _read(self, minter: Minter) -> AccessToken | None:
         if not self.table_name:
             return None
         try:
-            item = self._client().get_item(TableName=self.table_name, Key={"pk": {"S": "token#" + minter.cache_key}},
-                                           ConsistentRead=True).get("Item")
+            item = (
+                self._client()
+                .get_item(
+                    TableName=self.table_name, Key={"pk": {"S": "token#" + minter.cache_key}}, ConsistentRead=True
+                )
+                .get("Item")
+            )
         except Exception as exc:
             log.warning("token cache: read failed", extra={"error": type(exc).__name__})
             return None
@@ -184,22 +195,30 @@ class TokenCache:
         payload = self._sealer(minter).open(item["ciphertext"]["B"])
         if not payload:
             return None
-        return AccessToken(value=payload["access_token"], token_type=item["token_type"]["S"],
-                           expires_at=float(item["expires_at"]["N"]), scope=item.get("scope", {}).get("S", ""),
-                           minted_at=float(item["minted_at"]["N"]), dpop_jwk=payload.get("dpop_jwk"))
+        return AccessToken(
+            value=payload["access_token"],
+            token_type=item["token_type"]["S"],
+            expires_at=float(item["expires_at"]["N"]),
+            scope=item.get("scope", {}).get("S", ""),
+            minted_at=float(item["minted_at"]["N"]),
+            dpop_jwk=payload.get("dpop_jwk"),
+        )
 
     def _write(self, minter: Minter, token: AccessToken) -> None:
         blob = self._sealer(minter).seal({"access_token": token.value, "dpop_jwk": token.dpop_jwk})
         try:
-            self._client().put_item(TableName=self.table_name, Item={
-                "pk": {"S": "token#" + minter.cache_key},
-                "ciphertext": {"B": blob},
-                "token_type": {"S": token.token_type},
-                "scope": {"S": token.scope or "-"},
-                "expires_at": {"N": repr(token.expires_at)},
-                "minted_at": {"N": repr(token.minted_at)},
-                "ttl": {"N": str(int(token.expires_at) + 60)},
-            })
+            self._client().put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": "token#" + minter.cache_key},
+                    "ciphertext": {"B": blob},
+                    "token_type": {"S": token.token_type},
+                    "scope": {"S": token.scope or "-"},
+                    "expires_at": {"N": repr(token.expires_at)},
+                    "minted_at": {"N": repr(token.minted_at)},
+                    "ttl": {"N": str(int(token.expires_at) + 60)},
+                },
+            )
         except Exception as exc:
             log.warning("token cache: write failed", extra={"error": type(exc).__name__})
 
@@ -208,10 +227,15 @@ class TokenCache:
         try:
             self._client().put_item(
                 TableName=self.table_name,
-                Item={"pk": {"S": "lease#" + key}, "holder": {"S": holder},
-                      "lease_until": {"N": repr(now + LEASE_SECONDS)}, "ttl": {"N": str(int(now) + 3600)}},
+                Item={
+                    "pk": {"S": "lease#" + key},
+                    "holder": {"S": holder},
+                    "lease_until": {"N": repr(now + LEASE_SECONDS)},
+                    "ttl": {"N": str(int(now) + 3600)},
+                },
                 ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
-                ExpressionAttributeValues={":now": {"N": repr(now)}})
+                ExpressionAttributeValues={":now": {"N": repr(now)}},
+            )
             return True
         except Exception as exc:
             if _is_condition_failure(exc):
@@ -222,8 +246,11 @@ class TokenCache:
     def _release_lease(self, key: str, holder: str) -> None:
         with contextlib.suppress(Exception):  # the lease expires by itself
             self._client().delete_item(
-                TableName=self.table_name, Key={"pk": {"S": "lease#" + key}},
-                ConditionExpression="holder = :h", ExpressionAttributeValues={":h": {"S": holder}})
+                TableName=self.table_name,
+                Key={"pk": {"S": "lease#" + key}},
+                ConditionExpression="holder = :h",
+                ExpressionAttributeValues={":h": {"S": holder}},
+            )
 
     # -- plumbing -----------------------------------------------------------------------------
     def _sealer(self, minter: Minter) -> _Sealer:

@@ -115,15 +115,29 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def client_assertion(client_id: str, audience: str, key: SigningPrivateKey, *, alg: str, kid: str | None,
-                     lifetime: int = ASSERTION_LIFETIME, now: float | None = None) -> str:
+def client_assertion(
+    client_id: str,
+    audience: str,
+    key: SigningPrivateKey,
+    *,
+    alg: str,
+    kid: str | None,
+    lifetime: int = ASSERTION_LIFETIME,
+    now: float | None = None,
+) -> str:
     """A ``private_key_jwt`` client assertion: ``iss`` = ``sub`` = client id, ``aud`` = the token
     URL, short ``exp``, fresh ``jti`` (single use at Okta), ``kid`` when known."""
     import jwt
 
     issued = int(now if now is not None else time.time())
-    claims = {"iss": client_id, "sub": client_id, "aud": audience, "iat": issued,
-              "exp": issued + lifetime, "jti": str(uuid.uuid4())}
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + lifetime,
+        "jti": str(uuid.uuid4()),
+    }
     headers = {"kid": kid} if kid else None
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
@@ -153,16 +167,25 @@ class DpopKey:
     def to_jwk(self) -> dict[str, Any]:
         return dict(self._jwk)
 
-    def proof(self, method: str, url: str, *, access_token: str | None = None,
-              nonce: str | None = None, now: float | None = None) -> str:
+    def proof(
+        self,
+        method: str,
+        url: str,
+        *,
+        access_token: str | None = None,
+        nonce: str | None = None,
+        now: float | None = None,
+    ) -> str:
         import jwt
 
-        claims: dict[str, Any] = {"htm": method.upper(), "htu": htu(url),
-                                  "iat": int(now if now is not None else time.time()),
-                                  "jti": str(uuid.uuid4())}
+        claims: dict[str, Any] = {
+            "htm": method.upper(),
+            "htu": htu(url),
+            "iat": int(now if now is not None else time.time()),
+            "jti": str(uuid.uuid4()),
+        }
         if access_token is not None:
             claims["ath"] = b64url(hashlib.sha256(access_token.encode()).digest())
         if nonce:
             claims["nonce"] = nonce
-        return jwt.encode(claims, self.private, algorithm=self.alg,
-                          headers={"typ": "dpop+jwt", "jwk": self.public})
+        return jwt.encode(claims, self.private, algorithm=self.alg, headers={"typ": "dpop+jwt", "jwk": self.public})

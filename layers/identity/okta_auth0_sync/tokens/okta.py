@@ -92,12 +92,19 @@ class OktaServiceApp:
 
         def form() -> dict[str, str]:
             # A fresh assertion on every attempt: Okta consumes the jti even on error replies.
-            return {"grant_type": "client_credentials", "scope": " ".join(c.scopes),
-                    "client_assertion_type": ASSERTION_TYPE,
-                    "client_assertion": jose.client_assertion(
-                        # client_id is None only without keys (SSWS); from_secret requires it with keys
-                        c.client_id,  # type: ignore[arg-type]
-                        c.token_url, key, alg=alg, kid=key_spec.key_id)}
+            return {
+                "grant_type": "client_credentials",
+                "scope": " ".join(c.scopes),
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": jose.client_assertion(
+                    # client_id is None only without keys (SSWS); from_secret requires it with keys
+                    c.client_id,  # type: ignore[arg-type]
+                    c.token_url,
+                    key,
+                    alg=alg,
+                    kid=key_spec.key_id,
+                ),
+            }
 
         def headers() -> Mapping[str, str]:
             if dpop is None:
@@ -105,8 +112,9 @@ class OktaServiceApp:
             return {"DPoP": dpop.proof("POST", c.token_url, nonce=self._dpop_nonce)}
 
         for _ in range(2):  # at most one use_dpop_nonce round trip
-            response = self.http.request("POST", c.token_path, auth=False, retry_post=True,
-                                         data=form, headers=headers, accept=(400, 401, 403))
+            response = self.http.request(
+                "POST", c.token_path, auth=False, retry_post=True, data=form, headers=headers, accept=(400, 401, 403)
+            )
             body = json_body(response)
             if response.status_code == 400 and body.get("error") == "use_dpop_nonce" and dpop is not None:
                 self._dpop_nonce = response.headers.get("DPoP-Nonce") or response.headers.get("dpop-nonce")
@@ -118,9 +126,14 @@ class OktaServiceApp:
         if not isinstance(token, str) or not token:
             raise UpstreamError("Okta token endpoint answered 200 without an access_token", tenant="okta")
         now = time.time()
-        return AccessToken(value=token, token_type=body.get("token_type", "Bearer"),
-                           expires_at=now + float(body.get("expires_in", 3600)), scope=body.get("scope", ""),
-                           minted_at=now, dpop_jwk=dpop.to_jwk() if dpop else None)
+        return AccessToken(
+            value=token,
+            token_type=body.get("token_type", "Bearer"),
+            expires_at=now + float(body.get("expires_in", 3600)),
+            scope=body.get("scope", ""),
+            minted_at=now,
+            dpop_jwk=dpop.to_jwk() if dpop else None,
+        )
 
     def _dpop_key(self) -> jose.DpopKey | None:
         c = self.connection
@@ -137,25 +150,37 @@ def token_error(response: requests.Response, c: OktaConnection, kid: str | None)
     body = json_body(response)
     code = body.get("error") or body.get("errorCode")
     detail = (body.get("error_description") or body.get("errorSummary") or "")[:300]
-    kwargs: UpstreamDetails = {"tenant": "okta", "status": response.status_code, "code": code,
-                               "request_id": request_id(response)}
+    kwargs: UpstreamDetails = {
+        "tenant": "okta",
+        "status": response.status_code,
+        "code": code,
+        "request_id": request_id(response),
+    }
     if code in ("invalid_dpop_proof", "use_dpop_nonce") or "dpop" in detail.lower():
         if not c.dpop:
             return DpopRequired(
-                f"Okta requires DPoP for app {c.client_id}: set \"dpop\": true in secret {c.source or 'okta'} "
-                f"(or clear 'Require DPoP header in token requests' on the app). Okta said: {detail}", **kwargs)
+                f'Okta requires DPoP for app {c.client_id}: set "dpop": true in secret {c.source or "okta"} '
+                f"(or clear 'Require DPoP header in token requests' on the app). Okta said: {detail}",
+                **kwargs,
+            )
         return AuthenticationFailed(f"Okta rejected the DPoP proof for app {c.client_id}: {detail}", **kwargs)
     if code == "invalid_client":
         return AuthenticationFailed(
             f"Okta rejected the client assertion of app {c.client_id}: {detail} Check that the public key "
             f"with kid {kid or '(none sent)'} is registered on the app, that client authentication is "
-            f"'Public key / Private key', and that the token URL is {c.token_url}.", **kwargs)
+            f"'Public key / Private key', and that the token URL is {c.token_url}.",
+            **kwargs,
+        )
     if code == "invalid_scope":
         return PermissionDenied(
             f"Okta refused scopes for app {c.client_id}: {detail} Grant them on the app's 'Okta API Scopes' "
-            f"tab, or remove them from 'scopes' in secret {c.source or 'okta'}.", **kwargs)
+            f"tab, or remove them from 'scopes' in secret {c.source or 'okta'}.",
+            **kwargs,
+        )
     if code == "unauthorized_client":
         return AuthenticationFailed(
-            f"Okta app {c.client_id} may not use the client credentials grant: {detail}", **kwargs)
-    return RequestRejected(f"Okta token endpoint rejected the request: {code or response.status_code} {detail}",
-                           **kwargs)
+            f"Okta app {c.client_id} may not use the client credentials grant: {detail}", **kwargs
+        )
+    return RequestRejected(
+        f"Okta token endpoint rejected the request: {code or response.status_code} {detail}", **kwargs
+    )
