@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import requests
 
 import sandbox
 from sandbox.clients import rewriting_client
@@ -194,3 +195,12 @@ def receiver() -> Iterator[HookReceiver]:
     hook_receiver = HookReceiver(secret="Basic c2FuZGJveDpob29rLXNlY3JldA==")
     yield hook_receiver
     hook_receiver.close()
+
+
+@pytest.fixture
+def mgmt(auth0_token: Callable[..., str]) -> Iterator[requests.Session]:
+    """A requests session holding a Management API token of the main M2M client."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {auth0_token()}"
+    yield session
+    session.close()

@@ -188,3 +188,8 @@ class HookReceiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def auth0_api(sb: Any, path: str) -> str:
+    """The sandbox Auth0's Management API URL for ``path`` (``/users``...)."""
+    return f"{sb.auth0.base_url}/api/v2{path}"

@@ -7,27 +7,14 @@ import uuid
 from urllib.parse import quote
 
 import jwt
-import pytest
 import requests
 
 from sandbox.jose import generate_private_key, private_key_pem
-from tests.sandbox.support import AUTH0, JWT_BEARER
-
-
-@pytest.fixture
-def mgmt(sb, auth0_token):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {auth0_token()}"
-    yield session
-    session.close()
-
-
-def api(sb, path):
-    return f"{sb.auth0.base_url}/api/v2{path}"
+from tests.sandbox.support import AUTH0, JWT_BEARER, auth0_api
 
 
 def user_url(sb, user_id):
-    return api(sb, "/users/" + quote(user_id, safe=""))
+    return auth0_api(sb, "/users/" + quote(user_id, safe=""))
 
 
 # -- /oauth/token ---------------------------------------------------------------------------------
@@ -148,7 +135,7 @@ def test_private_key_jwt(sb, creds):
 
 # -- Management API auth --------------------------------------------------------------------------
 def test_management_auth_errors(sb, auth0_token, creds, clock):
-    target = api(sb, "/users-by-email")
+    target = auth0_api(sb, "/users-by-email")
     missing = requests.get(target, params={"email": "a@b.c"}, timeout=10)
     assert missing.status_code == 401 and missing.json()["message"] == "Missing authentication"
     invalid = requests.get(
@@ -173,7 +160,7 @@ def test_management_auth_errors(sb, auth0_token, creds, clock):
 
 def test_insufficient_scope(sb, auth0_token, creds):
     readonly = {"Authorization": f"Bearer {auth0_token(AUTH0.readonly_client, creds.auth0_readonly_secret)}"}
-    resp = requests.get(api(sb, f"/roles/{AUTH0.partner_role}/users"), headers=readonly, timeout=10)
+    resp = requests.get(auth0_api(sb, f"/roles/{AUTH0.partner_role}/users"), headers=readonly, timeout=10)
     assert resp.status_code == 403 and resp.json()["errorCode"] == "insufficient_scope"
     patch = requests.patch(user_url(sb, AUTH0.sam), json={"app_metadata": {"x": 1}}, headers=readonly, timeout=10)
     assert patch.json()["message"] == "Insufficient scope, expected any of: update:users,update:users_app_metadata"
@@ -196,13 +183,14 @@ def test_insufficient_scope(sb, auth0_token, creds):
         requests.patch(user_url(sb, AUTH0.sam), json={"blocked": True}, headers=headers, timeout=10).status_code == 403
     )
     assert (
-        requests.get(api(sb, f"/roles/{AUTH0.partner_role}/users"), headers=headers, timeout=10).status_code == 200
+        requests.get(auth0_api(sb, f"/roles/{AUTH0.partner_role}/users"), headers=headers, timeout=10).status_code
+        == 200
     )  # read:role_members
 
 
 # -- users-by-email ----------------------------------------------------------------------------------
 def test_users_by_email(sb, mgmt):
-    target = api(sb, "/users-by-email")
+    target = auth0_api(sb, "/users-by-email")
     encoded = mgmt.get(target, params={"email": "sam.rivera+partners@partner.example"}, timeout=10)
     assert [u["user_id"] for u in encoded.json()] == [AUTH0.sam]
     raw_plus = mgmt.get(f"{target}?email=sam.rivera+partners@partner.example", timeout=10)
@@ -285,7 +273,7 @@ def test_patch_validation(sb, mgmt):
 
 def test_search_syntax(sb, mgmt):
     def q(query, **params):
-        resp = mgmt.get(api(sb, "/users"), params={"q": query, "search_engine": "v3", **params}, timeout=10)
+        resp = mgmt.get(auth0_api(sb, "/users"), params={"q": query, "search_engine": "v3", **params}, timeout=10)
         assert resp.status_code == 200, resp.text
         return sorted(u["user_id"] for u in resp.json())
 
@@ -297,10 +285,10 @@ def test_search_syntax(sb, mgmt):
     assert q("blocked:true") == [AUTH0.blocked]
     assert q("_exists_:app_metadata.okta_sync AND NOT blocked:true") == [AUTH0.priya]
     assert q("email:*@partner.example AND logins_count:[1 TO 5]") == sorted([AUTH0.mia, AUTH0.lee])
-    bare = mgmt.get(api(sb, "/users"), params={"q": "user_metadata.firstName:Mia"}, timeout=10).json()
+    bare = mgmt.get(auth0_api(sb, "/users"), params={"q": "user_metadata.firstName:Mia"}, timeout=10).json()
     assert isinstance(bare, list)
     env = mgmt.get(
-        api(sb, "/users"),
+        auth0_api(sb, "/users"),
         params={"q": "email:*@partner.example", "include_totals": "true", "per_page": 2, "page": 1, "sort": "email:1"},
         timeout=10,
     ).json()
@@ -308,20 +296,22 @@ def test_search_syntax(sb, mgmt):
     assert env["start"] == 2 and env["limit"] == 2 and env["length"] == 2 and env["total"] == 6
     emails = [u["email"] for u in env["users"]]
     assert emails == sorted(emails)
-    assert mgmt.get(api(sb, "/users"), params={"per_page": 101}, timeout=10).status_code == 400
-    assert mgmt.get(api(sb, "/users"), params={"q": "email:(unclosed"}, timeout=10).status_code == 400
-    assert mgmt.get(api(sb, "/users"), params={"search_engine": "v2"}, timeout=10).status_code == 400
+    assert mgmt.get(auth0_api(sb, "/users"), params={"per_page": 101}, timeout=10).status_code == 400
+    assert mgmt.get(auth0_api(sb, "/users"), params={"q": "email:(unclosed"}, timeout=10).status_code == 400
+    assert mgmt.get(auth0_api(sb, "/users"), params={"search_engine": "v2"}, timeout=10).status_code == 400
 
 
 def test_email_case_in_search_and_users_by_email(sb, mgmt):
     """Search v3 matches ``email`` case-insensitively; users-by-email stays exact and case-sensitive."""
     database, enterprise = AUTH0.ada, AUTH0.ada_okta  # stored as ada.lovelace@… and Ada.Lovelace@Acme.example
     for written in ("Ada.Lovelace@Acme.example", "ada.lovelace@acme.example", "ADA.LOVELACE@ACME.EXAMPLE"):
-        found = mgmt.get(api(sb, "/users"), params={"q": f'email:"{written}"', "search_engine": "v3"}, timeout=10)
+        found = mgmt.get(auth0_api(sb, "/users"), params={"q": f'email:"{written}"', "search_engine": "v3"}, timeout=10)
         assert sorted(u["user_id"] for u in found.json()) == sorted([database, enterprise]), written
 
     def by_email(email):
-        return [u["user_id"] for u in mgmt.get(api(sb, "/users-by-email"), params={"email": email}, timeout=10).json()]
+        return [
+            u["user_id"] for u in mgmt.get(auth0_api(sb, "/users-by-email"), params={"email": email}, timeout=10).json()
+        ]
 
     assert by_email("ada.lovelace@acme.example") == [database]
     assert by_email("Ada.Lovelace@Acme.example") == [enterprise]
@@ -330,22 +320,24 @@ def test_email_case_in_search_and_users_by_email(sb, mgmt):
 
 def test_offset_cap_and_414(sb, mgmt):
     sb.auth0.bulk_add_users(1000, email_template="many{n}@bulk.example")
-    ok = mgmt.get(api(sb, "/users"), params={"q": "email:*@bulk.example", "per_page": 100, "page": 9}, timeout=10)
+    ok = mgmt.get(auth0_api(sb, "/users"), params={"q": "email:*@bulk.example", "per_page": 100, "page": 9}, timeout=10)
     assert ok.status_code == 200 and len(ok.json()) == 100
-    capped = mgmt.get(api(sb, "/users"), params={"q": "email:*@bulk.example", "per_page": 100, "page": 10}, timeout=10)
+    capped = mgmt.get(
+        auth0_api(sb, "/users"), params={"q": "email:*@bulk.example", "per_page": 100, "page": 10}, timeout=10
+    )
     assert capped.status_code == 400 and capped.json()["message"].startswith(
         "You can only page through the first 1000 records"
     )
     long_query = "user_id:(" + " OR ".join(f'"auth0|{i:024d}"' for i in range(300)) + ")"
-    too_long = mgmt.get(api(sb, "/users"), params={"q": long_query}, timeout=10)
+    too_long = mgmt.get(auth0_api(sb, "/users"), params={"q": long_query}, timeout=10)
     assert too_long.status_code == 414
 
 
 def test_roles_and_role_members(sb, mgmt):
-    roles = mgmt.get(api(sb, "/roles"), params={"include_totals": "true"}, timeout=10).json()
+    roles = mgmt.get(auth0_api(sb, "/roles"), params={"include_totals": "true"}, timeout=10).json()
     assert roles["total"] == 2 and {r["id"] for r in roles["roles"]} == {AUTH0.partner_role, AUTH0.admin_role}
-    assert mgmt.get(api(sb, "/roles/rol_missing000000000"), timeout=10).json()["errorCode"] == "inexistent_role"
-    target = api(sb, f"/roles/{AUTH0.partner_role}/users")
+    assert mgmt.get(auth0_api(sb, "/roles/rol_missing000000000"), timeout=10).json()["errorCode"] == "inexistent_role"
+    target = auth0_api(sb, f"/roles/{AUTH0.partner_role}/users")
     offset = mgmt.get(target, params={"per_page": 4, "page": 1, "include_totals": "true"}, timeout=10).json()
     assert set(offset) == {"start", "limit", "total", "users"} and offset["total"] == 6 and len(offset["users"]) == 2
     assert all(set(u) == {"user_id", "email", "name", "picture"} for u in offset["users"])
@@ -365,12 +357,14 @@ def test_roles_and_role_members(sb, mgmt):
     }
     assert mgmt.get(target, params={"take": 101}, timeout=10).status_code == 400
     assert mgmt.get(target, params={"per_page": 0}, timeout=10).status_code == 400
-    assert mgmt.get(api(sb, "/roles/rol_missing000000000/users"), params={"take": 5}, timeout=10).status_code == 404
+    assert (
+        mgmt.get(auth0_api(sb, "/roles/rol_missing000000000/users"), params={"take": 5}, timeout=10).status_code == 404
+    )
 
 
 def test_role_offset_cap(sb, mgmt):
     sb.auth0.bulk_add_users(1001, role_id=AUTH0.admin_role, email_template="admin{n}@bulk.example")
-    target = api(sb, f"/roles/{AUTH0.admin_role}/users")
+    target = auth0_api(sb, f"/roles/{AUTH0.admin_role}/users")
     assert mgmt.get(target, params={"per_page": 100, "page": 10}, timeout=10).status_code == 400
     cursor, seen = None, 0
     while True:  # checkpoint paging has no cap

@@ -12,7 +12,7 @@ import requests
 
 import sandbox
 from sandbox.auth0 import Auth0Tenant
-from tests.sandbox.support import AUTH0
+from tests.sandbox.support import AUTH0, auth0_api
 
 FEATURE_NOT_ENABLED = {
     "statusCode": 403,
@@ -24,14 +24,6 @@ INVALID_REFRESH = {"error": "invalid_grant", "error_description": "Unknown or in
 
 
 @pytest.fixture
-def mgmt(sb, auth0_token):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {auth0_token()}"
-    yield session
-    session.close()
-
-
-@pytest.fixture
 def limited(sb, auth0_token, creds):
     """The M2M client with the update scopes but no session/refresh-token/device scopes."""
     session = requests.Session()
@@ -40,12 +32,8 @@ def limited(sb, auth0_token, creds):
     session.close()
 
 
-def api(sb, path):
-    return f"{sb.auth0.base_url}/api/v2{path}"
-
-
 def user_api(sb, user_id, tail=""):
-    return api(sb, "/users/" + quote(user_id, safe="") + tail)
+    return auth0_api(sb, "/users/" + quote(user_id, safe="") + tail)
 
 
 def refresh(sb, value, client=AUTH0.spa, as_json=False, **extra):
@@ -62,11 +50,11 @@ def enterprise_calls(sb, session_id, token_id):
         ("GET", user_api(sb, AUTH0.ada, "/refresh-tokens")),
         ("DELETE", user_api(sb, AUTH0.ada, "/refresh-tokens")),
         ("POST", user_api(sb, AUTH0.ada, "/revoke-access")),
-        ("GET", api(sb, f"/sessions/{session_id}")),
-        ("DELETE", api(sb, f"/sessions/{session_id}")),
-        ("POST", api(sb, f"/sessions/{session_id}/revoke")),
-        ("GET", api(sb, f"/refresh-tokens/{token_id}")),
-        ("DELETE", api(sb, f"/refresh-tokens/{token_id}")),
+        ("GET", auth0_api(sb, f"/sessions/{session_id}")),
+        ("DELETE", auth0_api(sb, f"/sessions/{session_id}")),
+        ("POST", auth0_api(sb, f"/sessions/{session_id}/revoke")),
+        ("GET", auth0_api(sb, f"/refresh-tokens/{token_id}")),
+        ("DELETE", auth0_api(sb, f"/refresh-tokens/{token_id}")),
     ]
 
 
@@ -122,7 +110,7 @@ def test_refresh_token_grant(sb, creds):
     [token] = sb.auth0.user_refresh_tokens(AUTH0.ada)
     assert "last_exchanged_at" in token
     # a user access token is not a Management API token
-    me = requests.get(api(sb, "/users-by-email"), params={"email": "a@b.c"},
+    me = requests.get(auth0_api(sb, "/users-by-email"), params={"email": "a@b.c"},
                       headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10)  # fmt: skip
     assert me.status_code == 401 and me.json()["message"].startswith("Bad audience")
     # errors
@@ -184,11 +172,11 @@ def test_sessions_and_refresh_tokens_read(sb, mgmt):
     assert sorted(s["id"] for s in sessions) == sorted(x["session_id"] for x in logins)
     assert set(sessions[0]) >= {"id", "user_id", "created_at", "updated_at", "authenticated_at", "idle_expires_at",
                                 "expires_at", "last_interacted_at", "device", "clients", "authentication"}  # fmt: skip
-    one = mgmt.get(api(sb, f"/sessions/{logins[0]['session_id']}"), timeout=10)
+    one = mgmt.get(auth0_api(sb, f"/sessions/{logins[0]['session_id']}"), timeout=10)
     assert one.status_code == 200 and one.json()["user_id"] == AUTH0.ada
     tokens = mgmt.get(user_api(sb, AUTH0.ada, "/refresh-tokens"), params={"include_totals": "true"}, timeout=10)
     assert set(tokens.json()) == {"tokens"} and len(tokens.json()["tokens"]) == 3
-    token = mgmt.get(api(sb, f"/refresh-tokens/{logins[1]['refresh_token_id']}"), timeout=10).json()
+    token = mgmt.get(auth0_api(sb, f"/refresh-tokens/{logins[1]['refresh_token_id']}"), timeout=10).json()
     assert set(token) >= {"id", "user_id", "client_id", "session_id", "rotating", "resource_servers", "created_at",
                           "idle_expires_at", "expires_at", "device"}  # fmt: skip
     assert token["rotating"] is True and token["session_id"] == logins[1]["session_id"]
@@ -217,26 +205,28 @@ def test_sessions_and_refresh_tokens_read(sb, mgmt):
         for method in ("GET", "DELETE"):
             resp = mgmt.request(method, user_api(sb, "auth0|nobody", path), timeout=10)
             assert resp.status_code == 404 and resp.json() == user_missing
-    assert mgmt.get(api(sb, "/sessions/nope"), timeout=10).json()["message"] == "Session not found"
-    assert mgmt.post(api(sb, "/sessions/nope/revoke"), timeout=10).status_code == 404
-    assert mgmt.get(api(sb, "/refresh-tokens/dcr_nope"), timeout=10).json()["message"] == "Refresh token not found"
+    assert mgmt.get(auth0_api(sb, "/sessions/nope"), timeout=10).json()["message"] == "Session not found"
+    assert mgmt.post(auth0_api(sb, "/sessions/nope/revoke"), timeout=10).status_code == 404
+    assert (
+        mgmt.get(auth0_api(sb, "/refresh-tokens/dcr_nope"), timeout=10).json()["message"] == "Refresh token not found"
+    )
 
 
 def test_session_and_token_deletion(sb, mgmt):
     a, b = sb.auth0.login(AUTH0.ada), sb.auth0.login(AUTH0.ada)
     # deleting a session leaves its refresh token working (sessions != refresh tokens)
-    gone = mgmt.delete(api(sb, f"/sessions/{a['session_id']}"), timeout=10)
+    gone = mgmt.delete(auth0_api(sb, f"/sessions/{a['session_id']}"), timeout=10)
     assert gone.status_code == 202 and gone.content == b""
     assert not sb.auth0.session_active(a["session_id"]) and refresh(sb, a["refresh_token"]).status_code == 200
-    assert mgmt.delete(api(sb, "/sessions/unknown"), timeout=10).status_code == 202  # no 404 for DELETE
+    assert mgmt.delete(auth0_api(sb, "/sessions/unknown"), timeout=10).status_code == 202  # no 404 for DELETE
     # revoke: the session and its refresh tokens
-    assert mgmt.post(api(sb, f"/sessions/{b['session_id']}/revoke"), timeout=10).status_code == 202
+    assert mgmt.post(auth0_api(sb, f"/sessions/{b['session_id']}/revoke"), timeout=10).status_code == 202
     assert not sb.auth0.session_active(b["session_id"]) and refresh(sb, b["refresh_token"]).json() == INVALID_REFRESH
     assert refresh(sb, a["refresh_token"]).status_code == 200  # another session's token
     # one refresh token by id
-    assert mgmt.delete(api(sb, f"/refresh-tokens/{a['refresh_token_id']}"), timeout=10).status_code == 202
+    assert mgmt.delete(auth0_api(sb, f"/refresh-tokens/{a['refresh_token_id']}"), timeout=10).status_code == 202
     assert refresh(sb, a["refresh_token"]).json() == INVALID_REFRESH
-    assert mgmt.delete(api(sb, "/refresh-tokens/dcr_unknown"), timeout=10).status_code == 202
+    assert mgmt.delete(auth0_api(sb, "/refresh-tokens/dcr_unknown"), timeout=10).status_code == 202
     # everything of a user
     c, d = sb.auth0.login(AUTH0.grace), sb.auth0.login(AUTH0.grace, rotating=True)
     assert mgmt.delete(user_api(sb, AUTH0.grace, "/sessions"), timeout=10).status_code == 202
@@ -283,12 +273,12 @@ def test_scopes(sb, limited, mgmt):
         ("GET", user_api(sb, AUTH0.ada, "/refresh-tokens")): "expected any of: read:refresh_tokens",
         ("DELETE", user_api(sb, AUTH0.ada, "/refresh-tokens")): "expected any of: delete:refresh_tokens",
         ("POST", user_api(sb, AUTH0.ada, "/revoke-access")): "expected all of: delete:sessions,delete:refresh_tokens",
-        ("POST", api(sb, f"/sessions/{login['session_id']}/revoke")): (
+        ("POST", auth0_api(sb, f"/sessions/{login['session_id']}/revoke")): (
             "expected all of: delete:sessions,delete:refresh_tokens"
         ),
-        ("GET", api(sb, f"/refresh-tokens/{login['refresh_token_id']}")): "expected any of: read:refresh_tokens",
-        ("GET", api(sb, "/device-credentials")): "expected any of: read:device_credentials",
-        ("DELETE", api(sb, f"/device-credentials/{login['refresh_token_id']}")): (
+        ("GET", auth0_api(sb, f"/refresh-tokens/{login['refresh_token_id']}")): "expected any of: read:refresh_tokens",
+        ("GET", auth0_api(sb, "/device-credentials")): "expected any of: read:device_credentials",
+        ("DELETE", auth0_api(sb, f"/device-credentials/{login['refresh_token_id']}")): (
             "expected any of: delete:device_credentials,update:current_user,delete:current_user_device_credentials"
         ),
     }
@@ -305,7 +295,7 @@ def test_scopes(sb, limited, mgmt):
     assert sb.auth0.session_active(login["session_id"]) and sb.auth0.refresh_token_active(login["refresh_token"])
     # 401 before anything else
     assert requests.get(user_api(sb, AUTH0.ada, "/sessions"), timeout=10).status_code == 401
-    assert requests.get(api(sb, "/device-credentials"), timeout=10).status_code == 401
+    assert requests.get(auth0_api(sb, "/device-credentials"), timeout=10).status_code == 401
 
 
 # -- plan gating ------------------------------------------------------------------------------------
@@ -320,9 +310,9 @@ def test_enterprise_endpoints_gated_by_plan(sb, mgmt, limited, plan):
     assert limited.get(user_api(sb, AUTH0.ada, "/sessions"), timeout=10).json()["errorCode"] == "insufficient_scope"
     assert sb.auth0.session_active(login["session_id"])  # nothing was revoked
     # device credentials work on every plan
-    listed = mgmt.get(api(sb, "/device-credentials"), params={"user_id": AUTH0.ada}, timeout=10)
+    listed = mgmt.get(auth0_api(sb, "/device-credentials"), params={"user_id": AUTH0.ada}, timeout=10)
     assert [c["id"] for c in listed.json()] == [login["refresh_token_id"]]
-    assert mgmt.delete(api(sb, f"/device-credentials/{login['refresh_token_id']}"), timeout=10).status_code == 204
+    assert mgmt.delete(auth0_api(sb, f"/device-credentials/{login['refresh_token_id']}"), timeout=10).status_code == 204
     assert refresh(sb, login["refresh_token"]).json() == INVALID_REFRESH
     sb.reset()
     assert sb.auth0.plan == "enterprise"
@@ -347,7 +337,7 @@ def test_device_credentials(sb, mgmt):
     plain = [sb.auth0.login(AUTH0.ada) for _ in range(3)]
     rotating = sb.auth0.login(AUTH0.ada, rotating=True)
     other = sb.auth0.login(AUTH0.grace, client_id=AUTH0.client)
-    target = api(sb, "/device-credentials")
+    target = auth0_api(sb, "/device-credentials")
 
     def ids(**params):
         resp = mgmt.get(target, params=params, timeout=10)
@@ -393,8 +383,8 @@ def test_device_credentials(sb, mgmt):
     deleted = mgmt.delete(f"{target}/{plain[0]['refresh_token_id']}", timeout=10)
     assert deleted.status_code == 204 and deleted.content == b""
     assert refresh(sb, plain[0]["refresh_token"]).json() == INVALID_REFRESH
-    assert mgmt.get(api(sb, f"/refresh-tokens/{plain[0]['refresh_token_id']}"), timeout=10).status_code == 404
-    assert mgmt.delete(api(sb, f"/refresh-tokens/{plain[1]['refresh_token_id']}"), timeout=10).status_code == 202
+    assert mgmt.get(auth0_api(sb, f"/refresh-tokens/{plain[0]['refresh_token_id']}"), timeout=10).status_code == 404
+    assert mgmt.delete(auth0_api(sb, f"/refresh-tokens/{plain[1]['refresh_token_id']}"), timeout=10).status_code == 202
     assert ids(user_id=AUTH0.ada) == [plain[2]["refresh_token_id"]]
     assert mgmt.delete(f"{target}/dcr_unknown", timeout=10).status_code == 204
     assert sb.auth0.session_active(plain[0]["session_id"])  # the session is not a device credential
@@ -406,7 +396,7 @@ def test_device_credentials_write_bucket(sb, mgmt):
     sb.auth0.set_rate_limit("users_write", burst=1, rate=0.01)
 
     def delete(login):
-        return mgmt.delete(api(sb, f"/device-credentials/{login['refresh_token_id']}"), timeout=10)
+        return mgmt.delete(auth0_api(sb, f"/device-credentials/{login['refresh_token_id']}"), timeout=10)
 
     assert delete(logins[0]).status_code == 204 and delete(logins[1]).status_code == 204  # Enterprise: global only
     sb.auth0.set_plan("professional")
@@ -414,7 +404,7 @@ def test_device_credentials_write_bucket(sb, mgmt):
     assert limited.status_code == 204 and limited.headers["x-ratelimit-limit"] == "1"
     throttled = delete(logins[2])
     assert throttled.status_code == 429 and throttled.json()["errorCode"] == "too_many_requests"
-    assert mgmt.get(api(sb, "/device-credentials"), timeout=10).status_code == 200  # reads use the global bucket
+    assert mgmt.get(auth0_api(sb, "/device-credentials"), timeout=10).status_code == 200  # reads use the global bucket
     sb.auth0.set_plan("enterprise")
     for _ in range(2):  # the session family counts only against the global bucket, not users_write
         assert mgmt.delete(user_api(sb, AUTH0.ada, "/sessions"), timeout=10).status_code == 202
