@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from okta_auth0_sync import invoke
 from okta_auth0_sync.errors import InvalidInput, NotFound
 from okta_auth0_sync.observability import handler, logger
-from okta_auth0_sync.provisioning.config import RoleGroupMapping
+from okta_auth0_sync.provisioning.policy import RoleGroupMapping
 
 app = APIGatewayRestResolver()
 _OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")

@@ -10,8 +10,8 @@ import os
 
 from okta_auth0_sync import aws, connections, counters
 from okta_auth0_sync.observability import handler, logger
-from okta_auth0_sync.provisioning.config import ProvisioningPolicy, RunOptions
 from okta_auth0_sync.provisioning.members import list_members
+from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RunOptions
 from okta_auth0_sync.provisioning.state import StateTable
 
 

@@ -10,7 +10,7 @@ import os
 from okta_auth0_sync import connections, counters
 from okta_auth0_sync.errors import InvalidInput, cause_message
 from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
-from okta_auth0_sync.provisioning.config import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RunOptions
 from okta_auth0_sync.provisioning.state import StateTable
 from okta_auth0_sync.provisioning.worker import BatchWorker, record_batch_failure
 

@@ -10,7 +10,7 @@ import os
 
 from okta_auth0_sync import aws
 from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
-from okta_auth0_sync.provisioning.config import RunOptions
+from okta_auth0_sync.provisioning.policy import RunOptions
 from okta_auth0_sync.provisioning.report import build_report
 from okta_auth0_sync.provisioning.state import StateTable
 

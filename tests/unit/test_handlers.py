@@ -35,7 +35,7 @@ from okta_auth0_sync.errors import ConfigurationError, InvalidInput, NotFound, R
 from okta_auth0_sync.ledger import DesiredState, Ledger
 from okta_auth0_sync.lookup import IdentityMatch
 from okta_auth0_sync.okta import OktaUser
-from okta_auth0_sync.provisioning.config import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RunOptions
 from okta_auth0_sync.revocation import AccessRevoker
 from okta_auth0_sync.tokens.models import AccessToken
 from okta_auth0_sync.workflows import Started

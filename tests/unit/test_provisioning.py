@@ -6,7 +6,7 @@ import responses
 from okta_auth0_sync.auth0 import Auth0Client, auth0_error, lucene_quote
 from okta_auth0_sync.errors import ConfigurationError, InvalidInput
 from okta_auth0_sync.http import HttpClient
-from okta_auth0_sync.provisioning.config import ProvisioningPolicy, RoleGroupMapping, RunOptions
+from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RoleGroupMapping, RunOptions
 from okta_auth0_sync.provisioning.profiles import okta_profile
 from okta_auth0_sync.provisioning.runs import execution_name
 

@@ -9,6 +9,7 @@ Modules, by concern (docs/architecture.md):
 - ``okta``/``auth0``  the tenant clients (just the calls this package needs) and their errors;
 - ``connections``     wiring: secret -> token source -> HTTP client -> tenant client, per container;
 - ``lookup``, ``event_hooks``, ``deactivation``, ``provisioning``: the flows' domain logic;
+- ``ledger``, ``revocation``: the per-Okta-user lifecycle ledger; ending a person's Auth0 access;
 - ``api_auth``, ``invoke``: the invoke API's resource server and routes;
 - ``workflows``, ``aws``, ``observability``, ``counters``, ``runtime``: plumbing, one place each.
 """

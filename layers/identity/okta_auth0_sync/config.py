@@ -99,7 +99,7 @@ class Auth0Connection:
 
 
 @dataclass(frozen=True)
-class SigningKey:
+class AssertionKey:
     key_id: str | None
     private_key: Any = field(repr=False)  # PEM text or a private JWK mapping
     alg: str | None = None  # RS256/384/512, ES256/384/512; default from the key type
@@ -113,7 +113,7 @@ class OktaConnection:
     domain: str
     base_url: str
     client_id: str | None = None
-    keys: tuple[SigningKey, ...] = ()
+    keys: tuple[AssertionKey, ...] = ()
     scopes: tuple[str, ...] = ()
     api_token: str | None = field(default=None, repr=False)
     dpop: bool = False
@@ -177,7 +177,7 @@ class OktaConnection:
         )
 
 
-def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[SigningKey, ...]:
+def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[AssertionKey, ...]:
     entries = data.get("keys")
     if entries is None:
         entries = [{"private_key": data.get("private_key"), "key_id": data.get("key_id")}]
@@ -205,7 +205,7 @@ def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[SigningKey, ...
             raise ConfigurationError(
                 f"secret {source}: 'alg'{where} must be one of {', '.join(sorted(_ASSERTION_ALGS))}"
             )
-        keys.append(SigningKey(key_id=kid, private_key=private, alg=alg))
+        keys.append(AssertionKey(key_id=kid, private_key=private, alg=alg))
     return tuple(keys)
 
 

@@ -25,7 +25,7 @@ import requests
 
 from . import counters, runtime
 from .errors import RateLimited, SyncError, UpstreamUnavailable
-from .ratelimit import RateLimiter, reset_in, retry_after
+from .ratelimit import RequestPacer, reset_in, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class HttpClient:
         session: requests.Session | None = None,
         timeouts: Timeouts = Timeouts(),
         retry: RetryPolicy = RetryPolicy(),
-        limiter: RateLimiter | None = None,
+        limiter: RequestPacer | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "okta-auth0-sync/0.1",
@@ -93,7 +93,7 @@ class HttpClient:
         self.session.headers["Accept"] = "application/json"
         self.timeouts = timeouts
         self.retry = retry
-        self.limiter = limiter if limiter is not None else RateLimiter(clock=clock, sleep=sleep)
+        self.limiter = limiter if limiter is not None else RequestPacer(clock=clock, sleep=sleep)
         self._clock = clock
         self._sleep = sleep
 

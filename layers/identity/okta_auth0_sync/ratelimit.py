@@ -82,7 +82,7 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
         return None
 
 
-class RateLimiter:
+class RequestPacer:
     """Paces requests per bucket from the last rate-limit headers seen."""
 
     def __init__(

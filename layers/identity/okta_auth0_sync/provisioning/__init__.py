@@ -11,5 +11,6 @@ One run per role->group mapping:
 3. ``report``   the run's summary from the state table: counts, failures with reasons, API
    calls per tenant, 429s, tokens minted, duration; logged, returned, published as metrics.
 
-``runs`` fans a schedule with several mappings out into one execution per mapping.
+``runs`` fans a schedule with several mappings out into one execution per mapping; ``policy``
+holds a mapping, a run's options and the provisioning policy from the environment.
 """

@@ -8,7 +8,7 @@ from typing import Any
 from ..auth0 import Auth0Client
 from ..errors import InvalidInput, NotFound
 from ..okta import OktaClient
-from .config import ProvisioningPolicy, RunOptions
+from .policy import ProvisioningPolicy, RunOptions
 from .state import DONE, StateTable
 
 DRIFT_SAMPLE = 20

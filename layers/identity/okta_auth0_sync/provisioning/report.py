@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .config import RunOptions
+from .policy import RunOptions
 from .state import StateTable
 
 FAILURES_IN_OUTPUT = 50

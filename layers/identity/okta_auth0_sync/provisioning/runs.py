@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import workflows
 from ..errors import InvalidInput
-from .config import RoleGroupMapping
+from .policy import RoleGroupMapping
 
 
 def execution_name(mapping: RoleGroupMapping, occasion: str) -> str:

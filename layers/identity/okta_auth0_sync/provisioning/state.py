@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .config import RoleGroupMapping
+from .policy import RoleGroupMapping
 
 DONE = frozenset({"provisioned", "existing_added"})
 SUMMARY_TTL_SECONDS = 30 * 24 * 3600

@@ -14,7 +14,7 @@ from typing import Any
 from ..auth0 import Auth0Client
 from ..errors import AlreadyExists, NotFound, RequestRejected, UpstreamUnavailable
 from ..okta import OktaClient
-from .config import ProvisioningPolicy, RunOptions
+from .policy import ProvisioningPolicy, RunOptions
 from .profiles import okta_profile
 from .state import DONE, StateTable
 

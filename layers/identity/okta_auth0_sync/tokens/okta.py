@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from ..config import OktaConnection, SigningKey
+from ..config import AssertionKey, OktaConnection
 from ..errors import (
     AuthenticationFailed,
     DpopRequired,
@@ -39,7 +39,7 @@ class OktaServiceApp:
         self.connection = connection
         self.http = http
         # loaded on first mint: a cached token needs no key
-        self._keys: list[tuple[SigningKey, SigningPrivateKey, str]] | None = None
+        self._keys: list[tuple[AssertionKey, SigningPrivateKey, str]] | None = None
         self._preferred_refused_at: float | None = None
         self._dpop_nonce: str | None = None
 
@@ -52,7 +52,7 @@ class OktaServiceApp:
         keys = "\0".join(str(k.private_key) for k in c.keys)
         return f"{c.client_id}\0{keys}".encode()
 
-    def _signing_keys(self) -> list[tuple[SigningKey, SigningPrivateKey, str]]:
+    def _signing_keys(self) -> list[tuple[AssertionKey, SigningPrivateKey, str]]:
         """(spec, private key, alg) per configured key, loaded once."""
         if self._keys is None:
             source = f"secret {self.connection.source or 'okta'}"
