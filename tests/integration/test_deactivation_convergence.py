@@ -14,10 +14,14 @@ concurrently as containers would), and 24 through the real hook and the real sta
 
 import os
 import random
+import threading
 
 import pytest
 
-from okta_auth0_sync import counters
+from okta_auth0_sync import connections, counters, runtime
+from okta_auth0_sync.deactivation import PersonSync, SyncEvent, SyncPolicy
+from okta_auth0_sync.ledger import Ledger
+from okta_auth0_sync.revocation import AccessRevoker
 from testbed.apigateway import LocalHttpApi
 from testbed.convergence import deliver_round, invoke_round, plan_trial, wrong_final_states
 from testbed.deployment import LocalDeployment
@@ -67,3 +71,62 @@ def test_concurrent_hook_deliveries_converge_through_the_state_machine(sb, suspe
             executions += sum(len(t.arns) for t in trials)
     assert not problems, f"seed {SEED}: {len(problems)} problems, e.g. {problems[:5]}"
     assert executions >= HOOK_TRIALS * 2
+
+
+class GatedAuth0:
+    """The real Auth0 client, except that the first PATCH waits at a gate: the moment between an
+    execution's last check and its write, held open so another execution can run through it."""
+
+    def __init__(self, client):
+        self._client = client
+        self.at_gate, self.release = threading.Event(), threading.Event()
+        self._gated = False
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def update_user(self, user_id, body):
+        if not self._gated:
+            self._gated = True
+            self.at_gate.set()
+            assert self.release.wait(30)
+        return self._client.update_user(user_id, body)
+
+
+def test_a_stale_write_landing_last_is_repaired_by_its_own_execution(sb, suspensions_stack):
+    """The race issue 8 measured: deactivate (t1) -> reactivate (t2) -> deactivate (t3) for one
+    person, run at once. The reactivation reads the account and passes its checks, then the newest
+    deactivation runs through completely, then the reactivation's stale PATCH lands last. Its
+    commit finds the ledger moved on, so it applies the newest state again before it finishes."""
+    email = "race.person@acme.example"
+    account = sb.auth0.add_user(connection="Username-Password-Authentication", email=email)["user_id"]
+    okta_id = sb.okta.add_user({"login": email, "email": email, "firstName": "Race", "lastName": "Person"})["id"]
+    policy = SyncPolicy.from_env()
+
+    def sync(client, uuid, event_type, published):
+        runner = PersonSync(
+            auth0=client,
+            ledger=Ledger(os.environ["LEDGER_TABLE"]),
+            policy=policy,
+            revoker=AccessRevoker(client, policy.revoke),
+        )
+        return runner.run(SyncEvent(uuid, event_type, published, okta_id), email)
+
+    with runtime.invocation(None):
+        auth0 = connections.auth0()
+        sync(auth0, "e1", "user.lifecycle.deactivate", "2026-01-01T10:00:00.000Z")
+        gated = GatedAuth0(auth0)
+        stale: dict = {}
+        reactivation = threading.Thread(
+            target=lambda: stale.update(sync(gated, "e2", "user.lifecycle.reactivate", "2026-01-01T10:00:01.000Z"))
+        )
+        reactivation.start()
+        assert gated.at_gate.wait(30)  # read, checked, about to write "reactivated"
+        newest = sync(auth0, "e3", "user.lifecycle.deactivate", "2026-01-01T10:00:02.000Z")
+        assert newest["recorded"] == "newest" and sb.auth0.get_user(account)["blocked"] is True
+        gated.release.set()  # the stale reactivation lands last
+        reactivation.join(30)
+    user = sb.auth0.get_user(account)
+    assert (user["blocked"], user["app_metadata"]["okta_sync"]["deactivated"]) == (True, True)
+    assert user["app_metadata"]["okta_sync"]["event_uuid"] == "e3"
+    assert stale["applied"]["event_uuid"] == "e3"  # it re-applied the newest before finishing
