@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .auth0 import LOOKUP_FIELDS, Auth0Client, Auth0User
-from .errors import NotFound
+from .errors import NotFound, RequestRejected
+from .observability import logger as _log
 from .okta import OktaClient, OktaUser
 
 
@@ -27,7 +28,7 @@ def auth0_users_for_email(
     for candidate in dict.fromkeys((email.lower(), email)):
         for user in auth0.users_by_email(candidate, fields=fields):
             found.setdefault(user.user_id, user)
-    for user_id in auth0.user_ids_by_email_search(email):
+    for user_id in _search_ids(auth0, email):
         if user_id in found:
             continue
         try:
@@ -37,6 +38,17 @@ def auth0_users_for_email(
         if (user.email or "").lower() == email.lower():  # the index may lag a change of email
             found[user_id] = user
     return list(found.values())
+
+
+def _search_ids(auth0: Auth0Client, email: str) -> list[str]:
+    """The case-insensitive search, which only adds accounts in other casings: if the tenant
+    refuses it (a 4xx retrying will not fix), the exact matches still go through, and the refusal
+    is logged. Outages and rate limits propagate (the task is retried)."""
+    try:
+        return auth0.user_ids_by_email_search(email)
+    except RequestRejected as exc:
+        _log.warning("Auth0 user search refused; only exact-case matches used", extra={"reason": str(exc)[:200]})
+        return []
 
 
 @dataclass(frozen=True)

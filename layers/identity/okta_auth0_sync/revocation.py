@@ -11,9 +11,9 @@ the block, for each account:
   have no all-plan endpoint: the block and the Action stop them at their next ``/authorize``.
 
 Which family a tenant has is found out once per container from the first answer: a 403 that is
-not about a scope means the plan lacks the endpoint (reported as ``unsupported_plan``, never a
-failure). A 403 about a scope is a misconfiguration and is raised (the account's outcome is
-``failed``, naming the scope to grant).
+not about a scope, or a 404 that is not about the user, means the plan lacks the endpoint
+(reported as ``unsupported_plan``, never a failure). A 403 about a scope is a misconfiguration:
+it is raised, and the execution fails naming the scope to grant.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from . import runtime
 from .auth0 import Auth0Client
-from .errors import PermissionDenied
+from .errors import NotFound, PermissionDenied
 
 REVOKED, UNSUPPORTED, OFF = "revoked", "unsupported_plan", "off"
 
@@ -44,6 +44,12 @@ class RevocationPolicy:
 
 def _plan_lacks_endpoint(exc: PermissionDenied) -> bool:
     return exc.missing_scope is None and (exc.code or "") != "insufficient_scope"
+
+
+def _user_missing(exc: NotFound) -> bool:
+    """Auth0's 404 for an unknown user (``inexistent_user``, "User not found"), as opposed to a
+    route the tenant does not serve."""
+    return exc.code == "inexistent_user" or "user not found" in str(exc).lower()
 
 
 class AccessRevoker:
@@ -76,11 +82,18 @@ class AccessRevoker:
         return REVOKED
 
     def _enterprise(self, call: Callable[[str], None], user_id: str) -> bool:
-        """Call an Enterprise endpoint; False (and remembered) when the plan lacks it."""
+        """Call an Enterprise endpoint; False (and remembered) when the plan lacks it: a 403 that is
+        not about a scope, or a 404 that is not about the user (the account was just read or
+        written, so a 404 for the route itself means the tenant does not have it)."""
         try:
             call(user_id)
         except PermissionDenied as exc:
             if not _plan_lacks_endpoint(exc):
+                raise
+            _enterprise_endpoints[self.tenant_key] = False
+            return False
+        except NotFound as exc:
+            if _user_missing(exc):
                 raise
             _enterprise_endpoints[self.tenant_key] = False
             return False
