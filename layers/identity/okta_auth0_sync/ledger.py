@@ -132,11 +132,10 @@ class Ledger:
                 ExpressionAttributeNames={"#rank": "rank"},
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",  # the newer state, without another read
             )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            state = self.get(okta_user_id)
-            if state is None:  # pragma: no cover - the condition only fails on an existing item
-                raise LedgerContention("the ledger item vanished while recording") from None
+        except self.client.exceptions.ConditionalCheckFailedException as refused:
+            state = DesiredState.from_item(refused.response["Item"])
             return Recorded("duplicate" if state.event_uuid == event_uuid else "superseded", state)
         return Recorded("newest", DesiredState.from_item(response["Attributes"]))
 
