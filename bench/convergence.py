@@ -14,12 +14,13 @@ containers would); ``--through-hook`` more run through the real hook and state m
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import sandbox.runner
 from bench import functions_output_discarded
-from okta_auth0_sync import counters
 from testbed.apigateway import LocalHttpApi
 from testbed.convergence import deliver_round, invoke_round, plan_trial, wrong_final_states
 from testbed.deployment import LocalDeployment
@@ -33,31 +34,40 @@ def _rounds(sb, rng, count: int, salt: str):
         yield [plan_trial(sb, rng, i, salt) for i in range(start, min(start + PER_ROUND, count))]
 
 
+def _inject_faults(sb, seed: int) -> None:
+    sb.auth0.faults.reseed(seed)
+    sb.auth0.faults.error(route="/api/v2/users*", status=503, probability=0.02)
+    sb.auth0.faults.error(route="/api/v2/users*", status=429, probability=0.002)
+
+
 def run(trials: int, through_hook: int, seed: int) -> dict:
-    with sandbox.runner.start() as sb:
+    """One process's share: its own sandbox and stack. The sandbox is reset after every round (its
+    searches scan every user, so a tenant that kept 20,000 trial accounts would slow each call)."""
+    with functions_output_discarded(), sandbox.runner.start() as sb:
         creds = sandbox.runner.provision_credentials(sb)
         secrets = {
             "Auth0ConnectionSecret": creds.auth0,
             "OktaConnectionSecret": creds.okta,
             "EventHookSecret": {"current": HOOK_SECRET, "previous": ""},
         }
-        sb.auth0.faults.reseed(seed)
-        sb.auth0.faults.error(route="/api/v2/users*", status=503, probability=0.02)
-        sb.auth0.faults.error(route="/api/v2/users*", status=429, probability=0.002)
+        _inject_faults(sb, seed)
         parameters = {"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, "SyncSuspensions": "true"}
         with LocalDeployment(secrets, parameters=parameters) as stack, LocalHttpApi(stack) as api:
-            rng, problems, events = random.Random(seed), [], 0
-            counters.api_calls.reset()
+            rng, problems, events, faults = random.Random(seed), [], 0, 0
             started = time.perf_counter()
-            for batch in _rounds(sb, rng, trials, f"task{seed}"):
+            for round_no, batch in enumerate(_rounds(sb, rng, trials, f"task{seed}")):
                 problems += invoke_round(stack, batch)
                 problems += wrong_final_states(sb, stack, batch)
                 events += sum(len(t.events) for t in batch)
+                faults += sum(f.fired for f in sb.auth0.faults.list())
+                sb.reset()
+                _inject_faults(sb, seed * 100_003 + round_no)
             task_seconds = time.perf_counter() - started
             hook_problems: list[str] = []
             for batch in _rounds(sb, rng, through_hook, f"hook{seed}"):
                 deliver_round(stack, f"{api.url}/okta/event-hook", HOOK_SECRET, batch)
                 hook_problems += wrong_final_states(sb, stack, batch)
+            faults += sum(f.fired for f in sb.auth0.faults.list())
             return {
                 "trials": trials,
                 "events": events,
@@ -65,8 +75,37 @@ def run(trials: int, through_hook: int, seed: int) -> dict:
                 "task_seconds": task_seconds,
                 "through_hook": through_hook,
                 "hook_problems": hook_problems,
-                "faults": sum(f.fired for f in sb.auth0.faults.list()),
+                "faults": faults,
             }
+
+
+def run_parallel(trials: int, through_hook: int, seed: int, processes: int) -> dict:
+    """Split the trials over ``processes`` worker processes (seeds ``seed``, ``seed + 1``...)."""
+    shares = [
+        (
+            trials // processes + (i < trials % processes),
+            through_hook // processes + (i < through_hook % processes),
+            seed + i,
+        )
+        for i in range(processes)
+    ]
+    if processes == 1:
+        return run(*shares[0])
+    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(run, *zip(*shares, strict=True)))
+    total: dict = {
+        "trials": 0,
+        "events": 0,
+        "problems": [],
+        "task_seconds": 0.0,
+        "through_hook": 0,
+        "hook_problems": [],
+        "faults": 0,
+    }
+    for part in parts:
+        for key, value in part.items():
+            total[key] = max(total[key], value) if key == "task_seconds" else total[key] + value
+    return total
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -74,9 +113,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--through-hook", type=int, default=0)
     parser.add_argument("--seed", type=int, default=20261130)
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (each its own sandbox)")
     args = parser.parse_args(argv)
-    with functions_output_discarded():
-        r = run(args.trials, args.through_hook, args.seed)
+    r = run_parallel(args.trials, args.through_hook, args.seed, max(1, args.processes))
     print(
         f"Deactivation convergence, seed {args.seed}: {r['trials']} trials ({r['events']} distinct events) at the "
         f"task in {r['task_seconds']:.0f} s, {r['through_hook']} through the hook; {r['faults']} injected 429/503"

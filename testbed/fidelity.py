@@ -163,12 +163,29 @@ def powertools_state_per_invocation() -> Iterator[None]:
     ]
     originals = [(cls, name, cls.__dict__[name]) for cls, names in patched for name in names if name in cls.__dict__]
     for cls, name, method in originals:
-        setattr(cls, name, _locked(method, lock))
+        setattr(cls, name, _locked(_tolerating_a_shared_flush(method) if name == "flush_metrics" else method, lock))
     try:
         yield
     finally:
         for cls, name, method in originals:
             setattr(cls, name, method)
+
+
+def _tolerating_a_shared_flush(flush: Callable[..., Any]) -> Callable[..., Any]:
+    """A flush that finds the shared metric set already published by a concurrent invocation's
+    flush publishes nothing (on Lambda, with one invocation per process, it cannot happen)."""
+    from aws_lambda_powertools.metrics.exceptions import SchemaValidationError
+
+    @functools.wraps(flush)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return flush(*args, **kwargs)
+        except SchemaValidationError as exc:
+            if "at least one metric" not in str(exc):
+                raise
+            return None
+
+    return call
 
 
 def _locked(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
