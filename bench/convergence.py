@@ -29,9 +29,9 @@ HOOK_SECRET = "bench-hook-secret-0123456789abcdef0123"
 PER_ROUND = 40
 
 
-def _rounds(sb, rng, count: int, salt: str):
+def _rounds(sb, rng, count: int, salt: str, max_events: int = 6):
     for start in range(0, count, PER_ROUND):
-        yield [plan_trial(sb, rng, i, salt) for i in range(start, min(start + PER_ROUND, count))]
+        yield [plan_trial(sb, rng, i, salt, max_events) for i in range(start, min(start + PER_ROUND, count))]
 
 
 def _inject_faults(sb, seed: int) -> None:
@@ -40,7 +40,7 @@ def _inject_faults(sb, seed: int) -> None:
     sb.auth0.faults.error(route="/api/v2/users*", status=429, probability=0.002)
 
 
-def run(trials: int, through_hook: int, seed: int) -> dict:
+def run(trials: int, through_hook: int, seed: int, max_events: int = 6) -> dict:
     """One process's share: its own sandbox and stack. The sandbox is reset after every round (its
     searches scan every user, so a tenant that kept 20,000 trial accounts would slow each call)."""
     with functions_output_discarded(), sandbox.runner.start() as sb:
@@ -55,7 +55,7 @@ def run(trials: int, through_hook: int, seed: int) -> dict:
         with LocalDeployment(secrets, parameters=parameters) as stack, LocalHttpApi(stack) as api:
             rng, problems, events, faults = random.Random(seed), [], 0, 0
             started = time.perf_counter()
-            for round_no, batch in enumerate(_rounds(sb, rng, trials, f"task{seed}")):
+            for round_no, batch in enumerate(_rounds(sb, rng, trials, f"task{seed}", max_events)):
                 problems += invoke_round(stack, batch)
                 problems += wrong_final_states(sb, stack, batch)
                 events += sum(len(t.events) for t in batch)
@@ -64,7 +64,7 @@ def run(trials: int, through_hook: int, seed: int) -> dict:
                 _inject_faults(sb, seed * 100_003 + round_no)
             task_seconds = time.perf_counter() - started
             hook_problems: list[str] = []
-            for batch in _rounds(sb, rng, through_hook, f"hook{seed}"):
+            for batch in _rounds(sb, rng, through_hook, f"hook{seed}", max_events):
                 deliver_round(stack, f"{api.url}/okta/event-hook", HOOK_SECRET, batch)
                 hook_problems += wrong_final_states(sb, stack, batch)
             faults += sum(f.fired for f in sb.auth0.faults.list())
@@ -79,13 +79,14 @@ def run(trials: int, through_hook: int, seed: int) -> dict:
             }
 
 
-def run_parallel(trials: int, through_hook: int, seed: int, processes: int) -> dict:
+def run_parallel(trials: int, through_hook: int, seed: int, processes: int, max_events: int = 6) -> dict:
     """Split the trials over ``processes`` worker processes (seeds ``seed``, ``seed + 1``...)."""
     shares = [
         (
             trials // processes + (i < trials % processes),
             through_hook // processes + (i < through_hook % processes),
             seed + i,
+            max_events,
         )
         for i in range(processes)
     ]
@@ -114,8 +115,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--through-hook", type=int, default=0)
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--processes", type=int, default=2, help="worker processes (each its own sandbox)")
+    parser.add_argument("--max-events", type=int, default=6, help="lifecycle events per trial: 2 to this")
     args = parser.parse_args(argv)
-    r = run_parallel(args.trials, args.through_hook, args.seed, max(1, args.processes))
+    r = run_parallel(args.trials, args.through_hook, args.seed, max(1, args.processes), max(2, args.max_events))
     print(
         f"Deactivation convergence, seed {args.seed}: {r['trials']} trials ({r['events']} distinct events) at the "
         f"task in {r['task_seconds']:.0f} s, {r['through_hook']} through the hook; {r['faults']} injected 429/503"
@@ -124,7 +126,11 @@ def main(argv: list[str] | None = None) -> dict:
         f"  wrong final states (or failed runs): {len(r['problems'])} at the task, "
         f"{len(r['hook_problems'])} through the hook"
     )
-    for problem in (r["problems"] + r["hook_problems"])[:10]:
+    problems = r["problems"] + r["hook_problems"]
+    wrong = [p for p in problems if ": account " in p]
+    failed = len(problems) - len(wrong)
+    print(f"  of which wrong final states: {len(wrong)}; executions or invocations that failed: {failed}")
+    for problem in problems[:50]:
         print(f"    {problem}")
     return r
 

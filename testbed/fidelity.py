@@ -54,23 +54,27 @@ def atomic_dynamodb_items() -> Iterator[None]:
     """While active, every moto DynamoDB item operation runs under one lock (re-entrant, nestable)."""
     global _depth
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
+    # The backend's item operations, and the whole request (moto serialises the response from the
+    # live item objects after the backend call returns).
+    targets = [(DynamoDBBackend, name) for name in _ITEM_OPERATIONS] + [(DynamoHandler, "call_action")]
     with _lock:
         _depth += 1
-        originals = {}
+        originals = []
         if _depth == 1:
-            for name in _ITEM_OPERATIONS:
-                method = getattr(DynamoDBBackend, name, None)
+            for cls, name in targets:
+                method = cls.__dict__.get(name)
                 if method is not None and not getattr(method, "__wrapped_by_testbed__", False):
-                    originals[name] = method
-                    setattr(DynamoDBBackend, name, _serialised(method))
+                    originals.append((cls, name, method))
+                    setattr(cls, name, _serialised(method))
     try:
         yield
     finally:
         with _lock:
             _depth -= 1
-            for name, method in originals.items():
-                setattr(DynamoDBBackend, name, method)
+            for cls, name, method in originals:
+                setattr(cls, name, method)
 
 
 @contextmanager
@@ -136,56 +140,50 @@ def faster_step_functions() -> Iterator[None]:
 
 @contextmanager
 def powertools_state_per_invocation() -> Iterator[None]:
-    """Powertools' Logger keys and Metrics set are process-wide. On Lambda a process serves one
-    invocation at a time; here concurrent invocations share one process, so a flush could find
-    the metric set emptied by another's flush (``SchemaValidationError``), or a log record be
-    formatted while another invocation clears the keys. Their operations are serialised (the
-    invocations themselves still run concurrently; metrics and keys of concurrent invocations
-    may mix in the output, which no test reads per invocation)."""
+    """Powertools' Logger keys and Metrics buffers are process-wide. On Lambda a process serves
+    one invocation at a time; here concurrent invocations share one process. So each invocation
+    (thread) gets its own metric, dimension and metadata buffers, as each Lambda process has, and
+    log formatting and key changes are serialised (keys of concurrent invocations may still mix in
+    log lines, which no test reads per invocation)."""
     from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
     from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
     lock = threading.RLock()
-    patched = [
-        (LambdaPowertoolsFormatter, ("format", "append_keys", "remove_keys", "clear_state")),
-        (
-            AmazonCloudWatchEMFProvider,
-            (
-                "add_metric",
-                "add_dimension",
-                "add_metadata",
-                "flush_metrics",
-                "clear_metrics",
-                "serialize_metric_set",
-                "add_cold_start_metric",
-            ),
-        ),
-    ]
-    originals = [(cls, name, cls.__dict__[name]) for cls, names in patched for name in names if name in cls.__dict__]
+    names = ("format", "append_keys", "remove_keys", "clear_state")
+    originals = [(LambdaPowertoolsFormatter, n, LambdaPowertoolsFormatter.__dict__[n]) for n in names]
     for cls, name, method in originals:
-        setattr(cls, name, _locked(_tolerating_a_shared_flush(method) if name == "flush_metrics" else method, lock))
+        setattr(cls, name, _locked(method, lock))
+    buffers = ("metric_set", "dimension_set", "metadata_set")
+    for name in buffers:
+        setattr(AmazonCloudWatchEMFProvider, name, _per_thread(name))
     try:
         yield
     finally:
         for cls, name, method in originals:
             setattr(cls, name, method)
+        for name in buffers:
+            delattr(AmazonCloudWatchEMFProvider, name)
 
 
-def _tolerating_a_shared_flush(flush: Callable[..., Any]) -> Callable[..., Any]:
-    """A flush that finds the shared metric set already published by a concurrent invocation's
-    flush publishes nothing (on Lambda, with one invocation per process, it cannot happen)."""
-    from aws_lambda_powertools.metrics.exceptions import SchemaValidationError
+_threads = threading.local()
 
-    @functools.wraps(flush)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return flush(*args, **kwargs)
-        except SchemaValidationError as exc:
-            if "at least one metric" not in str(exc):
-                raise
-            return None
 
-    return call
+def _per_thread(name: str) -> property:
+    """An instance attribute kept per thread: the value set in the thread that built the
+    instance is each new thread's starting copy (default dimensions, say)."""
+
+    def current(self: Any) -> Any:
+        store = _threads.__dict__.setdefault("buffers", {})
+        key = (id(self), name)
+        if key not in store:
+            store[key] = dict(self.__dict__.get(name) or {})
+        return store[key]
+
+    def assign(self: Any, value: Any) -> None:
+        self.__dict__[name] = value
+        _threads.__dict__.setdefault("buffers", {})[(id(self), name)] = value
+
+    return property(current, assign)
 
 
 def _locked(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
