@@ -180,7 +180,20 @@ class LocalDeployment:
         self._set_env(self._env_overrides)
         self.cold_start()
 
+    def drain(self, timeout: float = 60.0) -> None:
+        """Wait for every running execution to finish, so that none keeps calling the tenants (and
+        counting calls) after its test. Started executions run in moto's threads."""
+        if self._mock is None:
+            return
+        sfn = self.client("stepfunctions")
+        for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):
+            running = sfn.list_executions(stateMachineArn=self.ref(logical_id), statusFilter="RUNNING")
+            for execution in running.get("executions", []):
+                self.wait(execution["executionArn"], timeout, history=False)
+
     def stop(self) -> None:
+        with contextlib.suppress(Exception):  # stopping must not fail on a stuck execution
+            self.drain()
         self.cold_start()
         if self._original_invoke is not None:
             from moto.awslambda_simple.models import LambdaSimpleBackend
