@@ -90,7 +90,7 @@ def run(events: int, plan: str) -> dict:
                 sb.okta.deactivate_user(person["okta_id"])
                 delivered = time.time()
                 (delivery,) = sb.okta.flush_event_hooks()
-                execution = stack.ref(MACHINE).replace(":stateMachine:", ":execution:") + ":" + delivery.event_uuids[0]
+                execution = stack.execution_arn(MACHINE, delivery.event_uuids[0])
                 run_ = stack.wait(execution)
                 assert run_.status == "SUCCEEDED", run_.cause
                 transitions += run_.transitions

@@ -178,8 +178,7 @@ def deliver_round(stack: Any, hook_url: str, secret: str, trials: list[Trial]) -
         raise errors[0]
     for trial in trials:
         trial.arns.extend(
-            stack.ref(MACHINE).replace(":stateMachine:", ":execution:") + ":" + e["uuid"]
-            for e in {e["uuid"]: e for e in trial.events}.values()
+            stack.execution_arn(MACHINE, e["uuid"]) for e in {e["uuid"]: e for e in trial.events}.values()
         )
 
 

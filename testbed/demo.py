@@ -149,7 +149,7 @@ def deactivation_sync(sb, stack: LocalDeployment, api: LocalHttpApi) -> None:
         operation(GRACE)
         (delivery,) = sb.okta.flush_event_hooks()
         say(f"Okta delivered event {delivery.event_uuids[0]} -> HTTP {delivery.attempts[-1].status}", 4)
-        run = stack.wait(execution_arn(stack, delivery.event_uuids[0]))
+        run = stack.wait(stack.execution_arn("DeactivationSyncStateMachine", delivery.event_uuids[0]))
         say(f"execution {run.name}: {run.status} ({run.transitions} transitions)", 4)
         for result in run.output["results"]:
             access = result.get("access")
@@ -180,10 +180,6 @@ def deactivation_sync(sb, stack: LocalDeployment, api: LocalHttpApi) -> None:
     sb.okta.hooks.duplicate = False
 
 
-def execution_arn(stack: LocalDeployment, name: str) -> str:
-    return stack.ref("DeactivationSyncStateMachine").replace(":stateMachine:", ":execution:") + ":" + name
-
-
 def concurrent_delivery(sb, stack: LocalDeployment) -> None:
     heading("3. Concurrent events for one person converge on the newest")
     sb.okta.hooks.batch_size = 10  # Okta batches events that happen close together
@@ -196,7 +192,7 @@ def concurrent_delivery(sb, stack: LocalDeployment) -> None:
         f"events in one delivery -> HTTP {delivery.attempts[-1].status}; three executions run at once.",
         2,
     )
-    runs = [stack.wait(execution_arn(stack, name)) for name in delivery.event_uuids]
+    runs = [stack.wait(stack.execution_arn("DeactivationSyncStateMachine", name)) for name in delivery.event_uuids]
     for event, run in zip(sb.okta.log_events()[-3:], runs, strict=True):
         say(
             f"{event['eventType']:<27} {event['published']}: {run.status}, recorded "

@@ -420,6 +420,10 @@ class LocalDeployment:
             stateMachineArn=self.ref(state_machine), input=json.dumps(payload), name=name or str(uuid.uuid4())
         )["executionArn"]
 
+    def execution_arn(self, state_machine: str, name: str) -> str:
+        """The ARN an execution of ``state_machine`` named ``name`` has (Step Functions' scheme)."""
+        return self.ref(state_machine).replace(":stateMachine:", ":execution:") + ":" + name
+
     def schedule(self, state_machine: str, event: str) -> dict[str, Any]:
         """A ScheduleV2 event of a state machine, resolved (expression, state, input...)."""
         spec = self.template.resources[state_machine]["Properties"]["Events"][event]
