@@ -66,7 +66,10 @@ def lambda_handler(event: dict, context) -> dict:
     if not isinstance(okta_user, dict) or not isinstance(okta_user.get("id"), str):
         raise InvalidInput("okta_user.id is required")
     sync_event = SyncEvent.from_input(event.get("event"), okta_user["id"])
-    report = _person_sync().run(sync_event, okta_user.get("email"))
+    email = okta_user.get("email")
+    if email is not None and not isinstance(email, str):
+        raise InvalidInput("okta_user.email must be a string")
+    report = _person_sync().run(sync_event, email)
     _publish_metrics(report)
     logger.info(
         "deactivation sync",
