@@ -172,6 +172,7 @@ class LocalDeployment:
             fidelity.atomic_dynamodb_items,
             fidelity.requests_library_unpatched,
             fidelity.faster_step_functions,
+            fidelity.powertools_state_per_invocation,
         ):
             self._seams.enter_context(seam())
         self._install_lambda_seam()

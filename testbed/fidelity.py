@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -170,18 +171,25 @@ _threads = threading.local()
 
 def _per_thread(name: str) -> property:
     """An instance attribute kept per thread: the value set in the thread that built the
-    instance is each new thread's starting copy (default dimensions, say)."""
+    instance is each new thread's starting copy (default dimensions, say). Buffers are keyed by
+    a weak reference, so a dead provider's buffers never pass to a new one at the same address."""
+
+    def buffers(self: Any) -> dict[str, Any]:
+        if not hasattr(_threads, "buffers"):
+            _threads.buffers = weakref.WeakKeyDictionary()
+        return _threads.buffers.setdefault(self, {})  # type: ignore[no-any-return]
 
     def current(self: Any) -> Any:
-        store = _threads.__dict__.setdefault("buffers", {})
-        key = (id(self), name)
-        if key not in store:
-            store[key] = dict(self.__dict__.get(name) or {})
-        return store[key]
+        mine = buffers(self)
+        if name not in mine:
+            mine[name] = dict(self.__dict__.get(name) or {})
+        return mine[name]
 
     def assign(self: Any, value: Any) -> None:
+        # Powertools hands every provider the same class-level dicts (``Metrics._metrics``): the
+        # constructing thread gets its own copy too, or it would share them with every other.
         self.__dict__[name] = value
-        _threads.__dict__.setdefault("buffers", {})[(id(self), name)] = value
+        buffers(self)[name] = dict(value or {})
 
     return property(current, assign)
 
