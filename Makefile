@@ -47,7 +47,7 @@ action-test:
 test: lint typecheck validate unit action-test
 
 demo: $(STAMP)
-	$(PY) -m testbed.demo
+	$(PY) -m okta_auth0_sync_testbed.demo
 
 build: $(STAMP)
 	$(VENV)/bin/sam build --template template.yaml
@@ -62,7 +62,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 sandbox: $(STAMP)
-	$(PY) -m testbed.sam_local
+	$(PY) -m okta_auth0_sync_testbed.sam_local
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .wheelhouse .bench

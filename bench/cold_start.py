@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testbed.template import ROOT, Template
+from okta_auth0_sync_testbed.template import ROOT, Template
 
 RUNTIME = ROOT / ".bench" / "runtime"
 PROBE = """

@@ -19,11 +19,11 @@ import random
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-import sandbox.runner
 from bench import functions_output_discarded
-from testbed.apigateway import LocalHttpApi
-from testbed.convergence import deliver_round, invoke_round, plan_trial, wrong_final_states
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.apigateway import LocalHttpApi
+from okta_auth0_sync_testbed.convergence import deliver_round, invoke_round, plan_trial, wrong_final_states
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 HOOK_SECRET = "bench-hook-secret-0123456789abcdef0123"
 PER_ROUND = 40
@@ -43,8 +43,8 @@ def _inject_faults(sb, seed: int) -> None:
 def run(trials: int, through_hook: int, seed: int, max_events: int = 6) -> dict:
     """One process's share: its own sandbox and stack. The sandbox is reset after every round (its
     searches scan every user, so a tenant that kept 20,000 trial accounts would slow each call)."""
-    with functions_output_discarded(), sandbox.runner.start() as sb:
-        creds = sandbox.runner.provision_credentials(sb)
+    with functions_output_discarded(), sandbox_runner.start() as sb:
+        creds = sandbox_runner.provision_credentials(sb)
         secrets = {
             "Auth0ConnectionSecret": creds.auth0,
             "OktaConnectionSecret": creds.okta,

@@ -22,11 +22,11 @@ import argparse
 import statistics
 import time
 
-import sandbox.runner
 from bench import functions_output_discarded
-from okta_auth0_sync import counters
-from testbed.apigateway import LocalHttpApi
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.apigateway import LocalHttpApi
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 HOOK_SECRET = "bench-hook-secret-0123456789abcdef0123"
 EVENT_TYPES = ["user.lifecycle.deactivate", "user.lifecycle.activate", "user.lifecycle.reactivate"]
@@ -66,8 +66,8 @@ def check(sb, person: dict) -> None:
 
 
 def run(events: int, plan: str) -> dict:
-    with sandbox.runner.start() as sb:
-        creds = sandbox.runner.provision_credentials(sb)
+    with sandbox_runner.start() as sb:
+        creds = sandbox_runner.provision_credentials(sb)
         sb.auth0.set_plan(plan)
         secrets = {
             "Auth0ConnectionSecret": creds.auth0,

@@ -2,7 +2,7 @@
 
     python -m bench provisioning [--members 1000 10000] [--scale 6] [--concurrency 4]
 
-The sandbox tenants run in their own process (``python -m sandbox``: remote tenants do not
+The sandbox tenants run in their own process (``python -m okta_auth0_sync_sandbox``: remote tenants do not
 share our CPU) and enforce published limits, scaled down in time by ``--scale`` (ratios kept):
 Okta create/list users 600 per minute (fixed window), Okta user/group reads 2,000/1,000 per
 minute, Auth0 reads 500 per minute (burst 40) and writes 200 per minute (burst 20). With
@@ -21,10 +21,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import sandbox.runner
 from bench import functions_output_discarded
-from okta_auth0_sync import counters
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 ROLE = "rol_BenchRole0000001"  # added to the default fixture for the benchmark: only bulk members
 GROUP = "00gU18bXbD9XEKxR56aB"
@@ -48,7 +48,7 @@ def rate_limits(scale: float) -> tuple[dict, dict]:
 
 def fixture(members: int) -> dict:
     """The default fixture plus a role with ``members`` fresh Auth0 users."""
-    data = sandbox.runner.load_fixture()
+    data = sandbox_runner.load_fixture()
     ids = [f"auth0|bench{n:019d}" for n in range(members)]
     data["auth0"]["users"] += [
         {
@@ -66,7 +66,7 @@ def fixture(members: int) -> dict:
 
 @contextmanager
 def tenants_process(members: int, scale: float):
-    """``python -m sandbox`` in a child process; yields the connection secrets it wrote."""
+    """``python -m okta_auth0_sync_sandbox`` in a child process; yields the connection secrets it wrote."""
     with tempfile.TemporaryDirectory() as tmp:
         fixture_path = Path(tmp) / "fixture.json"
         fixture_path.write_text(json.dumps(fixture(members)))

@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 import time
 
-import sandbox.runner
 from bench import functions_output_discarded
-from okta_auth0_sync import counters
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 ADA = "00uZPx7YubxGT9rKLiKE"
 
 
 def run(executions: int, cold: bool) -> dict:
-    with sandbox.runner.start() as sb:
-        creds = sandbox.runner.provision_credentials(sb)
+    with sandbox_runner.start() as sb:
+        creds = sandbox_runner.provision_credentials(sb)
         secrets = {"Auth0ConnectionSecret": creds.auth0, "OktaConnectionSecret": creds.okta}
         with LocalDeployment(
             secrets,

@@ -9,12 +9,12 @@ from typing import Any
 
 import requests
 
-from okta_auth0_sync.config import OktaConnection
-from okta_auth0_sync.connections import minter
-from okta_auth0_sync.errors import PermissionDenied, RequestRejected, TokenRejected, UpstreamError
-from okta_auth0_sync.http import HttpClient, json_body
-from okta_auth0_sync.tokens.auth import AccessTokenAuth
-from okta_auth0_sync.tokens.cache import TokenCache, TokenSource
+from okta_auth0_sync.base.errors import PermissionDenied, RequestRejected, TokenRejected, UpstreamError
+from okta_auth0_sync.clients.http import HttpClient, json_body
+from okta_auth0_sync.clients.tokens.auth import AccessTokenAuth
+from okta_auth0_sync.clients.tokens.cache import TokenCache, TokenSource
+from okta_auth0_sync.runtime.connections import minter
+from okta_auth0_sync.settings import OktaConnection
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 

@@ -5,7 +5,7 @@
     okta-auth0-sync call    --api-url URL --caller caller.json provision --role rol_... --group 00g... [--dry-run]
     okta-auth0-sync call    ... sync-user 00u...  |  status provisioning.api-...
     okta-auth0-sync check   --stack-name okta-auth0-sync     secrets well-formed, tokens obtainable, scopes granted
-    okta-auth0-sync sandbox [sandbox options]                the sandbox tenants (python -m sandbox)
+    okta-auth0-sync sandbox [sandbox options]                the sandbox tenants (python -m okta_auth0_sync_sandbox)
 
 Secrets come from a file (``--secret-file``) or Secrets Manager (``--secret-id``). Nothing this
 command prints contains a secret or a token.
@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from okta_auth0_sync.config import Auth0Connection, OktaConnection
-from okta_auth0_sync.errors import SyncError
+from okta_auth0_sync.base.errors import SyncError
+from okta_auth0_sync.settings import Auth0Connection, OktaConnection
 
 OKTA_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage")
 AUTH0_SCOPES = ("read:users", "read:roles", "read:role_members")
@@ -70,7 +70,7 @@ def _connection(data: dict, source: str):
 
 def mint(connection) -> Any:
     """A fresh token for a connection (no cache); None for an SSWS API token."""
-    from okta_auth0_sync.connections import minter
+    from okta_auth0_sync.runtime.connections import minter
 
     tokens = minter(connection)
     return tokens.mint() if tokens else None
@@ -109,7 +109,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    from okta_auth0_sync.tokens import jose
+    from okta_auth0_sync.jose import keys
 
     curves = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}
     key = (
@@ -122,7 +122,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
-    public = {**jose.public_jwk(key, kid=args.kid), "alg": args.alg, "use": "sig"}
+    public = {**keys.public_jwk(key, kid=args.kid), "alg": args.alg, "use": "sig"}
     print(f"Private key written to {out} (mode 0600). Keep it out of git; put it in the connection secret.")
     print("Public JWK to add in Okta (app > General > Public keys > Add key > paste JSON):")
     print(json.dumps(public, indent=2))
@@ -252,7 +252,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # -- sandbox -------------------------------------------------------------------------------------
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from sandbox.__main__ import main as sandbox_main
+    from okta_auth0_sync_sandbox.__main__ import main as sandbox_main
 
     return sandbox_main(args.sandbox_args) or 0
 
@@ -310,7 +310,7 @@ def parser() -> argparse.ArgumentParser:
     )
     ch.set_defaults(func=cmd_check)
 
-    sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m sandbox --help)")
+    sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m okta_auth0_sync_sandbox --help)")
     return p
 
 

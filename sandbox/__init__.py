@@ -2,7 +2,7 @@
 
 Quick start::
 
-    import sandbox
+    import okta_auth0_sync_sandbox as sandbox
 
     with sandbox.start() as sb:                 # default fixture, ephemeral ports
         print(sb.okta.base_url, sb.auth0.base_url)
@@ -14,15 +14,23 @@ Quick start::
         sb.okta.calls.count(route="/api/v1/users")
 
 See ``docs/sandbox.md`` for the fixture shape, rate-limit buckets, faults, admin endpoints
-and the CLI (``python -m sandbox``).
+and the CLI (``python -m okta_auth0_sync_sandbox``).
 """
 
-from sandbox.auth0 import Auth0Tenant
-from sandbox.clock import FakeClock
-from sandbox.jose import GeneratedKey
-from sandbox.okta import OktaTenant
-from sandbox.runner import Credentials, Sandbox, launch, load_fixture, provision_credentials, start, write_credentials
-from sandbox.tenant import SandboxApiError
+from okta_auth0_sync_sandbox.auth0 import Auth0Tenant
+from okta_auth0_sync_sandbox.clock import FakeClock
+from okta_auth0_sync_sandbox.jose import GeneratedKey
+from okta_auth0_sync_sandbox.okta import OktaTenant
+from okta_auth0_sync_sandbox.runner import (
+    Credentials,
+    Sandbox,
+    launch,
+    load_fixture,
+    provision_credentials,
+    start,
+    write_credentials,
+)
+from okta_auth0_sync_sandbox.tenant import SandboxApiError
 
 __all__ = [
     "Auth0Tenant",

@@ -1,4 +1,4 @@
-"""``python -m sandbox``: run both sandbox tenants until Ctrl-C.
+"""``python -m okta_auth0_sync_sandbox``: run both sandbox tenants until Ctrl-C.
 
 Prints the two base URLs and, with ``--secrets-dir``, writes the connection files
 (``okta.json``, ``okta-ssws.json``, ``auth0.json``; mode 0600) and prints their paths.
@@ -14,12 +14,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.runner import Sandbox, serve_until_stopped, stop_on_sigterm
-from sandbox.runner import launch as run_launch
+from okta_auth0_sync_sandbox.runner import Sandbox, serve_until_stopped, stop_on_sigterm
+from okta_auth0_sync_sandbox.runner import launch as run_launch
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sandbox", description="Run sandbox Okta and Auth0 tenants on loopback.")
+    p = argparse.ArgumentParser(
+        prog="python -m okta_auth0_sync_sandbox", description="Run sandbox Okta and Auth0 tenants on loopback."
+    )
     p.add_argument("--fixture", help="fixture JSON (default: sandbox/fixtures/default.json)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--okta-port", type=int, default=0, help="Okta port (default: ephemeral)")

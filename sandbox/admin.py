@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.server import BadRequestBody, HTTPError, Request, Response, Router
+from okta_auth0_sync_sandbox.server import BadRequestBody, HTTPError, Request, Response, Router
 
 if TYPE_CHECKING:
-    from sandbox.tenant import Tenant
+    from okta_auth0_sync_sandbox.tenant import Tenant
 
 
 def admin_error(status: int, message: str) -> HTTPError:

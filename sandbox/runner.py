@@ -8,7 +8,7 @@
 
 ``provision_credentials(sb, secrets_dir)`` creates the credentials the project's library
 needs (Okta service-app key pair, SSWS token, Auth0 client secret) and writes them as JSON
-files (mode 0600); the CLI (``python -m sandbox``) is built on it.
+files (mode 0600); the CLI (``python -m okta_auth0_sync_sandbox``) is built on it.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sandbox.auth0 import Auth0Tenant
-from sandbox.clock import Clock
-from sandbox.okta import OktaTenant
+from okta_auth0_sync_sandbox.auth0 import Auth0Tenant
+from okta_auth0_sync_sandbox.clock import Clock
+from okta_auth0_sync_sandbox.okta import OktaTenant
 
 FIXTURE_FILES = {"okta": "okta.json", "okta_ssws": "okta-ssws.json", "auth0": "auth0.json"}
 
@@ -32,7 +32,7 @@ def load_fixture(fixture: str | os.PathLike[str] | dict[str, Any] | None = None)
     if isinstance(fixture, dict):
         return fixture
     if fixture is None:
-        text = resources.files("sandbox").joinpath("fixtures/default.json").read_text(encoding="utf-8")
+        text = resources.files("okta_auth0_sync_sandbox").joinpath("fixtures/default.json").read_text(encoding="utf-8")
     else:
         text = Path(fixture).read_text(encoding="utf-8")
     data = json.loads(text)
@@ -192,7 +192,7 @@ def launch(
     auth0_rate_limits: dict[str, Any] | None = None,
     event_hooks_background: bool = False,
 ) -> tuple[Sandbox, dict[str, Any]]:
-    """What ``python -m sandbox`` does, reusable by other tools: start both tenants, apply
+    """What ``python -m okta_auth0_sync_sandbox`` does, reusable by other tools: start both tenants, apply
     rate limits, optionally deliver event hooks in the background, and (with
     ``secrets_dir``) provision and write credentials.  Returns the running sandbox and a
     summary without secrets: ``{"okta": {"base_url", "domain"}, "auth0": {…}, "files": {…}}``."""

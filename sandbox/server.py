@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-log = logging.getLogger("sandbox.server")
+log = logging.getLogger("okta_auth0_sync_sandbox.server")
 
 JSON_TYPE = "application/json"
 

@@ -24,13 +24,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sandbox.admin import AdminApi
-from sandbox.calls import Call, CallLog
-from sandbox.clock import Clock
-from sandbox.faults import Fault, FaultInjector
-from sandbox.jose import random_token
-from sandbox.ratelimit import Decision, RateLimiter
-from sandbox.server import HTTPError, Request, Response, Router, SandboxHTTPServer
+from okta_auth0_sync_sandbox.admin import AdminApi
+from okta_auth0_sync_sandbox.calls import Call, CallLog
+from okta_auth0_sync_sandbox.clock import Clock
+from okta_auth0_sync_sandbox.faults import Fault, FaultInjector
+from okta_auth0_sync_sandbox.jose import random_token
+from okta_auth0_sync_sandbox.ratelimit import Decision, RateLimiter
+from okta_auth0_sync_sandbox.server import HTTPError, Request, Response, Router, SandboxHTTPServer
 
 log = logging.getLogger("sandbox")
 

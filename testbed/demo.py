@@ -20,13 +20,13 @@ from typing import Any
 
 import requests
 
-import sandbox.runner
-from okta_auth0_sync import counters
-from okta_auth0_sync.config import OktaConnection
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.settings import OktaConnection
 from okta_auth0_sync_cli.client import InvokeApiClient
-from testbed.apigateway import LocalHttpApi, LocalRestApi
-from testbed.deployment import LocalDeployment
-from testbed.template import ROOT
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.apigateway import LocalHttpApi, LocalRestApi
+from okta_auth0_sync_testbed.deployment import LocalDeployment
+from okta_auth0_sync_testbed.template import ROOT
 
 HOOK_SECRET = "demo-event-hook-secret-" + os.urandom(8).hex()
 ADA = "00uZPx7YubxGT9rKLiKE"
@@ -331,8 +331,8 @@ def main() -> int:
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the functions' log stream for the whole run
     say("okta-auth0-sync demo: sandbox Okta and Auth0 on loopback, the SAM template's stack in moto,")
     say("the real state machine definitions, our Lambda handlers in-process.")
-    with sandbox.runner.start() as sb:
-        creds = sandbox.runner.provision_credentials(sb)
+    with sandbox_runner.start() as sb:
+        creds = sandbox_runner.provision_credentials(sb)
         say(f"Sandbox Okta  {sb.okta.base_url}  ({sb.okta.domain})")
         say(f"Sandbox Auth0 {sb.auth0.base_url}  ({sb.auth0.domain})")
         secrets = {

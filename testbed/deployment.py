@@ -65,7 +65,7 @@ class Execution:
     @property
     def cause_message(self) -> str | None:
         """The ``errorMessage`` inside a Lambda error cause (or the raw cause)."""
-        from okta_auth0_sync.errors import cause_message
+        from okta_auth0_sync.base.errors import cause_message
 
         return cause_message(self.cause)
 
@@ -324,9 +324,9 @@ class LocalDeployment:
     # -- Lambda ------------------------------------------------------------------------------
     def cold_start(self) -> None:
         """Forget what warm containers remember (in-memory token copies, clients, secrets cache)."""
-        from okta_auth0_sync import runtime
+        from okta_auth0_sync.base import container
 
-        runtime.new_container()
+        container.new_container()
 
     def _load_container(self, logical_id: str) -> ModuleType:
         """A fresh copy of the function's handler module: one Lambda container's globals."""

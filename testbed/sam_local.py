@@ -19,9 +19,9 @@ import argparse
 import json
 from pathlib import Path
 
-import sandbox.runner
-from testbed.deployment import LocalDeployment
-from testbed.template import ROOT
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.deployment import LocalDeployment
+from okta_auth0_sync_testbed.template import ROOT
 
 
 def prepare(
@@ -36,7 +36,7 @@ def prepare(
     """Start tenants and moto, create the resources, write env.json. Returns (sandbox, moto, env)."""
     from moto.server import ThreadedMotoServer
 
-    sb = sandbox.runner.start(host=bind, okta_port=okta_port, auth0_port=auth0_port)
+    sb = sandbox_runner.start(host=bind, okta_port=okta_port, auth0_port=auth0_port)
     moto = ThreadedMotoServer(ip_address=bind, port=moto_port, verbose=False)
     moto.start()
     moto_url = f"http://{bind}:{moto.get_host_and_port()[1]}"
@@ -44,7 +44,7 @@ def prepare(
     def for_docker(url: str) -> str:
         return url.replace(bind, docker_host, 1)
 
-    creds = sandbox.runner.provision_credentials(sb)
+    creds = sandbox_runner.provision_credentials(sb)
     secrets = {
         "Auth0ConnectionSecret": {**creds.auth0, "base_url": for_docker(sb.auth0.base_url)},
         "OktaConnectionSecret": {**creds.okta, "base_url": for_docker(sb.okta.base_url)},
@@ -71,7 +71,9 @@ def prepare(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m testbed.sam_local", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m okta_auth0_sync_testbed.sam_local", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--bind", default="127.0.0.1", help="address the tenants and moto listen on")
     parser.add_argument(
         "--docker-host",
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--moto-port", type=int, default=5000)
     args = parser.parse_args(argv)
-    stop = sandbox.runner.stop_on_sigterm()
+    stop = sandbox_runner.stop_on_sigterm()
     sb, moto, env, path = prepare(bind=args.bind, docker_host=args.docker_host, moto_port=args.moto_port)
     print(f"Sandbox Okta   {sb.okta.base_url}")
     print(f"Sandbox Auth0  {sb.auth0.base_url}")
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("Ctrl-C to stop.", flush=True)
     try:
-        sandbox.runner.serve_until_stopped(stop)
+        sandbox_runner.serve_until_stopped(stop)
     finally:
         moto.stop()
         sb.stop()

@@ -8,9 +8,9 @@ with the caller in the context. Caching is off (a DPoP proof is single use and n
 
 import os
 
-from okta_auth0_sync.api_auth import AuthFailure
-from okta_auth0_sync.invoke import ROUTE_SCOPES, request_url, resource_server
-from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.jose.resource_server import AuthFailure
+from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.services.invoke import ROUTE_SCOPES, request_url, resource_server
 
 
 def _policy(principal: str, effect: str, method_arn: str, context: dict) -> dict:

@@ -14,9 +14,7 @@ import time
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
-from okta_auth0_sync import workflows
-from okta_auth0_sync.config import load_secret
-from okta_auth0_sync.event_hooks import (
+from okta_auth0_sync.domain.hooks import (
     InvalidDelivery,
     authorized,
     handled_event_types,
@@ -24,7 +22,9 @@ from okta_auth0_sync.event_hooks import (
     parse_delivery,
     select_events,
 )
-from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.store import executions
+from okta_auth0_sync.store.secrets import load_secret
 
 HOOK_PATH = "/okta/event-hook"
 OKTA_DEADLINE_SECONDS = 2.5  # Okta gives up after 3 s: keep a margin for the response
@@ -83,7 +83,7 @@ def deliver():
         return _unauthorized()
     envelope = parse_delivery(app.current_event.decoded_body)
     selection = select_events(envelope, handled_event_types(os.environ.get("HANDLED_EVENT_TYPES")))
-    started = workflows.start_many(
+    started = executions.start_many(
         os.environ["DEACTIVATION_STATE_MACHINE_ARN"],
         [(name, event.to_input()) for name, event in selection.to_sync],
         budget_seconds=_time_left(),

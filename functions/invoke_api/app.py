@@ -7,10 +7,10 @@ import re
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
-from okta_auth0_sync import invoke
-from okta_auth0_sync.errors import InvalidInput, NotFound
-from okta_auth0_sync.observability import handler, logger
-from okta_auth0_sync.provisioning.policy import RoleGroupMapping
+from okta_auth0_sync.base.errors import InvalidInput, NotFound
+from okta_auth0_sync.domain.provisioning import RoleGroupMapping
+from okta_auth0_sync.runtime.observability import handler, logger
+from okta_auth0_sync.services import invoke
 
 app = APIGatewayRestResolver()
 _OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")

@@ -8,11 +8,13 @@ input and name). Output: the normalised run options, the Map's concurrency, and
 
 import os
 
-from okta_auth0_sync import aws, connections, counters
-from okta_auth0_sync.observability import handler, logger
-from okta_auth0_sync.provisioning.members import list_members
-from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RunOptions
-from okta_auth0_sync.provisioning.state import StateTable
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.runtime import connections
+from okta_auth0_sync.runtime.observability import handler, logger
+from okta_auth0_sync.services.provisioning.members import list_members
+from okta_auth0_sync.store import aws
+from okta_auth0_sync.store.provisioning_state import StateTable
 
 
 @handler(correlation_id_path="run_id")

@@ -7,11 +7,11 @@ Auth0 lookup, ``okta_user.read_at`` is when the Okta user was read (taken just b
 
 import re
 
-from okta_auth0_sync import connections
-from okta_auth0_sync.errors import InvalidInput
-from okta_auth0_sync.event_hooks import utc_now_iso
-from okta_auth0_sync.lookup import lookup_identities
-from okta_auth0_sync.observability import handler
+from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.domain.hooks import utc_now_iso
+from okta_auth0_sync.runtime import connections
+from okta_auth0_sync.runtime.observability import handler
+from okta_auth0_sync.services.lookup import lookup_identities
 
 _OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 

@@ -5,9 +5,10 @@ a reference, the expiry and whether this invocation had to mint, never a token (
 payloads stay in the execution history for 90 days).
 """
 
-from okta_auth0_sync import connections, counters
-from okta_auth0_sync.errors import InvalidInput
-from okta_auth0_sync.observability import handler
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.runtime import connections
+from okta_auth0_sync.runtime.observability import handler
 
 KNOWN = ("auth0", "okta")
 

@@ -7,12 +7,13 @@ Output: a small summary; the details go to the state table.
 
 import os
 
-from okta_auth0_sync import connections, counters
-from okta_auth0_sync.errors import InvalidInput, cause_message
-from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
-from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RunOptions
-from okta_auth0_sync.provisioning.state import StateTable
-from okta_auth0_sync.provisioning.worker import BatchWorker, record_batch_failure
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.base.errors import InvalidInput, cause_message
+from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.runtime import connections
+from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.services.provisioning.worker import BatchWorker, record_batch_failure
+from okta_auth0_sync.store.provisioning_state import StateTable
 
 
 @handler(correlation_id_path="run.run_id")

@@ -8,11 +8,11 @@ Input: ``{"run": {...}, "members": {"batches"}, "started_at", "tokens_minted"}``
 import json
 import os
 
-from okta_auth0_sync import aws
-from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
-from okta_auth0_sync.provisioning.policy import RunOptions
-from okta_auth0_sync.provisioning.report import build_report
-from okta_auth0_sync.provisioning.state import StateTable
+from okta_auth0_sync.domain.provisioning import RunOptions
+from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.services.provisioning.report import build_report
+from okta_auth0_sync.store import aws
+from okta_auth0_sync.store.provisioning_state import StateTable
 
 METRIC_NAMES = {
     "provisioned": "MembersProvisioned",

@@ -8,9 +8,9 @@ ARN). The occasion naming the runs is the schedule's time, or the execution's na
 started by hand.
 """
 
-from okta_auth0_sync.errors import InvalidInput
-from okta_auth0_sync.observability import handler, logger
-from okta_auth0_sync.provisioning.runs import start_mapping_runs
+from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.runtime.observability import handler, logger
+from okta_auth0_sync.services.provisioning.runs import start_mapping_runs
 
 
 @handler(correlation_id_path="execution_name", trace=False)

@@ -10,12 +10,13 @@ per-account outcomes (``flagged``/``cleared``/``already_applied``/``stale_event`
 
 import os
 
-from okta_auth0_sync import connections
-from okta_auth0_sync.deactivation import PersonSync, SyncEvent, SyncPolicy
-from okta_auth0_sync.errors import ConfigurationError, InvalidInput
-from okta_auth0_sync.ledger import Ledger
-from okta_auth0_sync.observability import MetricUnit, handler, logger, metrics
-from okta_auth0_sync.revocation import AccessRevoker
+from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
+from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy
+from okta_auth0_sync.runtime import connections
+from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.services.deactivation import PersonSync
+from okta_auth0_sync.services.revocation import AccessRevoker
+from okta_auth0_sync.store.ledger import Ledger
 
 _METRICS = {
     "flagged": "Auth0UsersFlagged",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sandbox.auth0 import errors, lucene
-from sandbox.server import BadRequestBody, Request, Response
-from sandbox.util import decode_cursor, encode_cursor, parse_bool, parse_int
+from okta_auth0_sync_sandbox.auth0 import errors, lucene
+from okta_auth0_sync_sandbox.server import BadRequestBody, Request, Response
+from okta_auth0_sync_sandbox.util import decode_cursor, encode_cursor, parse_bool, parse_int
 
 if TYPE_CHECKING:
-    from sandbox.auth0.tenant import Auth0Tenant
+    from okta_auth0_sync_sandbox.auth0.tenant import Auth0Tenant
 
 T = TypeVar("T")
 READ_USERS = (("read:users",),)

@@ -21,13 +21,19 @@ import hmac
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from sandbox.auth0 import errors
-from sandbox.auth0.models import Client
-from sandbox.jose import AssertionPolicy, JoseError, sha256_hex, verify_client_assertion, verify_own_token
-from sandbox.server import BadRequestBody, HTTPError, Request, Response
+from okta_auth0_sync_sandbox.auth0 import errors
+from okta_auth0_sync_sandbox.auth0.models import Client
+from okta_auth0_sync_sandbox.jose import (
+    AssertionPolicy,
+    JoseError,
+    sha256_hex,
+    verify_client_assertion,
+    verify_own_token,
+)
+from okta_auth0_sync_sandbox.server import BadRequestBody, HTTPError, Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.auth0.tenant import Auth0Tenant
+    from okta_auth0_sync_sandbox.auth0.tenant import Auth0Tenant
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_ALGS = ("RS256", "RS384", "PS256")

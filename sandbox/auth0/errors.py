@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
-from sandbox.server import HTTPError, Response
+from okta_auth0_sync_sandbox.server import HTTPError, Response
 
 
 def api_error(

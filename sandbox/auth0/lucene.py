@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.util import TokenStream, values_at
+from okta_auth0_sync_sandbox.util import TokenStream, values_at
 
 CASE_INSENSITIVE = frozenset({"email", "name", "given_name", "family_name", "nickname", "username"})
 DEFAULT_FIELDS = ("email", "name", "nickname", "user_id")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.util import iso8601
+from okta_auth0_sync_sandbox.util import iso8601
 
 #: Root attributes PATCH /api/v2/users/{id} accepts.
 PATCHABLE = frozenset(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.auth0 import errors
-from sandbox.auth0.models import (
+from okta_auth0_sync_sandbox.auth0 import errors
+from okta_auth0_sync_sandbox.auth0.models import (
     DATABASE_STRATEGIES,
     PATCHABLE,
     RESERVED_APP_METADATA,
@@ -19,10 +19,10 @@ from sandbox.auth0.models import (
     Role,
     gravatar,
 )
-from sandbox.util import iso8601, maybe_time, random_hex, random_id
+from okta_auth0_sync_sandbox.util import iso8601, maybe_time, random_hex, random_id
 
 if TYPE_CHECKING:
-    from sandbox.auth0.tenant import Auth0Tenant
+    from okta_auth0_sync_sandbox.auth0.tenant import Auth0Tenant
 
 _TYPE_NAMES = {bool: "boolean", dict: "object", list: "array", str: "string", int: "integer", float: "number"}
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sandbox.auth0 import errors
-from sandbox.auth0.api import bool_arg, checkpoint_response, offset_page, select_fields
-from sandbox.auth0.service import json_type
-from sandbox.server import BadRequestBody, Request, Response
+from okta_auth0_sync_sandbox.auth0 import errors
+from okta_auth0_sync_sandbox.auth0.api import bool_arg, checkpoint_response, offset_page, select_fields
+from okta_auth0_sync_sandbox.auth0.service import json_type
+from okta_auth0_sync_sandbox.server import BadRequestBody, Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.auth0.tenant import Auth0Tenant
+    from okta_auth0_sync_sandbox.auth0.tenant import Auth0Tenant
 
 ENTERPRISE = "enterprise"
 READ_SESSIONS = (("read:sessions",),)

@@ -19,15 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sandbox.auth0 import errors
-from sandbox.auth0.models import LOGIN_IP, Client, RefreshToken, Session
-from sandbox.jose import random_token, sha256_hex
-from sandbox.server import HTTPError
-from sandbox.util import iso8601, random_id
+from okta_auth0_sync_sandbox.auth0 import errors
+from okta_auth0_sync_sandbox.auth0.models import LOGIN_IP, Client, RefreshToken, Session
+from okta_auth0_sync_sandbox.jose import random_token, sha256_hex
+from okta_auth0_sync_sandbox.server import HTTPError
+from okta_auth0_sync_sandbox.util import iso8601, random_id
 
 if TYPE_CHECKING:
-    from sandbox.auth0.models import Auth0Store
-    from sandbox.auth0.tenant import Auth0Tenant
+    from okta_auth0_sync_sandbox.auth0.models import Auth0Store
+    from okta_auth0_sync_sandbox.auth0.tenant import Auth0Tenant
 
 # Auth0's tenant defaults: session inactivity 3 days, absolute 7 days; refresh tokens
 # inactivity 15 days (1,296,000 s), absolute 30 days (2,592,000 s).

@@ -27,17 +27,17 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sandbox.auth0 import errors
-from sandbox.auth0.api import Auth0Api
-from sandbox.auth0.auth import Auth0Auth
-from sandbox.auth0.models import Client, ResourceServer
-from sandbox.auth0.service import Auth0Service
-from sandbox.auth0.session_api import ENTERPRISE, USER_SUBRESOURCES, SessionApi
-from sandbox.auth0.sessions import SessionService
-from sandbox.jose import GeneratedKey, JtiCache, SigningKey, client_key, random_token, sha256_hex
-from sandbox.ratelimit import Decision
-from sandbox.server import HTTPError, Request, Response
-from sandbox.tenant import SandboxApiError, Tenant
+from okta_auth0_sync_sandbox.auth0 import errors
+from okta_auth0_sync_sandbox.auth0.api import Auth0Api
+from okta_auth0_sync_sandbox.auth0.auth import Auth0Auth
+from okta_auth0_sync_sandbox.auth0.models import Client, ResourceServer
+from okta_auth0_sync_sandbox.auth0.service import Auth0Service
+from okta_auth0_sync_sandbox.auth0.session_api import ENTERPRISE, USER_SUBRESOURCES, SessionApi
+from okta_auth0_sync_sandbox.auth0.sessions import SessionService
+from okta_auth0_sync_sandbox.jose import GeneratedKey, JtiCache, SigningKey, client_key, random_token, sha256_hex
+from okta_auth0_sync_sandbox.ratelimit import Decision
+from okta_auth0_sync_sandbox.server import HTTPError, Request, Response
+from okta_auth0_sync_sandbox.tenant import SandboxApiError, Tenant
 
 BUCKETS = ("global", "users_read", "users_write", "token", "device_credentials_write")
 PLANS = ("free", "essentials", "professional", ENTERPRISE)

@@ -1,5 +1,5 @@
 """The Okta sandbox tenant (see :mod:`sandbox.okta.tenant`)."""
 
-from sandbox.okta.tenant import OktaTenant
+from okta_auth0_sync_sandbox.okta.tenant import OktaTenant
 
 __all__ = ["OktaTenant"]

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sandbox.server import Request, Response, Router
-from sandbox.tenant import SandboxApiError
+from okta_auth0_sync_sandbox.server import Request, Response, Router
+from okta_auth0_sync_sandbox.tenant import SandboxApiError
 
 if TYPE_CHECKING:
-    from sandbox.okta.tenant import OktaTenant
+    from okta_auth0_sync_sandbox.okta.tenant import OktaTenant
 
 
 class OktaAdmin:

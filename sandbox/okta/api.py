@@ -6,14 +6,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from sandbox.okta import errors
-from sandbox.okta.expressions import ExpressionError, compile_expression
-from sandbox.okta.service import LIFECYCLE_OPS
-from sandbox.server import BadRequestBody, Request, Response
-from sandbox.util import decode_cursor, encode_cursor, parse_bool, parse_int, parse_iso8601
+from okta_auth0_sync_sandbox.okta import errors
+from okta_auth0_sync_sandbox.okta.expressions import ExpressionError, compile_expression
+from okta_auth0_sync_sandbox.okta.service import LIFECYCLE_OPS
+from okta_auth0_sync_sandbox.server import BadRequestBody, Request, Response
+from okta_auth0_sync_sandbox.util import decode_cursor, encode_cursor, parse_bool, parse_int, parse_iso8601
 
 if TYPE_CHECKING:
-    from sandbox.okta.tenant import OktaTenant
+    from okta_auth0_sync_sandbox.okta.tenant import OktaTenant
 
 USERS_READ = ("okta.users.read", "okta.users.manage")
 USERS_MANAGE = ("okta.users.manage",)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from sandbox.jose import (
+from okta_auth0_sync_sandbox.jose import (
     ASYMMETRIC_ALGS,
     AssertionPolicy,
     JoseError,
@@ -31,12 +31,12 @@ from sandbox.jose import (
     verify_dpop_proof,
     verify_own_token,
 )
-from sandbox.okta.errors import api_error, oauth_error, www_authenticate
-from sandbox.okta.models import AuthorizationServer, OAuthClient
-from sandbox.server import BadRequestBody, HTTPError, Request, Response
+from okta_auth0_sync_sandbox.okta.errors import api_error, oauth_error, www_authenticate
+from okta_auth0_sync_sandbox.okta.models import AuthorizationServer, OAuthClient
+from okta_auth0_sync_sandbox.server import BadRequestBody, HTTPError, Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.okta.tenant import OktaTenant
+    from okta_auth0_sync_sandbox.okta.tenant import OktaTenant
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 

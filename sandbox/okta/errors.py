@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sandbox.server import HTTPError, Response
-from sandbox.util import random_id
+from okta_auth0_sync_sandbox.server import HTTPError, Response
+from okta_auth0_sync_sandbox.util import random_id
 
 OAUTH_ALGS = "RS256 RS384 RS512 ES256 ES384 ES512"
 

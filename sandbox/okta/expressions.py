@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.util import TokenStream, values_at
+from okta_auth0_sync_sandbox.util import TokenStream, values_at
 
 OPERATORS = ("eq", "sw", "co", "gt", "ge", "lt", "le", "pr")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")

@@ -27,9 +27,9 @@ from typing import Any
 
 import requests
 
-from sandbox.jose import random_token
-from sandbox.okta.models import new_uuid
-from sandbox.util import iso8601, random_id
+from okta_auth0_sync_sandbox.jose import random_token
+from okta_auth0_sync_sandbox.okta.models import new_uuid
+from okta_auth0_sync_sandbox.util import iso8601, random_id
 
 NOT_HOOKABLE = frozenset({"user.lifecycle.delete.completed", "event_hook.delivery"})
 

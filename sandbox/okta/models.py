@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.jose import NonceManager, SigningKey
-from sandbox.util import iso8601
+from okta_auth0_sync_sandbox.jose import NonceManager, SigningKey
+from okta_auth0_sync_sandbox.util import iso8601
 
 #: Attributes of Okta's default user profile schema.
 BASE_PROFILE_ATTRIBUTES = frozenset(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.okta import errors
-from sandbox.okta.models import (
+from okta_auth0_sync_sandbox.okta import errors
+from okta_auth0_sync_sandbox.okta.models import (
     BASE_PROFILE_ATTRIBUTES,
     REQUIRED_PROFILE_ATTRIBUTES,
     LogEvent,
@@ -20,11 +20,11 @@ from sandbox.okta.models import (
     OktaUser,
     new_uuid,
 )
-from sandbox.server import HTTPError, Request
-from sandbox.util import iso8601, maybe_time, random_id
+from okta_auth0_sync_sandbox.server import HTTPError, Request
+from okta_auth0_sync_sandbox.util import iso8601, maybe_time, random_id
 
 if TYPE_CHECKING:
-    from sandbox.okta.tenant import OktaTenant
+    from okta_auth0_sync_sandbox.okta.tenant import OktaTenant
 
 _LOGIN = re.compile(r"^[^@\s]+@[^@\s]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -25,18 +25,26 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from sandbox.jose import GeneratedKey, JtiCache, NonceManager, SigningKey, client_key, random_token, sha256_hex
-from sandbox.okta import errors
-from sandbox.okta.admin import OktaAdmin
-from sandbox.okta.api import OktaApi
-from sandbox.okta.auth import OktaAuth
-from sandbox.okta.hooks import EventHook, EventHooks
-from sandbox.okta.models import AuthorizationServer, OAuthClient
-from sandbox.okta.service import OktaService
-from sandbox.ratelimit import Decision
-from sandbox.server import HTTPError, Request, Response, Router
-from sandbox.tenant import SandboxApiError, Tenant
-from sandbox.util import random_id
+from okta_auth0_sync_sandbox.jose import (
+    GeneratedKey,
+    JtiCache,
+    NonceManager,
+    SigningKey,
+    client_key,
+    random_token,
+    sha256_hex,
+)
+from okta_auth0_sync_sandbox.okta import errors
+from okta_auth0_sync_sandbox.okta.admin import OktaAdmin
+from okta_auth0_sync_sandbox.okta.api import OktaApi
+from okta_auth0_sync_sandbox.okta.auth import OktaAuth
+from okta_auth0_sync_sandbox.okta.hooks import EventHook, EventHooks
+from okta_auth0_sync_sandbox.okta.models import AuthorizationServer, OAuthClient
+from okta_auth0_sync_sandbox.okta.service import OktaService
+from okta_auth0_sync_sandbox.ratelimit import Decision
+from okta_auth0_sync_sandbox.server import HTTPError, Request, Response, Router
+from okta_auth0_sync_sandbox.tenant import SandboxApiError, Tenant
+from okta_auth0_sync_sandbox.util import random_id
 
 ORG_SCOPES = frozenset(
     {

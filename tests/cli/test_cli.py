@@ -9,10 +9,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import sandbox.runner
 from okta_auth0_sync_cli.main import main
-from testbed.apigateway import LocalRestApi
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.apigateway import LocalRestApi
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 AS_ID = "aus7gqIzvk6Dnq4hJmNN"
@@ -20,8 +20,8 @@ AS_ID = "aus7gqIzvk6Dnq4hJmNN"
 
 @pytest.fixture(scope="module")
 def tenants():
-    sb = sandbox.runner.start()
-    yield sb, sandbox.runner.provision_credentials(sb)
+    sb = sandbox_runner.start()
+    yield sb, sandbox_runner.provision_credentials(sb)
     sb.stop()
 
 

@@ -3,23 +3,23 @@ with every Lambda task routed to our handlers in-process."""
 
 import pytest
 
-import sandbox.runner
-from okta_auth0_sync import counters
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_sandbox import runner as sandbox_runner
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 HOOK_SECRET = "hook-shared-secret-for-tests-0123456789"
 
 
 @pytest.fixture(scope="session")
 def tenants():
-    sb = sandbox.runner.start()
+    sb = sandbox_runner.start()
     yield sb
     sb.stop()
 
 
 @pytest.fixture(scope="session")
 def credentials(tenants):
-    return sandbox.runner.provision_credentials(tenants)
+    return sandbox_runner.provision_credentials(tenants)
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ EVENT_TYPES = ["user.lifecycle.deactivate", "user.lifecycle.activate", "user.lif
 
 @pytest.fixture
 def api(stack):
-    from testbed.apigateway import LocalHttpApi
+    from okta_auth0_sync_testbed.apigateway import LocalHttpApi
 
     with LocalHttpApi(stack) as local_api:
         yield local_api

@@ -7,9 +7,9 @@ import json
 import pytest
 import requests
 
-from okta_auth0_sync import counters
-from testbed.apigateway import LocalHttpApi
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_testbed.apigateway import LocalHttpApi
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 from .conftest import EVENT_TYPES, HOOK_SECRET, connection_secrets, deliver
 

@@ -18,13 +18,15 @@ import threading
 
 import pytest
 
-from okta_auth0_sync import connections, counters, runtime
-from okta_auth0_sync.deactivation import PersonSync, SyncEvent, SyncPolicy
-from okta_auth0_sync.ledger import Ledger
-from okta_auth0_sync.revocation import AccessRevoker
-from testbed.apigateway import LocalHttpApi
-from testbed.convergence import deliver_round, invoke_round, plan_trial, wrong_final_states
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync.base import container, counters
+from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy
+from okta_auth0_sync.runtime import connections
+from okta_auth0_sync.services.deactivation import PersonSync
+from okta_auth0_sync.services.revocation import AccessRevoker
+from okta_auth0_sync.store.ledger import Ledger
+from okta_auth0_sync_testbed.apigateway import LocalHttpApi
+from okta_auth0_sync_testbed.convergence import deliver_round, invoke_round, plan_trial, wrong_final_states
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 from .conftest import HOOK_SECRET, connection_secrets
 
@@ -112,7 +114,7 @@ def test_a_stale_write_landing_last_is_repaired_by_its_own_execution(sb, suspens
         )
         return runner.run(SyncEvent(uuid, event_type, published, okta_id), email)
 
-    with runtime.invocation(None):
+    with container.invocation(None):
         auth0 = connections.auth0()
         sync(auth0, "e1", "user.lifecycle.deactivate", "2026-01-01T10:00:00.000Z")
         gated = GatedAuth0(auth0)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from okta_auth0_sync import counters
-from testbed.apigateway import http_event
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_testbed.apigateway import http_event
 
 from .conftest import EVENT_TYPES, HOOK_SECRET, deliver
 

@@ -2,7 +2,7 @@
 
 import json
 
-from okta_auth0_sync import counters
+from okta_auth0_sync.base import counters
 
 ADA = "00uZPx7YubxGT9rKLiKE"  # fixture: ada.lovelace@acme.example
 

@@ -10,12 +10,12 @@ import jwt
 import pytest
 import requests
 
-from okta_auth0_sync import counters
-from okta_auth0_sync.config import OktaConnection
-from okta_auth0_sync.tokens import jose
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.jose import keys
+from okta_auth0_sync.settings import OktaConnection
 from okta_auth0_sync_cli.client import InvokeApiClient
-from testbed.apigateway import LocalRestApi
-from testbed.deployment import LocalDeployment
+from okta_auth0_sync_testbed.apigateway import LocalRestApi
+from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 from .conftest import connection_secrets
 
@@ -129,7 +129,7 @@ def test_dpop_bound_caller(sb, api):
 def test_dpop_proof_replayed_or_for_another_url_is_401(sb, api):
     client = InvokeApiClient(api.url, caller(sb, ["sync.users", "sync.read"], client_id=DPOP_CLIENT, dpop=True))
     token = client.tokens.current()
-    key = jose.DpopKey(token.dpop_jwk)
+    key = keys.DpopKey(token.dpop_jwk)
     url = f"{api.url}/users/{GRACE}/sync"
     proof = key.proof("POST", url, access_token=token.value)
     headers = {"Authorization": f"DPoP {token.value}", "DPoP": proof}
@@ -161,7 +161,7 @@ def test_bad_tokens_through_the_gateway(sb, api, credentials):
     stranger = caller(sb, ["sync.read"])  # a key the authorization server never signed with
     self_signed = jwt.encode(
         jwt.decode(good, options={"verify_signature": False}),
-        jose.load_private_key(stranger.keys[0].private_key),
+        keys.load_private_key(stranger.keys[0].private_key),
         algorithm="RS256",
         headers={"kid": "not-a-server-key"},
     )
@@ -191,7 +191,7 @@ def test_bad_tokens_through_the_gateway(sb, api, credentials):
 
 
 def mint_org_token(secret: dict) -> str:
-    from okta_auth0_sync.connections import minter
+    from okta_auth0_sync.runtime.connections import minter
 
     return minter(OktaConnection.from_secret(secret)).mint().value
 

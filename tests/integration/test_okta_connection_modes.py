@@ -3,7 +3,7 @@ through the thin flow: private_key_jwt with RSA and EC keys, key rotation, DPoP,
 
 import pytest
 
-from okta_auth0_sync import counters
+from okta_auth0_sync.base import counters
 
 ADA = "00uZPx7YubxGT9rKLiKE"
 SERVICE_APP = "0oaOKNNcFC2APG9zdPRV"

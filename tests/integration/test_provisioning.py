@@ -3,7 +3,7 @@ real ASL (Distributed Map reading batches from S3) against the sandbox tenants."
 
 import pytest
 
-from okta_auth0_sync import counters
+from okta_auth0_sync.base import counters
 
 MACHINE = "ProvisioningStateMachine"
 PARTNER_ROLE = "rol_rRVnAbarjZsuC2Xn"  # fixture: 6 members (one already in Okta, one without names)

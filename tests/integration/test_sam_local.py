@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from okta_auth0_sync import runtime
-from testbed.deployment import FakeContext, LocalDeployment
-from testbed.sam_local import prepare
+from okta_auth0_sync.base import container
+from okta_auth0_sync_testbed.deployment import FakeContext, LocalDeployment
+from okta_auth0_sync_testbed.sam_local import prepare
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_env_file_points_functions_at_moto_and_the_tenants(local_env, monkeypatc
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    runtime.new_container()
+    container.new_container()
     stack = LocalDeployment(endpoint_url=written["AWS_ENDPOINT_URL"])  # only to import the handlers
     handler = stack.handler("LookupUsersFunction")
     event = json.loads(Path("events/lookup_users.json").read_text())
@@ -42,4 +42,4 @@ def test_env_file_points_functions_at_moto_and_the_tenants(local_env, monkeypatc
     assert result["okta_user"]["email"] == "grace.hopper+ops@acme.example"
     assert [u["user_id"] for u in result["auth0_users"]] == ["auth0|c7d4c9e39de14f953e9cd582"]
     assert os.environ["AWS_ENDPOINT_URL"] == written["AWS_ENDPOINT_URL"]
-    runtime.new_container()
+    container.new_container()

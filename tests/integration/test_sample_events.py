@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from okta_auth0_sync import counters
-from testbed.deployment import LocalDeployment
-from testbed.template import ROOT
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_testbed.deployment import LocalDeployment
+from okta_auth0_sync_testbed.template import ROOT
 
 EVENTS = ROOT / "events"
 FUNCTIONS = {

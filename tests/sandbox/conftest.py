@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-import sandbox
-from sandbox.clients import rewriting_client
+import okta_auth0_sync_sandbox as sandbox
+from okta_auth0_sync_sandbox.clients import rewriting_client
 from tests.sandbox.support import AUTH0, OKTA, HookReceiver, okta_assertion, token_form
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sandbox.jose import access_token_hash, public_jwk
+from okta_auth0_sync_sandbox.jose import access_token_hash, public_jwk
 
 # -- ids from sandbox/fixtures/default.json ---------------------------------------------------
 OKTA = SimpleNamespace(

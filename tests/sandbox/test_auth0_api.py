@@ -9,7 +9,7 @@ from urllib.parse import quote
 import jwt
 import requests
 
-from sandbox.jose import generate_private_key, private_key_pem
+from okta_auth0_sync_sandbox.jose import generate_private_key, private_key_pem
 from tests.sandbox.support import AUTH0, JWT_BEARER, auth0_api
 
 

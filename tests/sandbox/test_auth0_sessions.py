@@ -10,8 +10,8 @@ import jwt
 import pytest
 import requests
 
-import sandbox
-from sandbox.auth0 import Auth0Tenant
+import okta_auth0_sync_sandbox as sandbox
+from okta_auth0_sync_sandbox.auth0 import Auth0Tenant
 from tests.sandbox.support import AUTH0, auth0_api
 
 FEATURE_NOT_ENABLED = {

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-import sandbox
-from sandbox.__main__ import build_parser, launch
-from sandbox.ratelimit import FixedWindow, TokenBucket
+import okta_auth0_sync_sandbox as sandbox
+from okta_auth0_sync_sandbox.__main__ import build_parser, launch
+from okta_auth0_sync_sandbox.ratelimit import FixedWindow, TokenBucket
 from tests.sandbox.support import AUTH0, OKTA, okta_assertion, token_form
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from sandbox.util import iso8601
+from okta_auth0_sync_sandbox.util import iso8601
 from tests.sandbox.support import OKTA
 
 

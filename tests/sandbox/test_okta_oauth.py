@@ -11,7 +11,7 @@ import jwt
 import pytest
 import requests
 
-from sandbox.jose import generate_private_key, jwk_thumbprint, private_key_pem
+from okta_auth0_sync_sandbox.jose import generate_private_key, jwk_thumbprint, private_key_pem
 from tests.sandbox.support import JWT_BEARER, OKTA, DPoPKey, okta_assertion, token_form
 
 

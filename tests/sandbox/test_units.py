@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.auth0 import lucene
-from sandbox.jose import access_token_hash, jwk_thumbprint
-from sandbox.okta.expressions import ExpressionError, compile_expression
+from okta_auth0_sync_sandbox.auth0 import lucene
+from okta_auth0_sync_sandbox.jose import access_token_hash, jwk_thumbprint
+from okta_auth0_sync_sandbox.okta.expressions import ExpressionError, compile_expression
 
 RFC7638_N = (
     "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64"

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from testbed.template import ROOT, Template
+from okta_auth0_sync_testbed.template import ROOT, Template
 
 ASL_FILES = sorted((ROOT / "statemachines").glob("*.asl.json"))
 TEMPLATE = Template.load(parameters={"OktaDomain": "o.example", "Auth0Domain": "a.example"})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testbed.template import ROOT, Template
+from okta_auth0_sync_testbed.template import ROOT, Template
 
 SAM = Path(shutil.which("sam") or Path(sys.executable).parent / "sam")
 
@@ -74,7 +74,7 @@ def built(tmp_path_factory):
 
 def test_layer_holds_the_library_and_cp313_arm64_dependencies(built):
     python = built / "IdentityLayer" / "python"
-    assert (python / "okta_auth0_sync" / "connections.py").exists()
+    assert (python / "okta_auth0_sync" / "runtime" / "connections.py").exists()
     for package in ("aws_lambda_powertools", "requests", "jwt", "cryptography"):
         assert (python / package).is_dir(), package
     binaries = [p.name for p in python.rglob("*.so")]

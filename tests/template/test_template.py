@@ -2,7 +2,7 @@
 
 import json
 
-from testbed.template import Template
+from okta_auth0_sync_testbed.template import Template
 
 T = Template.load(parameters={"OktaDomain": "o.example", "Auth0Domain": "a.example"})
 FUNCTIONS = {name: T.function(name) for name in T.of_type("AWS::Serverless::Function")}

@@ -12,8 +12,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from okta_auth0_sync.api_auth import AuthFailure, JwksCache, ProofReplayCache, ResourceServer
-from okta_auth0_sync.tokens import jose
+from okta_auth0_sync.jose import keys
+from okta_auth0_sync.jose.resource_server import AuthFailure, JwksCache, ResourceServer
+from okta_auth0_sync.store.replay import ProofReplayCache
 
 ISSUER = "https://acme.okta.com/oauth2/aus1"
 AUDIENCE = "api://okta-auth0-sync"
@@ -24,7 +25,7 @@ NOW = time.time()
 @pytest.fixture(scope="module")
 def signing():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key, {**jose.public_jwk(key, kid="as-key-1"), "alg": "RS256", "use": "sig"}
+    return key, {**keys.public_jwk(key, kid="as-key-1"), "alg": "RS256", "use": "sig"}
 
 
 @pytest.fixture
@@ -157,7 +158,7 @@ def test_key_rotation_is_picked_up_through_the_refetch(signing):
     served = [[signing[1]]]
     rs = ResourceServer(ISSUER, AUDIENCE, JwksCache("u", lambda _: {"keys": served[0]}), ProofReplayCache(None))
     authenticate(rs, token(signing))
-    served[0] = [signing[1], jose.public_jwk(new, kid="as-key-2")]
+    served[0] = [signing[1], keys.public_jwk(new, kid="as-key-2")]
     rs.jwks._state.fetched_at -= 120
     assert authenticate(rs, token(signing, kid="as-key-2", key=new)).client_id == "0oaCaller"
 
@@ -186,7 +187,7 @@ def test_malformed_authorization_headers(server, header):
 # -- DPoP ------------------------------------------------------------------------------------------
 @pytest.fixture
 def bound(signing):
-    key = jose.DpopKey.generate()
+    key = keys.DpopKey.generate()
     return key, token(signing, cnf={"jkt": key.jkt})
 
 
@@ -218,7 +219,7 @@ def test_dpop_proof_is_single_use(server, bound):
         (lambda k, v: k.proof("GET", URL, access_token=v), "htm"),
         (lambda k, v: k.proof("POST", URL, access_token=v + "x"), "ath"),
         (lambda k, v: k.proof("POST", URL), "ath"),
-        (lambda k, v: jose.DpopKey.generate().proof("POST", URL, access_token=v), "not the key"),
+        (lambda k, v: keys.DpopKey.generate().proof("POST", URL, access_token=v), "not the key"),
         (lambda k, v: k.proof("POST", URL, access_token=v, now=NOW - 3600), "stale"),
         (lambda k, v: None, "exactly one"),
         (lambda k, v: [k.proof("POST", URL, access_token=v)] * 2, "exactly one"),

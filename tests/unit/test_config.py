@@ -2,8 +2,8 @@
 
 import pytest
 
-from okta_auth0_sync.config import Auth0Connection, OktaConnection, Settings
-from okta_auth0_sync.errors import ConfigurationError
+from okta_auth0_sync.base.errors import ConfigurationError
+from okta_auth0_sync.settings import Auth0Connection, OktaConnection, Settings
 
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----"
 

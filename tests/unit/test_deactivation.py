@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from okta_auth0_sync.auth0 import Auth0User
-from okta_auth0_sync.deactivation import SyncEvent, SyncPolicy, plan_update
-from okta_auth0_sync.errors import ConfigurationError, InvalidInput
+from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
+from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy, plan_update
+from okta_auth0_sync.domain.identities import Auth0User
 
 NOW = datetime(2024, 5, 2, 9, 14, 3, 120000, tzinfo=UTC)
 DEACTIVATE = SyncEvent("uuid-2", "user.lifecycle.deactivate", "2024-05-02T09:14:01.862Z", "00uOkta")

@@ -2,9 +2,7 @@
 
 import requests
 
-from okta_auth0_sync.auth0 import auth0_error
-from okta_auth0_sync.config import Auth0Connection, OktaConnection
-from okta_auth0_sync.errors import (
+from okta_auth0_sync.base.errors import (
     AlreadyExists,
     AuthenticationFailed,
     DpopRequired,
@@ -12,9 +10,11 @@ from okta_auth0_sync.errors import (
     RequestRejected,
     TokenRejected,
 )
-from okta_auth0_sync.okta import okta_error
-from okta_auth0_sync.tokens.auth0 import token_error as auth0_token_error
-from okta_auth0_sync.tokens.okta import token_error as okta_token_error
+from okta_auth0_sync.clients.auth0 import auth0_error
+from okta_auth0_sync.clients.okta import okta_error
+from okta_auth0_sync.clients.tokens.auth0 import token_error as auth0_token_error
+from okta_auth0_sync.clients.tokens.okta import token_error as okta_token_error
+from okta_auth0_sync.settings import Auth0Connection, OktaConnection
 
 
 def response(status, body, headers=None):

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from okta_auth0_sync.errors import ConfigurationError
-from okta_auth0_sync.event_hooks import (
+from okta_auth0_sync.base.errors import ConfigurationError
+from okta_auth0_sync.domain.hooks import (
     DEFAULT_EVENT_TYPES,
     InvalidDelivery,
     authorized,

@@ -1,5 +1,5 @@
 """Each Lambda handler in ``functions/*/app.py``, alone: its collaborators replaced where the
-handler meets the library (``connections.*``, ``PersonSync``, ``list_members``, ``workflows.start_many``,
+handler meets the library (``connections.*``, ``PersonSync``, ``list_members``, ``executions.start_many``,
 ``invoke.start``, ``resource_server`` ...), no network, no AWS, no moto.
 
 Every handler is checked for the four things a thin handler owes: it parses its typed input, it
@@ -27,18 +27,21 @@ from typing import Any
 
 import pytest
 
-from okta_auth0_sync import aws, connections, counters, observability, workflows
-from okta_auth0_sync.api_auth import AuthFailure, Caller
-from okta_auth0_sync.auth0 import Auth0User
-from okta_auth0_sync.deactivation import PersonSync, SyncEvent, SyncPolicy, UserOutcome, _report
-from okta_auth0_sync.errors import ConfigurationError, InvalidInput, NotFound, RateLimited
-from okta_auth0_sync.ledger import DesiredState, Ledger
-from okta_auth0_sync.lookup import IdentityMatch
-from okta_auth0_sync.okta import OktaUser
-from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RunOptions
-from okta_auth0_sync.revocation import AccessRevoker
-from okta_auth0_sync.tokens.models import AccessToken
-from okta_auth0_sync.workflows import Started
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput, NotFound, RateLimited
+from okta_auth0_sync.clients.tokens.models import AccessToken
+from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy, UserOutcome
+from okta_auth0_sync.domain.identities import Auth0User, OktaUser
+from okta_auth0_sync.domain.lifecycle import DesiredState
+from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.jose.resource_server import AuthFailure, Caller
+from okta_auth0_sync.runtime import connections, observability
+from okta_auth0_sync.services.deactivation import PersonSync, _report
+from okta_auth0_sync.services.lookup import IdentityMatch
+from okta_auth0_sync.services.revocation import AccessRevoker
+from okta_auth0_sync.store import aws, executions
+from okta_auth0_sync.store.executions import Started
+from okta_auth0_sync.store.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 _copies = itertools.count()
@@ -1083,7 +1086,7 @@ def hook(monkeypatch, metrics):
 
     start = Recorder(start_many)
     monkeypatch.setattr(module, "load_secret", load_secret)
-    monkeypatch.setattr(workflows, "start_many", start)
+    monkeypatch.setattr(executions, "start_many", start)
     return SimpleNamespace(handler=module.lambda_handler, module=module, secrets=secrets, start=start, metrics=metrics)
 
 

@@ -6,11 +6,11 @@ import pytest
 import requests
 import responses
 
-from okta_auth0_sync import counters, runtime
-from okta_auth0_sync.auth0 import Auth0Client, auth0_error
-from okta_auth0_sync.errors import NotFound, RateLimited, UpstreamUnavailable
-from okta_auth0_sync.http import HttpClient, RefreshableAuth, RetryPolicy
-from okta_auth0_sync.okta import okta_error
+from okta_auth0_sync.base import container, counters
+from okta_auth0_sync.base.errors import NotFound, RateLimited, UpstreamUnavailable
+from okta_auth0_sync.clients.auth0 import Auth0Client, auth0_error
+from okta_auth0_sync.clients.http import HttpClient, RefreshableAuth, RetryPolicy
+from okta_auth0_sync.clients.okta import okta_error
 
 NOW = 1_714_641_240.0
 OKTA = "https://acme.okta.com"
@@ -145,7 +145,7 @@ def test_rate_limit_that_outlasts_the_lambda_raises_rate_limited(clock):
         def get_remaining_time_in_millis(self):
             return 20_000
 
-    with runtime.invocation(Ctx()), pytest.raises(RateLimited) as raised:
+    with container.invocation(Ctx()), pytest.raises(RateLimited) as raised:
         okta_http(clock).request("GET", "/api/v1/users/{id}", path_params={"id": "00u1"})
     assert clock.slept == []  # never sleeps past the deadline: Step Functions retries later
     assert raised.value.retry_after > 49

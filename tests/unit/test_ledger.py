@@ -7,8 +7,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from okta_auth0_sync.ledger import Ledger, published_ms
-from testbed.fidelity import atomic_dynamodb_items
+from okta_auth0_sync.domain.lifecycle import published_ms
+from okta_auth0_sync.store.ledger import Ledger
+from okta_auth0_sync_testbed.fidelity import atomic_dynamodb_items
 
 USER = "00uLedger"
 T1, T2 = "2026-01-01T10:00:00.000Z", "2026-01-01T10:00:01.000Z"

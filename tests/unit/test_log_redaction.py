@@ -1,4 +1,4 @@
-"""The redacting log formatter (``okta_auth0_sync.observability``), asserted on the real output.
+"""The redacting log formatter (``okta_auth0_sync.base.logs``), asserted on the real output.
 
 The Powertools ``Logger`` writes one JSON document per record to its ``StreamHandler``; the tests
 point that handler at a ``StringIO``, log what a careless line of code could hand the logger (in
@@ -20,8 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from okta_auth0_sync import observability
-from okta_auth0_sync.observability import logger, redact
+from okta_auth0_sync.base.logs import RedactingFormatter, redact
+from okta_auth0_sync.runtime import observability
+from okta_auth0_sync.runtime.observability import logger
 
 # ---------------------------------------------------------------------------------- samples
 
@@ -160,7 +161,7 @@ class FakeContext:
 
 
 def test_the_logger_uses_the_redacting_formatter():
-    assert isinstance(logger.registered_formatter, observability.RedactingFormatter)
+    assert isinstance(logger.registered_formatter, RedactingFormatter)
 
 
 def test_output_is_one_json_document_per_record(logs):

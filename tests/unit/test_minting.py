@@ -9,13 +9,13 @@ import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from okta_auth0_sync.auth0 import auth0_error
-from okta_auth0_sync.config import Auth0Connection, OktaConnection
-from okta_auth0_sync.errors import AuthenticationFailed
-from okta_auth0_sync.http import HttpClient
-from okta_auth0_sync.okta import okta_error
-from okta_auth0_sync.tokens.auth0 import Auth0ClientCredentials
-from okta_auth0_sync.tokens.okta import OktaServiceApp
+from okta_auth0_sync.base.errors import AuthenticationFailed
+from okta_auth0_sync.clients.auth0 import auth0_error
+from okta_auth0_sync.clients.http import HttpClient
+from okta_auth0_sync.clients.okta import okta_error
+from okta_auth0_sync.clients.tokens.auth0 import Auth0ClientCredentials
+from okta_auth0_sync.clients.tokens.okta import OktaServiceApp
+from okta_auth0_sync.settings import Auth0Connection, OktaConnection
 
 OKTA = "https://acme.okta.com"
 
@@ -151,10 +151,10 @@ def test_okta_dpop_nonce_round_trip_uses_a_fresh_assertion_and_proof(rsa_key):
 
 @responses.activate
 def test_resource_call_with_a_dpop_token_answers_a_nonce_challenge_once():
-    from okta_auth0_sync.tokens.auth import AccessTokenAuth
-    from okta_auth0_sync.tokens.cache import TokenCache, TokenSource
-    from okta_auth0_sync.tokens.jose import DpopKey
-    from okta_auth0_sync.tokens.models import AccessToken
+    from okta_auth0_sync.clients.tokens.auth import AccessTokenAuth
+    from okta_auth0_sync.clients.tokens.cache import TokenCache, TokenSource
+    from okta_auth0_sync.clients.tokens.models import AccessToken
+    from okta_auth0_sync.jose.keys import DpopKey
 
     key = DpopKey.generate()
 

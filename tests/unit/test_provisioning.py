@@ -3,12 +3,12 @@
 import pytest
 import responses
 
-from okta_auth0_sync.auth0 import Auth0Client, auth0_error, lucene_quote
-from okta_auth0_sync.errors import ConfigurationError, InvalidInput
-from okta_auth0_sync.http import HttpClient
-from okta_auth0_sync.provisioning.policy import ProvisioningPolicy, RoleGroupMapping, RunOptions
-from okta_auth0_sync.provisioning.profiles import okta_profile
-from okta_auth0_sync.provisioning.runs import execution_name
+from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
+from okta_auth0_sync.clients.auth0 import Auth0Client, auth0_error, lucene_quote
+from okta_auth0_sync.clients.http import HttpClient
+from okta_auth0_sync.domain.profiles import okta_profile
+from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RoleGroupMapping, RunOptions
+from okta_auth0_sync.services.provisioning.runs import execution_name
 
 POLICY = ProvisioningPolicy()
 

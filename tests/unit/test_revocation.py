@@ -2,11 +2,11 @@
 
 import pytest
 
-from okta_auth0_sync import runtime
-from okta_auth0_sync.auth0 import Auth0User
-from okta_auth0_sync.errors import NotFound, PermissionDenied, RequestRejected
-from okta_auth0_sync.lookup import auth0_users_for_email
-from okta_auth0_sync.revocation import AccessRevoker, RevocationPolicy
+from okta_auth0_sync.base import container
+from okta_auth0_sync.base.errors import NotFound, PermissionDenied, RequestRejected
+from okta_auth0_sync.domain.identities import Auth0User
+from okta_auth0_sync.services.lookup import auth0_users_for_email
+from okta_auth0_sync.services.revocation import AccessRevoker, RevocationPolicy
 
 
 class FakeAuth0:
@@ -35,9 +35,9 @@ class FakeAuth0:
 
 @pytest.fixture(autouse=True)
 def new_container():
-    runtime.new_container()  # what the plan probe remembers lives per container
+    container.new_container()  # what the plan probe remembers lives per container
     yield
-    runtime.new_container()
+    container.new_container()
 
 
 PLAN_LACKS_IT = [

@@ -6,10 +6,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from okta_auth0_sync import counters
-from okta_auth0_sync.tokens.cache import TokenCache, TokenSource
-from okta_auth0_sync.tokens.models import AccessToken
-from testbed.fidelity import atomic_dynamodb_items
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.clients.tokens.cache import TokenCache, TokenSource
+from okta_auth0_sync.clients.tokens.models import AccessToken
+from okta_auth0_sync_testbed.fidelity import atomic_dynamodb_items
 
 TABLE = "token-cache"
 

@@ -1,0 +1,114 @@
+"""The Okta client: just the calls this package needs, over the shared HTTP layer."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+from okta_auth0_sync.base.errors import (
+    AlreadyExists,
+    DpopRequired,
+    NotFound,
+    PermissionDenied,
+    RequestRejected,
+    TokenRejected,
+    UpstreamDetails,
+    UpstreamError,
+)
+from okta_auth0_sync.clients.http import HttpClient, json_body, request_id
+from okta_auth0_sync.domain.identities import OktaUser
+
+
+class OktaClient:
+    tenant = "okta"
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    def get_user(self, user_id: str) -> OktaUser:
+        """``GET /api/v1/users/{idOrLogin}`` (strongly consistent; scope ``okta.users.read``). A login
+        is percent-encoded as one path segment; the DPoP proof's ``htu`` uses the decoded path."""
+        response = self.http.request("GET", "/api/v1/users/{id}", path_params={"id": user_id})
+        return OktaUser.from_api(response.json())
+
+    def find_user(self, login: str) -> OktaUser | None:
+        try:
+            return self.get_user(login)
+        except NotFound:
+            return None
+
+    def create_user(
+        self, profile: dict[str, Any], *, group_ids: list[str], activate: bool = True, federated: bool = False
+    ) -> OktaUser:
+        """``POST /api/v1/users`` with ``groupIds``: created and in the group(s) in one call.
+        Federated users have no password (``provider=true`` + a FEDERATION credential provider).
+        Raises :class:`AlreadyExists` on E0000001 (login taken). A 5xx is not retried here: the
+        create may have happened, and the caller resolves it through AlreadyExists."""
+        body: dict[str, Any] = {"profile": profile, "groupIds": group_ids}
+        params = {"activate": str(activate).lower()}
+        if federated:
+            body["credentials"] = {"provider": {"type": "FEDERATION", "name": "FEDERATION"}}
+            params["provider"] = "true"
+        response = self.http.request("POST", "/api/v1/users", params=params, json=body)
+        return OktaUser.from_api(response.json())
+
+    def add_to_group(self, group_id: str, user_id: str) -> None:
+        """``PUT /api/v1/groups/{gid}/users/{uid}`` (204; idempotent; scope ``okta.groups.manage``)."""
+        self.http.request(
+            "PUT", "/api/v1/groups/{group_id}/users/{user_id}", path_params={"group_id": group_id, "user_id": user_id}
+        )
+
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        """``GET /api/v1/groups/{id}`` (scope ``okta.groups.read``)."""
+        group: dict[str, Any] = self.http.request("GET", "/api/v1/groups/{id}", path_params={"id": group_id}).json()
+        return group
+
+
+_SCOPE = re.compile(r'scope="([^"]+)"')
+_ERROR = re.compile(r'error="([^"]+)"')
+
+
+def okta_error(response: requests.Response) -> UpstreamError:
+    """Map an Okta error response to a typed error with a message an operator can act on."""
+    body = json_body(response)
+    code = body.get("errorCode") or body.get("error")
+    summary = (body.get("errorSummary") or body.get("error_description") or "")[:300]
+    causes = "; ".join(c.get("errorSummary", "") for c in body.get("errorCauses") or [] if isinstance(c, dict))
+    status = response.status_code
+    challenge = response.headers.get("WWW-Authenticate", "")
+    kwargs: UpstreamDetails = {"tenant": "okta", "status": status, "code": code, "request_id": request_id(response)}
+    challenge_error = (_ERROR.search(challenge) or [None, None])[1]
+    if challenge_error in ("invalid_dpop_proof", "use_dpop_nonce") or code == "invalid_dpop_proof":
+        return DpopRequired(
+            f"Okta rejected the DPoP proof: {summary or challenge[:200]}. With a DPoP-bound "
+            "token each request needs a proof whose htu is the decoded path.",
+            **kwargs,
+        )
+    if status == 401:
+        return TokenRejected(
+            f"Okta rejected the access token ({code or 'invalid_token'}): the token must come from this org's "
+            "authorization server (/oauth2/v1/token, not a custom one), be unexpired, and be sent as "
+            "'Bearer' (or 'DPoP' with a proof when DPoP-bound); an SSWS token may be revoked or expired "
+            "(30 days unused).",
+            **kwargs,
+        )
+    if status == 403:
+        scope = (_SCOPE.search(challenge) or [None, None])[1]
+        if scope:
+            return PermissionDenied(
+                f"Okta denied the call: the token lacks scope {scope}. Grant it on the app's 'Okta API Scopes' "
+                "tab and add it to 'scopes' in the Okta secret.",
+                missing_scope=scope,
+                **kwargs,
+            )
+        return PermissionDenied(
+            f"Okta denied the call ({code}): {summary} The app's admin role may not cover this resource.", **kwargs
+        )
+    if status == 404:
+        return NotFound(f"Okta: {summary or 'not found'}", **kwargs)
+    if code == "E0000001" and "already exists" in causes:
+        return AlreadyExists(f"Okta: {causes}", **kwargs)
+    detail = f"{summary}: {causes}" if causes else summary
+    return RequestRejected(f"Okta rejected the request ({code or status}): {detail}", **kwargs)

@@ -1,0 +1,296 @@
+"""The shared token cache: one token per connection for every warm container.
+
+Two tiers:
+
+1. process memory (the container's own copy);
+2. a DynamoDB item per connection, shared by all containers and functions.
+
+N concurrent functions therefore mint about one token per token lifetime, not N: a container
+that finds no fresh token takes a short lease (a conditional put) before minting; the others use
+the still-valid old token or wait briefly for the leaseholder's new one, and mint themselves only
+if the leaseholder seems gone (availability over strictness).
+
+The token never leaves the library in clear: the DynamoDB item holds it encrypted with AES-GCM
+under a key derived (HKDF) from the connection's own secret, so reading the table alone yields
+nothing, and rotating the secret invalidates the cached token. Nothing here logs a token; the
+mint handler returns only a reference and the expiry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from okta_auth0_sync.base import counters
+from okta_auth0_sync.clients.tokens.models import AccessToken
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 10
+PEER_WAIT_SECONDS = 3.0
+
+
+class Minter(Protocol):
+    @property
+    def cache_key(self) -> str: ...
+
+    def mint(self) -> AccessToken: ...
+
+    def secret_material(self) -> bytes: ...
+
+
+class _Sealer:
+    """AES-GCM under a key derived from the connection secret; associated data = cache key."""
+
+    def __init__(self, material: bytes, cache_key: str) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"okta-auth0-sync/token-cache/v1", info=cache_key.encode()
+        ).derive(material)
+        self._aead = AESGCM(key)
+        self._aad = cache_key.encode()
+
+    def seal(self, payload: dict[str, Any]) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, json.dumps(payload).encode(), self._aad)
+
+    def open(self, blob: bytes) -> dict[str, Any] | None:
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            payload: dict[str, Any] = json.loads(self._aead.decrypt(blob[:12], blob[12:], self._aad))
+        except (InvalidTag, ValueError):
+            return None  # another secret (rotated) or a damaged item: a miss
+        return payload
+
+
+class TokenCache:
+    def __init__(
+        self,
+        table_name: str | None = None,
+        *,
+        refresh_margin: float = 300.0,
+        dynamodb: Any = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table_name = table_name
+        self.refresh_margin = refresh_margin
+        self._dynamodb = dynamodb
+        self._clock = clock
+        self._sleep = sleep
+        self._memory: dict[str, AccessToken] = {}
+        self._sealers: dict[tuple[str, str], _Sealer] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- public ------------------------------------------------------------------------------
+    def get_or_mint(self, minter: Minter) -> AccessToken:
+        key = minter.cache_key
+        token = self._memory.get(key)
+        if token and token.fresh(self._clock(), self.refresh_margin):
+            return token
+        with self._key_lock(key):  # one minter per container at a time
+            token = self._memory.get(key)
+            if token and token.fresh(self._clock(), self.refresh_margin):
+                return token
+            return self._refresh(minter, stale=token)
+
+    def invalidate(self, minter: Minter, token: AccessToken) -> None:
+        """A token was rejected (401): forget it here and in the shared tier, unless it was
+        already replaced by a newer one."""
+        key = minter.cache_key
+        if self._memory.get(key) == token:
+            del self._memory[key]
+        if not self.table_name:
+            return
+        try:
+            self._client().delete_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": "token#" + key}},
+                ConditionExpression="minted_at = :m",
+                ExpressionAttributeValues={":m": {"N": repr(token.minted_at)}},
+            )
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                log.warning("token cache: could not invalidate shared entry", extra={"error": type(exc).__name__})
+
+    # -- tiers --------------------------------------------------------------------------------
+    def _refresh(self, minter: Minter, stale: AccessToken | None) -> AccessToken:
+        key = minter.cache_key
+        shared = self._read(minter)
+        if shared and shared.fresh(self._clock(), self.refresh_margin):
+            self._memory[key] = shared
+            return shared
+        if not self.table_name:
+            return self._mint(minter)
+        holder = str(uuid.uuid4())
+        if self._take_lease(key, holder):
+            try:
+                shared = self._read(minter)  # a peer may have finished just before our lease
+                if shared and shared.fresh(self._clock(), self.refresh_margin):
+                    self._memory[key] = shared
+                    return shared
+                token = self._mint(minter)
+                self._write(minter, token)
+                return token
+            finally:
+                self._release_lease(key, holder)
+        # A peer is minting. A still-valid token is good enough meanwhile.
+        fallback = max(
+            (t for t in (stale, shared) if t and t.usable(self._clock())), key=lambda t: t.expires_at, default=None
+        )
+        if fallback:
+            return fallback
+        waited, pause = 0.0, 0.05
+        while waited < PEER_WAIT_SECONDS:
+            self._sleep(pause)
+            waited += pause
+            pause = min(pause * 1.6, 0.5)
+            shared = self._read(minter)
+            if shared and shared.fresh(self._clock(), self.refresh_margin):
+                self._memory[key] = shared
+                return shared
+        log.warning("token cache: lease holder did not publish a token; minting here")
+        token = self._mint(minter)
+        self._write(minter, token)
+        return token
+
+    def _mint(self, minter: Minter) -> AccessToken:
+        token = minter.mint()
+        counters.tokens_minted.record(minter.cache_key)
+        self._memory[minter.cache_key] = token
+        log.info(
+            "token minted", extra={"connection": minter.cache_key.split("#", 1)[0], "expires_at": token.expires_iso()}
+        )
+        return token
+
+    def _read(self, minter: Minter) -> AccessToken | None:
+        if not self.table_name:
+            return None
+        try:
+            item = (
+                self._client()
+                .get_item(
+                    TableName=self.table_name, Key={"pk": {"S": "token#" + minter.cache_key}}, ConsistentRead=True
+                )
+                .get("Item")
+            )
+        except Exception as exc:
+            log.warning("token cache: read failed", extra={"error": type(exc).__name__})
+            return None
+        if not item:
+            return None
+        payload = self._sealer(minter).open(item["ciphertext"]["B"])
+        if not payload:
+            return None
+        return AccessToken(
+            value=payload["access_token"],
+            token_type=item["token_type"]["S"],
+            expires_at=float(item["expires_at"]["N"]),
+            scope=item.get("scope", {}).get("S", ""),
+            minted_at=float(item["minted_at"]["N"]),
+            dpop_jwk=payload.get("dpop_jwk"),
+        )
+
+    def _write(self, minter: Minter, token: AccessToken) -> None:
+        blob = self._sealer(minter).seal({"access_token": token.value, "dpop_jwk": token.dpop_jwk})
+        try:
+            self._client().put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": "token#" + minter.cache_key},
+                    "ciphertext": {"B": blob},
+                    "token_type": {"S": token.token_type},
+                    "scope": {"S": token.scope or "-"},
+                    "expires_at": {"N": repr(token.expires_at)},
+                    "minted_at": {"N": repr(token.minted_at)},
+                    "ttl": {"N": str(int(token.expires_at) + 60)},
+                },
+            )
+        except Exception as exc:
+            log.warning("token cache: write failed", extra={"error": type(exc).__name__})
+
+    def _take_lease(self, key: str, holder: str) -> bool:
+        now = self._clock()
+        try:
+            self._client().put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": "lease#" + key},
+                    "holder": {"S": holder},
+                    "lease_until": {"N": repr(now + LEASE_SECONDS)},
+                    "ttl": {"N": str(int(now) + 3600)},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
+                ExpressionAttributeValues={":now": {"N": repr(now)}},
+            )
+            return True
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            log.warning("token cache: lease failed; minting without it", extra={"error": type(exc).__name__})
+            return True
+
+    def _release_lease(self, key: str, holder: str) -> None:
+        with contextlib.suppress(Exception):  # the lease expires by itself
+            self._client().delete_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": "lease#" + key}},
+                ConditionExpression="holder = :h",
+                ExpressionAttributeValues={":h": {"S": holder}},
+            )
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _sealer(self, minter: Minter) -> _Sealer:
+        material = minter.secret_material()
+        fingerprint = hashlib.sha256(material).hexdigest()
+        sealer = self._sealers.get((minter.cache_key, fingerprint))
+        if sealer is None:
+            sealer = self._sealers[(minter.cache_key, fingerprint)] = _Sealer(material, minter.cache_key)
+        return sealer
+
+    def _key_lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _client(self) -> Any:  # a boto3 DynamoDB client
+        if self._dynamodb is None:
+            from okta_auth0_sync.store import aws
+
+            return aws.client("dynamodb")
+        return self._dynamodb
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    code: object = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
+class TokenSource:
+    """The current token of one connection, through the cache."""
+
+    def __init__(self, minter: Minter, cache: TokenCache) -> None:
+        self.minter = minter
+        self.cache = cache
+        self._last: AccessToken | None = None
+
+    def current(self) -> AccessToken:
+        self._last = self.cache.get_or_mint(self.minter)
+        return self._last
+
+    def invalidate(self) -> None:
+        if self._last is not None:
+            self.cache.invalidate(self.minter, self._last)
+            self._last = None

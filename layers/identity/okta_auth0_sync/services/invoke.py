@@ -1,0 +1,131 @@
+"""The invoke API: its routes and scopes, its resource server, and what its routes start.
+
+Routes (REST API, Lambda REQUEST authorizer, see ``api_auth``):
+
+- ``POST /provisioning/runs``             scope ``sync.provision``: a provisioning run
+  (``{"role_id", "group_id", "dry_run"}``); 202 with the execution id;
+- ``POST /users/{oktaUserId}/sync``       scope ``sync.users``: sync one Okta user's current
+  status (deactivated / suspended / active) to Auth0 now; 202 with the execution id;
+- ``GET /executions/{executionId}``       scope ``sync.read``: status and report of a run.
+
+Execution ids are ``<flow>.<execution name>`` (``provisioning.api-…``, ``user-sync.api-…``; no
+character that needs encoding in a path): only this package's state machines can be read through
+the API, never an arbitrary ARN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from typing import Any
+
+from okta_auth0_sync.base import container
+from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput, NotFound, cause_message
+from okta_auth0_sync.jose.resource_server import JwksCache, ResourceServer
+from okta_auth0_sync.store.replay import ProofReplayCache
+
+ROUTE_SCOPES = {
+    ("POST", "/provisioning/runs"): "sync.provision",
+    ("POST", "/users/{oktaUserId}/sync"): "sync.users",
+    ("GET", "/executions/{executionId}"): "sync.read",
+}
+FLOWS = {"provisioning": "PROVISIONING_STATE_MACHINE_ARN", "user-sync": "DEACTIVATION_STATE_MACHINE_ARN"}
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+_server: ResourceServer | None = None
+
+
+def resource_server() -> ResourceServer:
+    """Built once per container from ``API_ISSUER``, ``API_AUDIENCE`` (and ``API_JWKS_URI``)."""
+    global _server
+    if _server is None:
+        issuer, audience = os.environ.get("API_ISSUER"), os.environ.get("API_AUDIENCE")
+        if not issuer or not audience:
+            raise ConfigurationError("API_ISSUER and API_AUDIENCE must be set for the invoke API")
+        jwks_uri = os.environ.get("API_JWKS_URI") or issuer.rstrip("/") + "/v1/keys"
+        _server = ResourceServer(
+            issuer=issuer.rstrip("/"),
+            audience=audience,
+            jwks=JwksCache(jwks_uri, _fetch_json),
+            replay=ProofReplayCache(os.environ.get("PROOF_REPLAY_TABLE") or None),
+        )
+    return _server
+
+
+@container.on_new_container
+def _forget_server() -> None:
+    global _server
+    _server = None
+
+
+def _fetch_json(url: str) -> dict[str, Any]:
+    from urllib.parse import urlsplit
+
+    from okta_auth0_sync.clients.http import HttpClient
+    from okta_auth0_sync.clients.okta import okta_error
+
+    parts = urlsplit(url)
+    client = HttpClient(f"{parts.scheme}://{parts.netloc}", "okta", error_mapper=okta_error)
+    document: dict[str, Any] = client.request("GET", parts.path, auth=False).json()
+    return document
+
+
+def request_url(event: dict[str, Any], public_base_url: str | None = None) -> str:
+    """The URL the caller used (what a DPoP proof's ``htu`` must name): the public base URL when
+    one is configured (custom domain, CloudFront), else the API's domain and stage path."""
+    ctx = event.get("requestContext") or {}
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    path = event.get("path") or ctx.get("resourcePath") or "/"
+    if public_base_url:
+        return public_base_url.rstrip("/") + path
+    domain = ctx.get("domainName") or headers.get("host", "")
+    scheme = headers.get("x-forwarded-proto", "https")  # set by API Gateway
+    return f"{scheme}://{domain}{ctx.get('path') or path}"
+
+
+def start(flow: str, payload: dict[str, Any]) -> dict[str, Any]:
+    from okta_auth0_sync.store import executions
+
+    name = f"api-{uuid.uuid4()}"
+    result = executions.start(_machine_arn(flow), name, payload)
+    if result.status != "started":
+        raise RuntimeError(f"could not start the {flow} execution: {result.error or result.status}")
+    execution_id = f"{flow}.{name}"
+    return {"execution_id": execution_id, "status_url": f"/executions/{execution_id}"}
+
+
+def describe(execution_id: str) -> dict[str, Any]:
+    from okta_auth0_sync.store import executions
+
+    flow, _, name = execution_id.partition(".")
+    if flow not in FLOWS or not _NAME.match(name):
+        raise InvalidInput("execution id must look like provisioning.<name> or user-sync.<name>")
+    arn = _machine_arn(flow).replace(":stateMachine:", ":execution:") + ":" + name
+    try:
+        described = executions.client().describe_execution(executionArn=arn)
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+            raise NotFound(f"no execution {execution_id}") from None
+        raise
+    out: dict[str, Any] = {
+        "execution_id": execution_id,
+        "status": described["status"],
+        "started_at": described["startDate"].isoformat(),
+    }
+    if described.get("stopDate"):
+        out["stopped_at"] = described["stopDate"].isoformat()
+    if described.get("output"):
+        out["result"] = json.loads(described["output"])
+    if described["status"] == "FAILED":
+        out["error"] = described.get("error")
+        out["cause"] = cause_message(described.get("cause"))
+    return out
+
+
+def _machine_arn(flow: str) -> str:
+    arn = os.environ.get(FLOWS[flow])
+    if not arn:
+        raise ConfigurationError(f"{FLOWS[flow]} is not set")
+    return arn

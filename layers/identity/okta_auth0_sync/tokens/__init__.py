@@ -1,7 +1,0 @@
-"""Access tokens: minting (Auth0 client credentials; Okta private_key_jwt with optional DPoP;
-Okta SSWS) and the shared, encrypted token cache that serves every warm container."""
-
-from .cache import TokenCache, TokenSource
-from .models import AccessToken
-
-__all__ = ["AccessToken", "TokenCache", "TokenSource"]
