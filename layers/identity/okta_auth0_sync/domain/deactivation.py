@@ -40,10 +40,17 @@ from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
 from okta_auth0_sync.domain.hooks import ACTIONS, DEACTIVATE, REACTIVATE, parse_time
 from okta_auth0_sync.domain.identities import Auth0User
 from okta_auth0_sync.domain.lifecycle import DesiredState
-from okta_auth0_sync.services.revocation import RevocationPolicy
 
 TARGETS = ("app_metadata", "user_metadata")
 LEGACY_CONTAINER, LEGACY_KEY = "user_metadata", "okta"
+
+
+@dataclass(frozen=True)
+class RevocationPolicy:
+    """Which parts of a deactivated person's access are ended (each a template parameter)."""
+
+    sessions: bool = True
+    refresh_tokens: bool = True
 
 
 @dataclass(frozen=True)

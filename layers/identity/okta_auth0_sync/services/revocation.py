@@ -19,11 +19,11 @@ it is raised, and the execution fails naming the scope to grant.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from okta_auth0_sync.base import container
 from okta_auth0_sync.base.errors import NotFound, PermissionDenied
 from okta_auth0_sync.clients.auth0 import Auth0Client
+from okta_auth0_sync.domain.deactivation import RevocationPolicy
 
 REVOKED, UNSUPPORTED, OFF = "revoked", "unsupported_plan", "off"
 
@@ -34,12 +34,6 @@ _enterprise_endpoints: dict[str, bool] = {}
 @container.on_new_container
 def _forget_plan() -> None:
     _enterprise_endpoints.clear()
-
-
-@dataclass(frozen=True)
-class RevocationPolicy:
-    sessions: bool = True
-    refresh_tokens: bool = True
 
 
 def _plan_lacks_endpoint(exc: PermissionDenied) -> bool:
