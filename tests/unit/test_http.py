@@ -7,7 +7,7 @@ import requests
 import responses
 
 from okta_auth0_sync.base import container, counters
-from okta_auth0_sync.base.errors import NotFound, RateLimited, UpstreamUnavailable
+from okta_auth0_sync.base.errors import ConfigurationError, NotFound, RateLimited, UpstreamError, UpstreamUnavailable
 from okta_auth0_sync.clients.auth0 import Auth0Client, auth0_error
 from okta_auth0_sync.clients.http import HttpClient, RefreshableAuth, RetryPolicy
 from okta_auth0_sync.clients.okta import okta_error
@@ -224,6 +224,40 @@ def test_pagination_follows_separate_link_headers_to_the_end(clock):
     pages = list(okta_http(clock).paginate("/api/v1/users", params={"limit": 2}))
     assert [u["id"] for p in pages for u in p] == ["00u1", "00u2", "00u3", "00u4", "00u5"]
     assert counters.api_calls.total("okta", route="/api/v1/users") == 3
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "https://evil.example/api/v1/users?after=00u2",
+        "http://acme.okta.com/api/v1/users?after=00u2",
+        "https://acme.okta.com:8443/api/v1/users?after=00u2",
+    ],
+)
+def test_pagination_never_follows_a_next_link_to_another_origin(clock, elsewhere):
+    """The next request would carry the tenant's token: a Link to another host, scheme or port is
+    refused (and nothing is sent there)."""
+    responses.add("GET", f"{OKTA}/api/v1/users", json=[{"id": "00u1"}], headers={"link": f'<{elsewhere}>; rel="next"'})
+    pages = okta_http(clock).paginate("/api/v1/users")
+    assert next(pages) == [{"id": "00u1"}]
+    with pytest.raises(UpstreamError, match="another origin"):
+        next(pages)
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://acme.okta.com", "http://10.0.0.5:8080", "ftp://acme.okta.com", "acme.okta.com", "https://"]
+)
+def test_a_base_url_that_is_not_https_is_refused(base_url):
+    """A typo such as http:// would send the client secret and every token in clear."""
+    with pytest.raises(ConfigurationError, match="must be https"):
+        HttpClient(base_url, "okta", error_mapper=okta_error)
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8080", "http://localhost:1234/", "http://[::1]:9000"])
+def test_plain_http_is_allowed_only_to_this_machine(base_url):
+    assert HttpClient(base_url, "okta", error_mapper=okta_error).base_url == base_url.rstrip("/")
 
 
 @responses.activate

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from okta_auth0_sync.base import container, counters
-from okta_auth0_sync.base.errors import RateLimited, SyncError, UpstreamUnavailable
+from okta_auth0_sync.base.errors import ConfigurationError, RateLimited, SyncError, UpstreamError, UpstreamUnavailable
 from okta_auth0_sync.clients.pacing import RequestPacer, reset_in, retry_after
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "okta-auth0-sync/0.1",
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = secure_base_url(base_url, tenant)
         self.tenant = tenant
         self.error_mapper = error_mapper
         self.auth = auth
@@ -121,6 +121,14 @@ class HttpClient:
         Statuses in ``accept`` are returned to the caller instead of being mapped to an error.
         """
         method = method.upper()
+        if url is not None and origin(url) != origin(self.base_url):
+            # A Link: next (or any server-given URL) may only lead back to the same tenant: the
+            # request carries its token, and a redirect to another host would hand it over.
+            raise UpstreamError(
+                f"{self.tenant} {method} {route}: refusing to follow a link to another origin "
+                f"({urlsplit(url).scheme}://{urlsplit(url).netloc})",
+                tenant=self.tenant,
+            )
         target = url or self.base_url + expand(route, path_params)
         use_auth = self.auth if auth is True else (auth or None)
         retriable = method in IDEMPOTENT or retry_post
@@ -225,6 +233,31 @@ class HttpClient:
             status=response.status_code,
             request_id=request_id(response),
         )
+
+
+# Hosts a plain-http base URL may name: this machine (the sandbox tenants, sam local on Linux) and
+# Docker Desktop's name for it (sam local on macOS/Windows). Anything else must be https: a typo
+# such as http://acme.okta.com would send the client secret and every token in clear.
+PLAIN_HTTP_HOSTS = frozenset({"127.0.0.1", "::1", "localhost", "host.docker.internal"})
+
+
+def secure_base_url(base_url: str, tenant: str) -> str:
+    """``base_url`` without a trailing slash, if it is https (or http to this machine)."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" and parts.hostname:
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and (parts.hostname or "") in PLAIN_HTTP_HOSTS:
+        return base_url.rstrip("/")
+    raise ConfigurationError(
+        f"{tenant} base URL must be https:// (plain http only to this machine), got {parts.scheme or '?'}://"
+        f"{parts.netloc or '?'}"
+    )
+
+
+def origin(url: str) -> tuple[str, str]:
+    """Scheme and host:port, lower-cased (RFC 6454)."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def next_link(response: requests.Response) -> str | None:
