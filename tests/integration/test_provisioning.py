@@ -99,6 +99,25 @@ def test_a_failed_member_is_retried_and_succeeds_once_fixed(sb, stack):
     assert sb.okta.get_user("j.doe@partner.example")["profile"]["firstName"] == "Jo"
 
 
+def test_an_unverified_email_never_pulls_a_workforce_account_into_the_group(sb, stack):
+    """Anyone can sign up to Auth0 with someone else's address: a role member whose email is not
+    verified and equals a workforce login is skipped, and the workforce user stays out of the group.
+    Once the address is verified, the next run provisions the member."""
+    ada = "00uZPx7YubxGT9rKLiKE"  # ada.lovelace@acme.example, workforce
+    impostor = sb.auth0.add_user(
+        email="ada.lovelace@acme.example",
+        email_verified=False,
+        user_metadata={"firstName": "Ada", "lastName": "Lovelace"},
+    )
+    sb.auth0.add_role_members(PARTNER_ROLE, [impostor["user_id"]])
+    report = provision(stack)
+    assert report["counts"] == {"provisioned": 4, "existing_added": 1, "failed": 1, "skipped": 1}
+    assert ada not in sb.okta.group_member_ids(PARTNERS_GROUP)
+    sb.auth0.update_user(impostor["user_id"], {"email_verified": True})
+    assert provision(stack)["counts"] == {"existing_added": 1, "failed": 1, "unchanged": 5}
+    assert ada in sb.okta.group_member_ids(PARTNERS_GROUP)
+
+
 def test_dry_run_writes_nothing_and_reports_what_would_happen(sb, stack):
     users_before = len(sb.okta.users())
     report = provision(stack, dry_run=True)
