@@ -64,11 +64,7 @@ class BatchWorker:
         if user.get("email_verified") is not True:
             # The email becomes (or finds) the Okta login: an unverified one could name someone
             # else's workforce account and pull it into the partner group. Re-checked every run.
-            return {
-                "user_id": user_id,
-                "outcome": "would_skip" if dry else "skipped",
-                "reason": "email not verified in Auth0",
-            }
+            return {"user_id": user_id, "outcome": "unverified_email", "reason": "email not verified in Auth0"}
         checked = okta_profile(user, self.policy)
         if checked[1] is not None:  # (None, reason)
             return _failed(user_id, checked[1], dry)
