@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -26,8 +25,6 @@ import requests
 from okta_auth0_sync.base import container, counters
 from okta_auth0_sync.base.errors import ConfigurationError, RateLimited, SyncError, UpstreamError, UpstreamUnavailable
 from okta_auth0_sync.clients.pacing import RequestPacer, reset_in, retry_after
-
-log = logging.getLogger(__name__)
 
 # Methods a retry cannot duplicate. POST is retried only when the caller says it is safe
 # (token requests; creates whose duplicates are detected, such as Okta's E0000001).

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import threading
 import time
@@ -30,9 +29,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from okta_auth0_sync.base import counters
+from okta_auth0_sync.base.logs import logger as log
 from okta_auth0_sync.clients.tokens.models import AccessToken
-
-log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10
 PEER_WAIT_SECONDS = 3.0
