@@ -1,7 +1,7 @@
 """okta-auth0-sync: operator commands.
 
     okta-auth0-sync token   --secret-file okta.json          mint a token, print its claims (never the token)
-    okta-auth0-sync keygen  --alg ES256 --kid sync-2026-11   a key pair: the public JWK to paste into Okta
+    okta-auth0-sync keygen  --alg ES256 --kid sync-2026-11 --out key.pem  a key pair (never overwrites one)
     okta-auth0-sync call    --api-url URL --caller caller.json provision --role rol_... --group 00g... [--dry-run]
     okta-auth0-sync call    ... sync-user 00u...  |  status provisioning.api-...
     okta-auth0-sync check   --stack-name okta-auth0-sync     secrets well-formed, tokens obtainable, scopes granted
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from okta_auth0_sync.base.errors import SyncError
+from okta_auth0_sync.base.logs import redact
 from okta_auth0_sync.settings import Auth0Connection, OktaConnection
 
 OKTA_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage")
@@ -38,15 +39,82 @@ AUTH0_REVOCATION_SCOPES = (
 )
 
 
+MAX_SECRET_BYTES = 65536  # Secrets Manager's own limit for a SecretString
+MIN_RSA_BITS = 2048  # NIST SP 800-131A: smaller RSA keys are not allowed for signatures
+MAX_RSA_BITS = 16384
+DEBUG_ENV = "OKTA_AUTH0_SYNC_DEBUG"  # set: an unexpected error shows its traceback
+
+
+class CliError(Exception):
+    """A bad input the operator can fix: printed as one ``error:`` line, exit code 2."""
+
+
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+
+
+def parse_secret_json(text: str, where: str) -> dict[str, Any]:
+    """The JSON object of a secret, or a :class:`CliError` that says what is wrong with it
+    (never the secret's content)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise CliError(f"{where}: JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{where}: must be a JSON object, not {_JSON_TYPES.get(type(data), 'null')}")
+    return data
+
+
+def read_secret_file(path: str, what: str = "secret file") -> dict[str, Any]:
+    where = f"{what} {path}"
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_SECRET_BYTES + 1)
+    except FileNotFoundError:
+        raise CliError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise CliError(f"{where}: is a directory, not a file") from None
+    except PermissionError:
+        raise CliError(f"{where}: permission denied") from None
+    except OSError as exc:
+        raise CliError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_SECRET_BYTES:
+        raise CliError(
+            f"{where}: larger than {MAX_SECRET_BYTES // 1024} KiB (a connection secret is a small JSON object)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{where}: not UTF-8 text") from None
+    return parse_secret_json(text, where)
+
+
+def read_secret_id(secret_id: str, what: str = "secret") -> dict[str, Any]:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    where = f"{what} {secret_id}"
+    try:
+        value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code") or "an error"
+        raise CliError(f"{where}: Secrets Manager answered {code}") from None
+    except BotoCoreError as exc:  # no credentials, no region, endpoint unreachable...
+        raise CliError(f"{where}: {exc}") from None
+    if not isinstance(value.get("SecretString"), str):
+        raise CliError(f"{where}: has no SecretString (a binary secret is not a connection secret)")
+    return parse_secret_json(value["SecretString"], where)
+
+
 def load_secret(args: argparse.Namespace, file_attr: str = "secret_file", id_attr: str = "secret_id") -> dict:
     path, secret_id = getattr(args, file_attr, None), getattr(args, id_attr, None)
+    file_flag, id_flag = ("--" + attr.replace("_", "-") for attr in (file_attr, id_attr))
     if path:
-        return json.loads(Path(path).read_text())
+        return read_secret_file(path, file_flag)
     if secret_id:
-        import boto3
-
-        return json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
-    raise SystemExit("give --secret-file or --secret-id")
+        return read_secret_id(secret_id, id_flag)
+    raise CliError(f"give {file_flag} or {id_flag}")
 
 
 def jwt_claims(token: str) -> dict[str, Any] | None:
@@ -112,23 +180,42 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     from okta_auth0_sync.jose import keys
 
     curves = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}
-    key = (
-        ec.generate_private_key(curves[args.alg])
-        if args.alg in curves
-        else rsa.generate_private_key(public_exponent=65537, key_size=args.bits)
-    )
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    bits = args.bits
+    if args.alg in curves and bits is not None:
+        raise CliError(f"--bits is for RSA keys only ({args.alg} has a fixed curve)")
+    bits = MIN_RSA_BITS if bits is None else bits
+    if not MIN_RSA_BITS <= bits <= MAX_RSA_BITS:
+        raise CliError(f"--bits {bits}: an RSA key must have {MIN_RSA_BITS} to {MAX_RSA_BITS} bits")
     out = Path(args.out)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    if not args.force and (out.exists() or out.is_symlink()):
+        raise CliError(f"{out} exists: keygen never overwrites a private key (move it away, or give --force)")
+    key = ec.generate_private_key(curves[args.alg]) if args.alg in curves else rsa.generate_private_key(65537, bits)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    write_private_file(out, pem, overwrite=args.force)
     public = {**keys.public_jwk(key, kid=args.kid), "alg": args.alg, "use": "sig"}
     print(f"Private key written to {out} (mode 0600). Keep it out of git; put it in the connection secret.")
     print("Public JWK to add in Okta (app > General > Public keys > Add key > paste JSON):")
     print(json.dumps(public, indent=2))
     alg = f', "alg": "{args.alg}"' if args.alg != "RS256" else ""
-    print(f'In the secret: "key_id": "{args.kid}"{alg}')
+    print(f'In the secret: "key_id": {json.dumps(args.kid)}{alg}')
     return 0
+
+
+def write_private_file(out: Path, data: bytes, *, overwrite: bool) -> None:
+    """Write ``data`` to a file only its owner can read. Without ``overwrite`` an existing file
+    (or a symlink) is refused, atomically (O_EXCL); with it the file is truncated and its mode
+    set back to 0600, and a symlink is never followed."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    flags |= os.O_TRUNC if overwrite else os.O_EXCL
+    try:
+        fd = os.open(out, flags, stat.S_IRUSR | stat.S_IWUSR)
+    except FileExistsError:
+        raise CliError(f"{out} exists: keygen never overwrites a private key (move it away, or give --force)") from None
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or type(exc).__name__}") from None
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), stat.S_IRUSR | stat.S_IWUSR)
+        fh.write(data)
 
 
 # -- call ----------------------------------------------------------------------------------------
@@ -136,6 +223,8 @@ def cmd_call(args: argparse.Namespace) -> int:
     from okta_auth0_sync_cli.client import InvokeApiClient
 
     caller = OktaConnection.from_secret(load_secret(args, "caller", "caller_secret_id"), "caller")
+    if not caller.authorization_server:
+        raise CliError("the caller's secret must name its custom 'authorization_server' (aus...)")
     client = InvokeApiClient(args.api_url, caller)
     if args.action == "status":
         print(json.dumps(client.status(args.execution_id), indent=2))
@@ -190,13 +279,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             checks.line(False, f"{kind} secret", "no secret id")
             continue
         try:
-            data = load_secret(argparse.Namespace(secret_id=secret_id))
+            data = read_secret_id(secret_id)
+        except CliError as exc:  # Secrets Manager: missing, no access, not a JSON object...
+            checks.line(False, f"{kind} secret readable", str(exc))
+            continue
+        try:
             connection = parse(data, secret_id)
         except (SyncError, ValueError, KeyError) as exc:
             checks.line(False, f"{kind} secret well-formed", str(exc))
-            continue
-        except Exception as exc:  # Secrets Manager: missing, no access...
-            checks.line(False, f"{kind} secret readable", type(exc).__name__)
             continue
         checks.line(True, f"{kind} secret well-formed", f"{connection.domain}, {getattr(connection, 'mode', 'm2m')}")
         try:
@@ -235,7 +325,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
     if ids.get("hook"):
         try:
-            hook = load_secret(argparse.Namespace(secret_id=ids["hook"]))
+            hook = read_secret_id(ids["hook"])
+        except CliError as exc:
+            checks.line(False, "event hook secret readable", str(exc))
+        else:
             current = hook.get("current")
             checks.line(
                 isinstance(current, str) and len(current) >= 32,
@@ -244,8 +337,6 @@ def cmd_check(args: argparse.Namespace) -> int:
                 if isinstance(current, str) and len(current) >= 32
                 else "'current' missing or shorter than 32 characters",
             )
-        except Exception as exc:
-            checks.line(False, "event hook secret readable", type(exc).__name__)
     print(f"{'all checks passed' if not checks.failed else f'{checks.failed} check(s) failed'}")
     return 1 if checks.failed else 0
 
@@ -257,24 +348,62 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return sandbox_main(args.sandbox_args) or 0
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _rsa_bits(text: str) -> int:
+    try:
+        bits = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if bits < MIN_RSA_BITS:
+        raise argparse.ArgumentTypeError(f"{bits} bits is too weak: an RSA key needs at least {MIN_RSA_BITS}")
+    if bits > MAX_RSA_BITS:
+        raise argparse.ArgumentTypeError(f"{bits} bits is more than {MAX_RSA_BITS}")
+    return bits
+
+
+def _key_id(text: str) -> str:
+    if not text or len(text) > 255 or not text.isprintable() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError("a key id is 1 to 255 printable characters without spaces")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="okta-auth0-sync",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
 
     t = sub.add_parser("token", help="mint a token for a connection and print its claims (never the token)")
-    t.add_argument("--secret-file")
-    t.add_argument("--secret-id")
+    t.add_argument("--secret-file", help="connection secret JSON file (the Okta or Auth0 connection secret's value)")
+    t.add_argument("--secret-id", help="Secrets Manager id or ARN of the connection secret (instead of --secret-file)")
     t.set_defaults(func=cmd_token)
 
     k = sub.add_parser("keygen", help="generate a key pair; print the public JWK to paste into Okta")
-    k.add_argument("--alg", default="RS256", choices=["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"])
-    k.add_argument("--bits", type=int, default=2048)
-    k.add_argument("--kid", required=True)
-    k.add_argument("--out", required=True, help="where to write the private key (PEM, mode 0600)")
+    k.add_argument(
+        "--alg",
+        default="RS256",
+        choices=["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"],
+        help="signing algorithm of the key (default RS256)",
+    )
+    k.add_argument(
+        "--bits",
+        type=_rsa_bits,
+        help=f"RSA key size, {MIN_RSA_BITS} to {MAX_RSA_BITS} (default {MIN_RSA_BITS}); not for ES keys",
+    )
+    k.add_argument("--kid", required=True, type=_key_id, help="key id to publish with the key, e.g. sync-2026-11")
+    k.add_argument("--out", required=True, help="where to write the private key (PEM, mode 0600); must not exist")
+    k.add_argument("--force", action="store_true", help="overwrite --out if it exists (the old key is lost)")
     k.set_defaults(func=cmd_keygen)
 
     c = sub.add_parser("call", help="call the invoke API with a private_key_jwt (optionally DPoP) access token")
@@ -283,26 +412,26 @@ def parser() -> argparse.ArgumentParser:
         "--caller",
         help="caller secret file {domain, client_id, private_key, key_id, scopes, authorization_server[, dpop]}",
     )
-    c.add_argument("--caller-secret-id")
+    c.add_argument("--caller-secret-id", help="Secrets Manager id or ARN of the caller secret (instead of --caller)")
     c.add_argument("--wait", action="store_true", help="poll until the execution ends, then print the result")
-    c.add_argument("--timeout", type=float, default=900)
-    c.add_argument("--interval", type=float, default=2.0)
-    actions = c.add_subparsers(dest="action", required=True)
-    prov = actions.add_parser("provision")
-    prov.add_argument("--role", required=True)
-    prov.add_argument("--group", required=True)
-    prov.add_argument("--dry-run", action="store_true")
-    sync = actions.add_parser("sync-user")
-    sync.add_argument("okta_user_id")
-    status = actions.add_parser("status")
-    status.add_argument("execution_id")
+    c.add_argument("--timeout", type=_positive, default=900, help="with --wait: seconds to wait at most (default 900)")
+    c.add_argument("--interval", type=_positive, default=2.0, help="with --wait: seconds between polls (default 2)")
+    actions = c.add_subparsers(dest="action", required=True, metavar="ACTION", help="one of:")
+    prov = actions.add_parser("provision", help="start a provisioning run (POST /provisioning/runs)")
+    prov.add_argument("--role", required=True, help="Auth0 role id whose members are provisioned (rol_...)")
+    prov.add_argument("--group", required=True, help="Okta group id they are added to (00g...)")
+    prov.add_argument("--dry-run", action="store_true", help="report what would change; change nothing")
+    sync = actions.add_parser("sync-user", help="sync one Okta user's state to Auth0 (POST /users/{id}/sync)")
+    sync.add_argument("okta_user_id", help="the Okta user id (00u...)")
+    status = actions.add_parser("status", help="an execution's status and result (GET /executions/{id})")
+    status.add_argument("execution_id", help="the execution_id a previous call printed")
     c.set_defaults(func=cmd_call)
 
     ch = sub.add_parser("check", help="check a deployed configuration: secrets, tokens, scopes")
-    ch.add_argument("--stack-name")
-    ch.add_argument("--auth0-secret-id")
-    ch.add_argument("--okta-secret-id")
-    ch.add_argument("--hook-secret-id")
+    ch.add_argument("--stack-name", help="read the three secrets' ARNs from this stack's outputs")
+    ch.add_argument("--auth0-secret-id", help="Auth0 connection secret id or ARN (without --stack-name)")
+    ch.add_argument("--okta-secret-id", help="Okta connection secret id or ARN (without --stack-name)")
+    ch.add_argument("--hook-secret-id", help="event hook secret id or ARN (without --stack-name)")
     ch.add_argument(
         "--without-revocation",
         action="store_true",
@@ -314,6 +443,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sandbox"]:  # everything after it, --help included, is the sandbox's own
@@ -321,9 +454,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except SyncError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (SyncError, CliError) as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, or an input nothing above foresaw: one line, no traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        detail = _one_line(redact(str(exc)))
+        what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        print(f"error: unexpected {what} ({DEBUG_ENV}=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

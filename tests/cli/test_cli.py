@@ -1,5 +1,6 @@
 """The operator CLI, against the sandbox tenants, moto and the local invoke API."""
 
+import argparse
 import json
 import os
 import re
@@ -204,3 +205,248 @@ def test_sandbox_command_is_the_sandbox_cli(capsys):
         main(["sandbox", "--help"])
     assert raised.value.code == 0
     assert "--secrets-dir" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------- keygen safety
+
+
+def _one_error_line(err: str) -> str:
+    """What the CLI prints for a bad input: exactly one ``error:`` line, never a traceback."""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+def test_keygen_refuses_to_overwrite_an_existing_key(tmp_path, capsys):
+    out_file = tmp_path / "key.pem"
+    out_file.write_text("the operator's only copy of the key\n")
+    code, out, err = run(capsys, "keygen", "--kid", "sync-2027-01", "--out", str(out_file))
+    assert code == 2
+    line = _one_error_line(err)
+    assert str(out_file) in line and "--force" in line
+    assert out_file.read_text() == "the operator's only copy of the key\n"
+    assert out == ""
+
+
+def test_keygen_refuses_to_write_through_a_symlink(tmp_path, capsys):
+    target = tmp_path / "elsewhere.pem"
+    link = tmp_path / "key.pem"
+    link.symlink_to(target)  # dangling: exists() is False, the link is still refused
+    code, _, err = run(capsys, "keygen", "--alg", "ES256", "--kid", "k1", "--out", str(link))
+    assert code == 2 and "exists" in _one_error_line(err)
+    assert not target.exists()
+
+
+def test_keygen_force_overwrites_and_makes_the_file_private(tmp_path, capsys):
+    from cryptography.hazmat.primitives import serialization
+
+    out_file = tmp_path / "key.pem"
+    out_file.write_text("old key\n")
+    out_file.chmod(0o644)
+    code, _, _ = run(capsys, "keygen", "--alg", "ES384", "--kid", "k2", "--out", str(out_file), "--force")
+    assert code == 0
+    assert stat.S_IMODE(os.stat(out_file).st_mode) == 0o600
+    key = serialization.load_pem_private_key(out_file.read_bytes(), password=None)
+    assert key.curve.name == "secp384r1"
+
+
+@pytest.mark.parametrize("bits", ["512", "1024", "2047"])
+def test_keygen_refuses_rsa_keys_below_2048_bits(tmp_path, capsys, bits):
+    out_file = tmp_path / "key.pem"
+    with pytest.raises(SystemExit) as raised:
+        main(["keygen", "--alg", "RS256", "--bits", bits, "--kid", "k1", "--out", str(out_file)])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{bits} bits is too weak: an RSA key needs at least 2048" in err and "Traceback" not in err
+    assert not out_file.exists()
+
+
+@pytest.mark.parametrize(("bits", "expected"), [(None, 2048), ("3072", 3072)])
+def test_keygen_rsa_key_sizes(tmp_path, capsys, bits, expected):
+    from cryptography.hazmat.primitives import serialization
+
+    out_file = tmp_path / "key.pem"
+    argv = ["keygen", "--alg", "RS384", "--kid", "k1", "--out", str(out_file)] + (["--bits", bits] if bits else [])
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert serialization.load_pem_private_key(out_file.read_bytes(), password=None).key_size == expected
+    assert '"key_id": "k1", "alg": "RS384"' in out
+
+
+def test_keygen_refuses_bits_for_an_ec_key(tmp_path, capsys):
+    code, _, err = run(
+        capsys, "keygen", "--alg", "ES256", "--bits", "4096", "--kid", "k1", "--out", str(tmp_path / "k")
+    )
+    assert code == 2 and "--bits is for RSA keys only" in _one_error_line(err)
+    assert not (tmp_path / "k").exists()
+
+
+def test_keygen_into_a_missing_directory_is_a_clear_error(tmp_path, capsys):
+    out_file = tmp_path / "no-such-dir" / "key.pem"
+    code, _, err = run(capsys, "keygen", "--alg", "ES256", "--kid", "k1", "--out", str(out_file))
+    assert code == 2 and f"cannot write {out_file}: No such file or directory" in _one_error_line(err)
+
+
+# ---------------------------------------------------------------------------------- bad secret files
+
+LEAKY = "do-not-print-this-secret-0123456789"
+
+
+def _bad_secret_file(tmp_path, kind: str) -> tuple[str, str]:
+    """(path, what the error line must say) for one kind of bad --secret-file."""
+    path = tmp_path / "secret.json"
+    if kind == "missing":
+        return str(tmp_path / "absent.json"), "no such file"
+    if kind == "directory":
+        return str(tmp_path), "is a directory"
+    contents = {
+        "empty": (b"", "not valid JSON (line 1, column 1: Expecting value)"),
+        "not-json": (f"client_secret={LEAKY}".encode(), "not valid JSON"),
+        "truncated": (f'{{"client_secret": "{LEAKY}"'.encode(), "not valid JSON"),
+        "array": (json.dumps([LEAKY]).encode(), "must be a JSON object, not an array"),
+        "string": (json.dumps(LEAKY).encode(), "must be a JSON object, not a string"),
+        "null": (b"null", "must be a JSON object, not null"),
+        "utf-16": (json.dumps({"client_secret": LEAKY}).encode("utf-16"), "not UTF-8 text"),
+        "too-large": (b'{"pad": "' + b"x" * 70_000 + b'"}', "larger than 64 KiB"),
+        "deep": (b"[" * 30_000 + b"]" * 30_000, "JSON nested too deeply"),
+    }
+    data, expected = contents[kind]
+    path.write_bytes(data)
+    return str(path), expected
+
+
+BAD_SECRET_FILES = [
+    "missing",
+    "directory",
+    "empty",
+    "not-json",
+    "truncated",
+    "array",
+    "string",
+    "null",
+    "utf-16",
+    "too-large",
+    "deep",
+]
+
+
+@pytest.mark.parametrize("kind", BAD_SECRET_FILES)
+def test_a_bad_secret_file_is_one_clear_error_line(tmp_path, capsys, kind):
+    path, expected = _bad_secret_file(tmp_path, kind)
+    code, out, err = run(capsys, "token", "--secret-file", path)
+    assert code == 2
+    line = _one_error_line(err)
+    assert line.startswith(f"error: --secret-file {path}: ") and expected in line
+    assert LEAKY not in out + err
+
+
+@pytest.mark.parametrize("kind", ["missing", "not-json", "array"])
+def test_a_bad_caller_file_is_one_clear_error_line(tmp_path, capsys, kind):
+    path, expected = _bad_secret_file(tmp_path, kind)
+    code, _, err = run(capsys, "call", "--api-url", "https://api.example/v1", "--caller", path, "status", "x")
+    assert code == 2
+    assert expected in _one_error_line(err) and "--caller" in err
+    assert LEAKY not in err
+
+
+def test_a_connection_secret_of_the_wrong_shape_is_one_clear_error_line(tmp_path, capsys):
+    path = write(tmp_path, "s.json", {"domain": 42, "client_id": ["x"], "private_key": LEAKY})
+    code, _, err = run(capsys, "token", "--secret-file", path)
+    assert code == 2
+    _one_error_line(err)
+    assert LEAKY not in err
+
+
+def test_no_secret_source_is_one_clear_error_line(capsys):
+    code, _, err = run(capsys, "token")
+    assert code == 2 and _one_error_line(err) == "error: give --secret-file or --secret-id"
+
+
+def test_a_missing_secret_id_is_one_clear_error_line(capsys):
+    with mock_aws():
+        code, _, err = run(capsys, "token", "--secret-id", "okta-auth0-sync/absent")
+    assert code == 2
+    assert _one_error_line(err) == (
+        "error: --secret-id okta-auth0-sync/absent: Secrets Manager answered ResourceNotFoundException"
+    )
+
+
+def test_the_installed_command_prints_no_traceback_for_a_missing_secret_file(tmp_path):
+    import subprocess
+    import sys
+
+    missing = tmp_path / "absent.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "okta_auth0_sync_cli.main", "token", "--secret-file", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"error: --secret-file {missing}: no such file\n"
+    assert result.stdout == ""
+
+
+def test_an_unexpected_error_is_one_redacted_line_without_a_traceback(capsys, monkeypatch):
+    import okta_auth0_sync_cli.main as cli
+
+    def boom(args):
+        raise RuntimeError(f"while posting client_secret={LEAKY}\n  more detail")
+
+    monkeypatch.setattr(cli, "cmd_token", boom)
+    code, _, err = run(capsys, "token", "--secret-file", "unused.json")
+    assert code == 1
+    assert _one_error_line(err) == (
+        "error: unexpected RuntimeError: while posting client_secret=<redacted> more detail "
+        "(OKTA_AUTH0_SYNC_DEBUG=1 shows the traceback)"
+    )
+    monkeypatch.setenv("OKTA_AUTH0_SYNC_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(["token", "--secret-file", "unused.json"])
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "soon"])
+def test_wait_timings_must_be_positive_numbers(capsys, value):
+    with pytest.raises(SystemExit) as raised:
+        main(["call", "--api-url", "https://api.example/v1", "--caller", "c.json", "--timeout", value, "status", "x"])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --timeout" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------- help text
+
+
+def _all_parsers(parser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _all_parsers(sub)
+
+
+def test_every_option_and_argument_has_help_text():
+    from okta_auth0_sync_cli.main import parser
+
+    missing = [
+        f"{p.prog} {'/'.join(a.option_strings) or a.dest}"
+        for p in _all_parsers(parser())
+        for a in p._actions
+        if not isinstance(a, argparse._HelpAction) and not (a.help or "").strip()
+    ]
+    assert missing == []
+    subcommands = {p.prog for p in _all_parsers(parser())}
+    assert {"okta-auth0-sync keygen", "okta-auth0-sync call provision", "okta-auth0-sync call status"} <= subcommands
+
+
+def test_help_describes_every_keygen_option(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["keygen", "--help"])
+    assert raised.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--alg", "--bits", "--kid", "--out", "--force"):
+        assert option in text
+    assert "RSA key size, 2048 to 16384 (default 2048)" in text
+    assert "overwrite --out if it exists" in text
