@@ -254,11 +254,20 @@ class Checks:
         return ok
 
 
-def stack_secret_ids(stack_name: str) -> dict[str, str]:
+def stack_outputs(stack_name: str) -> dict[str, str]:
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    try:
+        stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    except ClientError as exc:
+        raise CliError(f"stack {stack_name}: {exc.response.get('Error', {}).get('Message') or 'not found'}") from None
+    except BotoCoreError as exc:
+        raise CliError(f"stack {stack_name}: {exc}") from None
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def stack_secret_ids(outputs: dict[str, str]) -> dict[str, str | None]:
     return {
         "auth0": outputs.get("Auth0ConnectionSecretArn"),
         "okta": outputs.get("OktaConnectionSecretArn"),
@@ -266,12 +275,28 @@ def stack_secret_ids(stack_name: str) -> dict[str, str]:
     }
 
 
+def check_domain(checks: Checks, kind: str, domain: str, expected: str | None) -> None:
+    """The secret's domain against the stack's OktaDomain/Auth0Domain (its outputs): the template
+    never writes the domain into the secret, so only this notices a secret for another tenant."""
+    if not expected:
+        return
+    parameter = "OktaDomain" if kind == "okta" else "Auth0Domain"
+    same = domain.lower() == expected.lower()
+    checks.line(
+        same,
+        f"{kind} secret domain",
+        f"{domain}, as the stack's {parameter}" if same else f"{domain}, but the stack's {parameter} is {expected}",
+    )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    outputs = stack_outputs(args.stack_name) if args.stack_name else {}
     ids = (
-        stack_secret_ids(args.stack_name)
+        stack_secret_ids(outputs)
         if args.stack_name
         else {"auth0": args.auth0_secret_id, "okta": args.okta_secret_id, "hook": args.hook_secret_id}
     )
+    domains = {"okta": outputs.get("OktaDomain"), "auth0": outputs.get("Auth0Domain")}
     checks = Checks()
     for kind, parse in (("auth0", Auth0Connection.from_secret), ("okta", OktaConnection.from_secret)):
         secret_id = ids.get(kind)
@@ -289,6 +314,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             checks.line(False, f"{kind} secret well-formed", str(exc))
             continue
         checks.line(True, f"{kind} secret well-formed", f"{connection.domain}, {getattr(connection, 'mode', 'm2m')}")
+        check_domain(checks, kind, connection.domain, domains[kind])
         try:
             token = mint(connection)
         except SyncError as exc:

@@ -450,3 +450,44 @@ def test_help_describes_every_keygen_option(capsys):
         assert option in text
     assert "RSA key size, 2048 to 16384 (default 2048)" in text
     assert "overwrite --out if it exists" in text
+
+
+# ---------------------------------------------------------------------------------- check: the stack's domains
+
+
+def test_check_compares_each_secrets_domain_with_the_stack(tenants, capsys):
+    """The template never writes OktaDomain/Auth0Domain into the secrets (a parameter change must
+    not overwrite them): ``check`` is where a secret for another tenant is noticed."""
+    sb, creds = tenants
+    with mock_aws():
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        okta = sm.create_secret(Name="okta", SecretString=json.dumps(creds.okta))["ARN"]
+        auth0 = sm.create_secret(Name="auth0", SecretString=json.dumps(creds.auth0))["ARN"]
+        boto3.client("cloudformation", region_name="us-east-1").create_stack(
+            StackName="okta-auth0-sync",
+            TemplateBody=json.dumps(
+                {
+                    "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+                    "Outputs": {
+                        "Auth0ConnectionSecretArn": {"Value": auth0},
+                        "OktaConnectionSecretArn": {"Value": okta},
+                        "OktaDomain": {"Value": sb.okta.domain.upper()},
+                        "Auth0Domain": {"Value": "other-tenant.eu.auth0.com"},
+                    },
+                }
+            ),
+        )
+        code, out, _ = run(capsys, "check", "--stack-name", "okta-auth0-sync", "--without-revocation")
+    assert code == 1
+    assert f"PASS  okta secret domain: {sb.okta.domain}, as the stack's OktaDomain" in out
+    assert (
+        f"FAIL  auth0 secret domain: {sb.auth0.domain}, but the stack's Auth0Domain is other-tenant.eu.auth0.com" in out
+    )
+
+
+def test_check_of_a_missing_stack_is_one_clear_error_line(capsys):
+    with mock_aws():
+        code, _, err = run(capsys, "check", "--stack-name", "no-such-stack")
+    assert code == 2
+    line = _one_error_line(err)
+    assert line.startswith("error: stack no-such-stack: ") and "does not exist" in line

@@ -1,6 +1,8 @@
-"""What the template promises: runtime, least privilege, secrets only in Secrets Manager."""
+"""What the template promises: runtime, least privilege, secrets only in Secrets Manager, the
+operator's secret values kept across updates and stack deletion."""
 
 import json
+import re
 
 from okta_auth0_sync_testbed.template import Template
 
@@ -65,7 +67,7 @@ def test_no_secret_value_in_the_template():
         props = T.resolve(res["Properties"])
         if "SecretString" in props:
             values = json.loads(props["SecretString"])
-            assert all(v in ("", [], "o.example", "a.example") for v in values.values()), name
+            assert all(v in ("", []) for v in values.values()), name
     for props in FUNCTIONS.values():
         for key in props.get("Environment", {}).get("Variables", {}):
             assert not any(word in key for word in ("SECRET_VALUE", "PASSWORD", "TOKEN_VALUE", "API_TOKEN")), key
@@ -75,3 +77,68 @@ def test_state_machines_do_not_log_execution_data():
     for name, res in T.of_type("AWS::Serverless::StateMachine").items():
         assert res["Properties"]["Logging"]["IncludeExecutionData"] is False, name
         assert res["Properties"]["Type"] == "STANDARD", name
+
+
+# ---------------------------------------------------------------------------------- operator data survives
+
+SECRETS = ("Auth0ConnectionSecret", "OktaConnectionSecret", "EventHookSecret")
+
+
+def references(node) -> set[str]:
+    """Every parameter, resource or pseudo parameter a template fragment refers to."""
+    if isinstance(node, dict):
+        found: set[str] = set()
+        for key, value in node.items():
+            if key == "Ref":
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+            elif key == "Fn::Sub":
+                text, variables = (value[0], value[1]) if isinstance(value, list) else (value, {})
+                found |= {v.split(".")[0] for v in re.findall(r"\$\{([^!}][^}]*)\}", text)} - set(variables)
+                found |= references(variables)
+            else:
+                found |= references(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(references(item) for item in node)) if node else set()
+    return set()
+
+
+def test_the_connection_and_hook_secrets_survive_stack_deletion_and_replacement():
+    assert set(T.of_type("AWS::SecretsManager::Secret")) == set(SECRETS)
+    for name in SECRETS:
+        resource = T.resources[name]
+        assert resource.get("DeletionPolicy") == "Retain", name
+        assert resource.get("UpdateReplacePolicy") == "Retain", name
+
+
+def test_a_secrets_initial_value_depends_on_no_parameter():
+    """CloudFormation writes a secret's value on an update only when the template's SecretString
+    (or GenerateSecretString) changes: a value made of constants is written once, at creation,
+    and a later deploy (OktaDomain or Auth0Domain changed included) keeps the operator's value."""
+    for name in SECRETS:
+        props = T.resources[name]["Properties"]
+        assert ("SecretString" in props) != ("GenerateSecretString" in props), name
+        initial = props.get("SecretString", props.get("GenerateSecretString"))
+        assert references(initial) == set(), name
+        if "SecretString" in props:
+            assert isinstance(initial, str) and "${" not in initial, name
+    other = Template.load(parameters={"OktaDomain": "other.okta.com", "Auth0Domain": "other.eu.auth0.com"})
+    for name in SECRETS:
+        assert T.resolve(T.resources[name]["Properties"]) == other.resolve(other.resources[name]["Properties"]), name
+
+
+def test_a_parameter_change_never_replaces_a_secret():
+    """The name is the one property whose change replaces a secret: it depends on the stack name only."""
+    for name in SECRETS:
+        props = T.resources[name]["Properties"]
+        assert references(props["Name"]) == {"AWS::StackName"}, name
+        assert references({k: v for k, v in props.items() if k != "Name"}) == set(), name
+
+
+def test_the_domain_parameters_reach_the_operator_through_the_outputs():
+    """check compares each connection secret's domain with them (tests/cli)."""
+    outputs = T.doc["Outputs"]
+    assert outputs["OktaDomain"]["Value"] == {"Ref": "OktaDomain"}
+    assert outputs["Auth0Domain"]["Value"] == {"Ref": "Auth0Domain"}
