@@ -585,7 +585,9 @@ def test_the_real_event_hook_never_logs_its_secret_with_every_event_log_option(l
 
     challenge = "verification-challenge-0123456789abcdef"
     monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
-    monkeypatch.setenv("DEACTIVATION_STATE_MACHINE_ARN", EXECUTION_ARN.rsplit(":", 1)[0])
+    monkeypatch.setenv(
+        "DEACTIVATION_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:DeactivationSync"
+    )
     logger.setLevel("DEBUG")
     with mock_aws():
         parameters.clear_caches()
