@@ -12,6 +12,7 @@ import requests
 
 from okta_auth0_sync.base import counters
 from okta_auth0_sync.jose import keys
+from okta_auth0_sync.jose.dpop import DpopKey
 from okta_auth0_sync.settings import OktaConnection
 from okta_auth0_sync_cli.client import InvokeApiClient
 from okta_auth0_sync_testbed.apigateway import LocalRestApi
@@ -129,7 +130,7 @@ def test_dpop_bound_caller(sb, api):
 def test_dpop_proof_replayed_or_for_another_url_is_401(sb, api):
     client = InvokeApiClient(api.url, caller(sb, ["sync.users", "sync.read"], client_id=DPOP_CLIENT, dpop=True))
     token = client.tokens.current()
-    key = keys.DpopKey(token.dpop_jwk)
+    key = DpopKey(token.dpop_jwk)
     url = f"{api.url}/users/{GRACE}/sync"
     proof = key.proof("POST", url, access_token=token.value)
     headers = {"Authorization": f"DPoP {token.value}", "DPoP": proof}

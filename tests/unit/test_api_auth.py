@@ -13,7 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from okta_auth0_sync.jose import keys
-from okta_auth0_sync.jose.resource_server import AuthFailure, JwksCache, ResourceServer
+from okta_auth0_sync.jose.dpop import DpopKey
+from okta_auth0_sync.jose.jwks import JWKS_MAX_AGE, JwksCache
+from okta_auth0_sync.jose.resource_server import AuthFailure, ResourceServer
 from okta_auth0_sync.store.replay import ProofReplayCache
 
 ISSUER = "https://acme.okta.com/oauth2/aus1"
@@ -28,6 +30,14 @@ def signing():
     return key, {**keys.public_jwk(key, kid="as-key-1"), "alg": "RS256", "use": "sig"}
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def server(signing):
     fetches = []
@@ -36,8 +46,12 @@ def server(signing):
         fetches.append(uri)
         return {"keys": [signing[1]]}
 
-    rs = ResourceServer(ISSUER, AUDIENCE, JwksCache(f"{ISSUER}/v1/keys", fetch), ProofReplayCache(None))
+    clock = Clock()
+    rs = ResourceServer(
+        ISSUER, AUDIENCE, JwksCache(f"{ISSUER}/v1/keys", fetch, clock=clock), ProofReplayCache(None), clock=clock
+    )
     rs.fetches = fetches
+    rs.time = clock
     return rs
 
 
@@ -88,11 +102,14 @@ def test_scope_claim_as_a_string_too(server, signing):
     assert authenticate(server, token(signing, scp=None, scope="sync.read sync.provision")).client_id
 
 
+ALGS = 'algs="RS256 RS384 RS512 ES256 ES384 ES512"'
+
+
 def test_no_credentials_is_401_without_an_error_code(server):
     f = failure(server, None)
     assert (f.status, f.error) == (401, None)
-    assert f.www_authenticate.startswith('Bearer realm="okta-auth0-sync"') and "error=" not in f.www_authenticate
-    assert 'DPoP algs="RS256' in f.www_authenticate
+    # RFC 6750 3.1: no error code without credentials; RFC 9449 7.2: both schemes, DPoP with algs
+    assert f.www_authenticate == f'Bearer realm="okta-auth0-sync", DPoP realm="okta-auth0-sync", {ALGS}'
 
 
 @pytest.mark.parametrize(
@@ -145,7 +162,7 @@ def test_hs256_signed_with_the_public_key_is_refused(server, signing):
 def test_unknown_kid_refetches_the_jwks_once_then_refuses(server, signing):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     authenticate(server, token(signing))  # first fetch
-    server.jwks._state.fetched_at -= 120  # the minimum refetch interval has passed
+    server.time.now += 120  # the minimum refetch interval has passed
     f = failure(server, token(signing, kid="rotated-key", key=other))
     assert f.status == 401 and "unknown signing key" in f.description
     assert len(server.fetches) == 2
@@ -156,10 +173,13 @@ def test_unknown_kid_refetches_the_jwks_once_then_refuses(server, signing):
 def test_key_rotation_is_picked_up_through_the_refetch(signing):
     new = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     served = [[signing[1]]]
-    rs = ResourceServer(ISSUER, AUDIENCE, JwksCache("u", lambda _: {"keys": served[0]}), ProofReplayCache(None))
+    clock = Clock()
+    rs = ResourceServer(
+        ISSUER, AUDIENCE, JwksCache("u", lambda _: {"keys": served[0]}, clock=clock), ProofReplayCache(None)
+    )
     authenticate(rs, token(signing))
     served[0] = [signing[1], keys.public_jwk(new, kid="as-key-2")]
-    rs.jwks._state.fetched_at -= 120
+    clock.now += 120
     assert authenticate(rs, token(signing, kid="as-key-2", key=new)).client_id == "0oaCaller"
 
 
@@ -187,7 +207,7 @@ def test_malformed_authorization_headers(server, header):
 # -- DPoP ------------------------------------------------------------------------------------------
 @pytest.fixture
 def bound(signing):
-    key = keys.DpopKey.generate()
+    key = DpopKey.generate()
     return key, token(signing, cnf={"jkt": key.jkt})
 
 
@@ -219,7 +239,6 @@ def test_dpop_proof_is_single_use(server, bound):
         (lambda k, v: k.proof("GET", URL, access_token=v), "htm"),
         (lambda k, v: k.proof("POST", URL, access_token=v + "x"), "ath"),
         (lambda k, v: k.proof("POST", URL), "ath"),
-        (lambda k, v: keys.DpopKey.generate().proof("POST", URL, access_token=v), "not the key"),
         (lambda k, v: k.proof("POST", URL, access_token=v, now=NOW - 3600), "stale"),
         (lambda k, v: None, "exactly one"),
         (lambda k, v: [k.proof("POST", URL, access_token=v)] * 2, "exactly one"),
@@ -255,3 +274,140 @@ def test_dpop_bound_token_as_bearer_and_plain_token_as_dpop_are_refused(server, 
         "not DPoP-bound"
         in failure(server, plain, scheme="DPoP", dpop=key.proof("POST", URL, access_token=plain)).description
     )
+
+
+def test_a_proof_signed_by_another_key_is_an_invalid_dpop_key_binding(server, bound):
+    _, value = bound
+    f = failure(server, value, scheme="DPoP", dpop=DpopKey.generate().proof("POST", URL, access_token=value))
+    # RFC 9449 7.1's own example: the token's binding failed, so the token is what is invalid
+    assert (f.status, f.error) == (401, "invalid_token") and "Invalid DPoP key binding" in f.description
+    assert f.www_authenticate.startswith('DPoP realm="okta-auth0-sync", error="invalid_token"')
+
+
+# -- issue 10: NumericDate claims ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": "9999999999"},  # PyJWT takes it through int()
+        {"exp": str(int(NOW) + 3600)},
+        {"nbf": True},  # int(True) == 1: long past
+        {"nbf": str(int(NOW) - 60)},
+        {"iat": str(int(NOW))},
+        {"iat": True},
+        {"iat": False},
+        {"iat": [int(NOW)]},
+    ],
+)
+def test_time_claims_that_are_not_json_numbers_are_refused(server, signing, claims):
+    f = failure(server, token(signing, **claims))
+    assert (f.status, f.error) == (401, "invalid_token")
+    assert "NumericDate" in f.description or "invalid" in f.description
+
+
+def test_fractional_numeric_dates_are_numbers_too(server, signing):
+    caller = authenticate(server, token(signing, iat=NOW - 1.5, nbf=NOW - 0.25, exp=NOW + 3600.5))
+    assert caller.expires_at == int(NOW + 3600.5)
+
+
+def test_a_dpop_proof_whose_iat_is_not_a_number_is_refused(server, bound):
+    key, value = bound
+
+    def proof(iat):
+        claims = {"htm": "POST", "htu": URL, "iat": iat, "jti": str(uuid.uuid4()), "ath": keys.sha256_b64url(value)}
+        return jwt.encode(claims, key.private, algorithm=key.alg, headers={"typ": "dpop+jwt", "jwk": key.public})
+
+    for iat in (float("nan"), str(int(time.time())), float("inf")):  # NaN used to pass as fresh
+        f = failure(server, value, scheme="DPoP", dpop=proof(iat))
+        assert (f.status, f.error) == (401, "invalid_dpop_proof") and "NumericDate" in f.description, iat
+
+
+def test_a_dpop_proof_with_a_malformed_jwk_is_refused_not_an_error(server, bound):
+    key, value = bound
+    claims = {"htm": "POST", "htu": URL, "iat": int(time.time()), "jti": "j", "ath": keys.sha256_b64url(value)}
+    header = {"typ": "dpop+jwt", "jwk": {**key.public, "x": "AAAA"}}  # PyJWT raises InvalidKeyError on it
+    f = failure(server, value, scheme="DPoP", dpop=jwt.encode(claims, key.private, algorithm=key.alg, headers=header))
+    assert (f.status, f.error) == (401, "invalid_dpop_proof") and "does not fit" in f.description
+
+
+# -- issue 10: challenges (RFC 6750 3, RFC 9449 7.1) -----------------------------------------------
+def test_a_refused_bearer_token_is_told_the_error_and_offered_dpop(server, signing):
+    f = failure(server, token(signing, exp=int(NOW) - 120, iat=int(NOW) - 3700))
+    assert f.www_authenticate == (
+        'Bearer realm="okta-auth0-sync", error="invalid_token", error_description="token expired", '
+        f'DPoP realm="okta-auth0-sync", {ALGS}'
+    )
+
+
+def test_a_refused_dpop_token_gets_a_dpop_challenge_with_the_error_and_algs(server, signing):
+    key = DpopKey.generate()
+    expired = token(signing, exp=int(NOW) - 120, iat=int(NOW) - 3700, cnf={"jkt": key.jkt})
+    f = failure(server, expired, scheme="DPoP", dpop=key.proof("POST", URL, access_token=expired))
+    assert f.www_authenticate == (
+        f'DPoP realm="okta-auth0-sync", error="invalid_token", error_description="token expired", {ALGS}'
+    )
+
+
+def test_a_bad_dpop_proof_gets_invalid_dpop_proof_with_algs(server, bound):
+    key, value = bound
+    proof = key.proof("POST", URL, access_token=value)
+    authenticate(server, value, scheme="DPoP", dpop=proof)
+    f = failure(server, value, scheme="DPoP", dpop=proof)
+    assert f.www_authenticate == (
+        'DPoP realm="okta-auth0-sync", error="invalid_dpop_proof", '
+        f'error_description="DPoP proof was already used", {ALGS}'
+    )
+
+
+def test_missing_scope_on_a_dpop_request_is_a_dpop_challenge(server, signing):
+    key = DpopKey.generate()
+    value = token(signing, scp=["sync.read"], cnf={"jkt": key.jkt})
+    f = failure(server, value, scheme="DPoP", dpop=key.proof("POST", URL, access_token=value))
+    assert (f.status, f.error) == (403, "insufficient_scope")
+    assert f.www_authenticate == (
+        'DPoP realm="okta-auth0-sync", error="insufficient_scope", '
+        f'error_description="the token lacks scope sync.provision", scope="sync.provision", {ALGS}'
+    )
+    assert "Bearer" not in f.www_authenticate
+
+
+def test_missing_scope_on_a_bearer_request_is_a_bearer_challenge_only(server, signing):
+    f = failure(server, token(signing, scp=["sync.read"]))
+    assert f.www_authenticate == (
+        'Bearer realm="okta-auth0-sync", error="insufficient_scope", '
+        'error_description="the token lacks scope sync.provision", scope="sync.provision"'
+    )
+
+
+def test_a_malformed_dpop_authorization_is_an_invalid_request_in_the_dpop_scheme(server):
+    with pytest.raises(AuthFailure) as raised:
+        server.authenticate(authorization="DPoP a b", dpop=None, method="GET", url=URL, required_scope="x")
+    assert raised.value.www_authenticate.startswith('DPoP realm="okta-auth0-sync", error="invalid_request"')
+
+
+def test_a_challenge_never_carries_what_a_quoted_string_cannot(server, signing):
+    header = base64.urlsafe_b64encode(json.dumps({"alg": 'x"\r\n\\a', "kid": "as-key-1"}).encode()).rstrip(b"=")
+    body = base64.urlsafe_b64encode(json.dumps({"iss": ISSUER}).encode()).rstrip(b"=")
+    f = failure(server, f"{header.decode()}.{body.decode()}.c2ln")
+    description = f.www_authenticate.split('error_description="')[1].split('"')[0]
+    assert description == "algorithm x????a is not accepted"  # no quote, backslash, CR or LF
+    assert not any(c in f.www_authenticate for c in "\r\n\\")
+
+
+# -- issue 10: the issuer's JWKS endpoint is down --------------------------------------------------
+def test_a_jwks_outage_after_the_max_age_still_serves_good_tokens(signing):
+    down, fetches = [False], []
+
+    def fetch(uri):
+        fetches.append(uri)
+        if down[0]:
+            raise ConnectionError("okta.example unreachable")
+        return {"keys": [signing[1]]}
+
+    clock = Clock()
+    rs = ResourceServer(ISSUER, AUDIENCE, JwksCache("u", fetch, clock=clock), ProofReplayCache(None))
+    authenticate(rs, token(signing))
+    down[0] = True
+    clock.now += JWKS_MAX_AGE + 1  # the keys are due a refresh, and the issuer is down
+    for _ in range(5):
+        assert authenticate(rs, token(signing)).client_id == "0oaCaller"
+    assert len(fetches) == 2  # one refresh attempt, not one per request

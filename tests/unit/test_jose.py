@@ -1,8 +1,8 @@
-"""Client assertions and DPoP proofs, decoded and checked against the public key."""
+"""Keys (loading, algorithms, JWKs both ways, thumbprints) and the client assertion, decoded and
+checked against the public key. DPoP proofs: test_dpop.py."""
 
 import base64
 import hashlib
-import json
 
 import jwt
 import pytest
@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from okta_auth0_sync.base.errors import ConfigurationError
 from okta_auth0_sync.jose import keys
+from okta_auth0_sync.jose.assertion import client_assertion
 
 TOKEN_URL = "https://acme.okta.com/oauth2/v1/token"
 
@@ -32,7 +33,7 @@ def rsa_key():
 def test_ec_assertion_uses_the_curves_algorithm(curve, alg):
     key = keys.load_private_key(pem(ec.generate_private_key(curve)))
     assert keys.default_alg(key) == alg
-    token = keys.client_assertion("0oaClient", TOKEN_URL, key, alg=alg, kid="ec-1")
+    token = client_assertion("0oaClient", TOKEN_URL, key, alg=alg, kid="ec-1")
     assert jwt.get_unverified_header(token) == {"alg": alg, "kid": "ec-1", "typ": "JWT"}
     claims = jwt.decode(token, key.public_key(), algorithms=[alg], audience=TOKEN_URL)
     assert claims["iss"] == claims["sub"] == "0oaClient"
@@ -41,9 +42,7 @@ def test_ec_assertion_uses_the_curves_algorithm(curve, alg):
 @pytest.mark.parametrize("alg", ["RS256", "RS384", "RS512"])
 def test_rsa_assertion_claims(rsa_key, alg):
     key = keys.load_private_key(pem(rsa_key))
-    token = keys.client_assertion(
-        "0oaClient", TOKEN_URL, key, alg=keys.check_alg(key, alg), kid="k1", now=1_700_000_000
-    )
+    token = client_assertion("0oaClient", TOKEN_URL, key, alg=keys.check_alg(key, alg), kid="k1", now=1_700_000_000)
     header = jwt.get_unverified_header(token)
     assert header["alg"] == alg and header["kid"] == "k1"
     claims = jwt.decode(
@@ -59,9 +58,9 @@ def test_rsa_assertion_claims(rsa_key, alg):
 def test_every_assertion_has_a_fresh_jti(rsa_key):
     key = keys.load_private_key(pem(rsa_key))
     jtis = {
-        jwt.decode(
-            keys.client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None), options={"verify_signature": False}
-        )["jti"]
+        jwt.decode(client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None), options={"verify_signature": False})[
+            "jti"
+        ]
         for _ in range(20)
     }
     assert len(jtis) == 20
@@ -69,12 +68,12 @@ def test_every_assertion_has_a_fresh_jti(rsa_key):
 
 def test_assertion_without_kid_has_no_kid_header(rsa_key):
     key = keys.load_private_key(pem(rsa_key))
-    assert "kid" not in jwt.get_unverified_header(keys.client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None))
+    assert "kid" not in jwt.get_unverified_header(client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None))
 
 
 def test_private_jwk_loads_like_pem(rsa_key):
     key = keys.load_private_key(keys.private_jwk(rsa_key))
-    token = keys.client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None)
+    token = client_assertion("c", TOKEN_URL, key, alg="RS256", kid=None)
     jwt.decode(token, rsa_key.public_key(), algorithms=["RS256"], audience=TOKEN_URL)
 
 
@@ -107,27 +106,50 @@ def test_rfc7638_thumbprint_example():
     assert keys.thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 
-def test_dpop_proof_for_a_resource_call():
-    key = keys.DpopKey.generate()
-    proof = key.proof(
-        "get", "https://acme.okta.com/api/v1/users/a%40b.com?limit=2#frag", access_token="tok-123", now=1_700_000_000
-    )
-    header = jwt.get_unverified_header(proof)
-    assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256"
-    assert set(header["jwk"]) == {"kty", "crv", "x", "y"}  # public only: no "d"
-    public = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(header["jwk"]))
-    claims = jwt.decode(proof, public, algorithms=["ES256"], options={"verify_iat": False})
-    assert claims["htm"] == "GET"
-    # Okta compares htu with the decoded path, without query or fragment.
-    assert claims["htu"] == "https://acme.okta.com/api/v1/users/a@b.com"
-    assert claims["ath"] == base64.urlsafe_b64encode(hashlib.sha256(b"tok-123").digest()).rstrip(b"=").decode()
-    assert keys.thumbprint(header["jwk"]) == key.jkt
-    assert "nonce" not in claims
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()])
+def test_a_keys_public_jwk_verifies_what_it_signs_with_its_default_alg(curve):
+    key, alg = keys.signing_key(ec.generate_private_key(curve))
+    token = client_assertion("c", TOKEN_URL, key, alg=alg, kid=None)
+    verifying = keys.verifying_key(keys.public_jwk(key), alg)
+    assert verifying is not None
+    assert jwt.decode(token, verifying, algorithms=[alg], audience=TOKEN_URL)["iss"] == "c"
+    other = next(a for a in ("ES256", "ES384", "ES512") if a != alg)
+    assert keys.verifying_key(keys.public_jwk(key), other) is None  # the curve must fit the alg
 
 
-def test_dpop_key_round_trips_through_its_jwk():
-    key = keys.DpopKey.generate()
-    again = keys.DpopKey(key.to_jwk())
-    assert again.jkt == key.jkt
-    claims = jwt.decode(again.proof("POST", TOKEN_URL, nonce="n-1"), options={"verify_signature": False})
-    assert claims["nonce"] == "n-1" and "ath" not in claims
+def test_verifying_key_needs_the_key_type_of_the_alg(rsa_key):
+    rsa_jwk = keys.public_jwk(rsa_key)
+    assert keys.verifying_key(rsa_jwk, "RS384") is not None
+    assert keys.verifying_key(rsa_jwk, "ES256") is None
+    assert keys.verifying_key(rsa_jwk, "HS256") is None  # never an HMAC secret
+    assert keys.verifying_key(rsa_jwk, "none") is None
+    # a private JWK gives its public key only
+    public = keys.verifying_key(keys.private_jwk(rsa_key), "RS256")
+    assert isinstance(public, rsa.RSAPublicKey)
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"},  # PyJWT: InvalidKeyError (coordinate size)
+        {"kty": "EC", "crv": "P-256", "x": "A" * 43, "y": "A" * 43},  # not on the curve
+        {"kty": "EC", "crv": "P-256", "x": 5, "y": None},
+        {"kty": "EC", "crv": "P-256"},
+        {"kty": "RSA", "n": "AQAB"},
+    ],
+)
+def test_a_malformed_jwk_has_no_verifying_key(jwk):
+    alg = "ES256" if jwk["kty"] == "EC" else "RS256"
+    assert keys.verifying_key(jwk, alg) is None
+
+
+def test_private_members_are_noticed(rsa_key):
+    assert keys.has_private_members(keys.private_jwk(rsa_key))
+    assert keys.has_private_members({"kty": "oct", "k": "c2VjcmV0"})
+    assert not keys.has_private_members(keys.public_jwk(rsa_key))
+
+
+def test_sha256_b64url_is_unpadded_base64url():
+    digest = hashlib.sha256(b"tok-123").digest()
+    assert keys.sha256_b64url("tok-123") == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert "=" not in keys.b64url(b"\xff\xfe")

@@ -154,7 +154,7 @@ def test_resource_call_with_a_dpop_token_answers_a_nonce_challenge_once():
     from okta_auth0_sync.clients.tokens.auth import AccessTokenAuth
     from okta_auth0_sync.clients.tokens.cache import TokenCache, TokenSource
     from okta_auth0_sync.clients.tokens.models import AccessToken
-    from okta_auth0_sync.jose.keys import DpopKey
+    from okta_auth0_sync.jose.dpop import DpopKey
 
     key = DpopKey.generate()
 

@@ -1,6 +1,8 @@
-"""JOSE helpers: private keys (PEM or JWK), client assertions (``private_key_jwt``) and DPoP proofs.
+"""Keys: loading a private key (PEM or JWK), the algorithms this package signs with and accepts,
+JWKs in both directions (a private key's public JWK; a public JWK's verifying key), RFC 7638
+thumbprints, and base64url.
 
-PyJWT and cryptography are imported lazily: only containers that mint an Okta token pay for them.
+PyJWT and cryptography are imported lazily: only containers that sign or verify pay for them.
 """
 
 from __future__ import annotations
@@ -8,11 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
-from urllib.parse import unquote, urlsplit
 
 from okta_auth0_sync.base.errors import ConfigurationError
 
@@ -26,16 +25,31 @@ if TYPE_CHECKING:
     # "d" loads as a public key). Only RSA and EC private keys sign (see signing_key).
     LoadedKey: TypeAlias = PrivateKeyTypes | RSAPublicKey | EllipticCurvePublicKey
     SigningPrivateKey: TypeAlias = RSAPrivateKey | EllipticCurvePrivateKey
+    VerifyingKey: TypeAlias = RSAPublicKey | EllipticCurvePublicKey
 
-ASSERTION_LIFETIME = 300  # seconds; Okta allows up to an hour, short is safer
-
-_EC_ALGS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+# What a signature is accepted with (access tokens and DPoP proofs): asymmetric only, so never
+# "none" and never an HMAC (a public key can never be used as an HMAC secret).
+ALLOWED_ALGS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+# Each ES algorithm's curve: cryptography's name for it and the JWK "crv" (RFC 7518 3.4, 6.2.1.1).
+_EC_CURVES = {"ES256": ("secp256r1", "P-256"), "ES384": ("secp384r1", "P-384"), "ES512": ("secp521r1", "P-521")}
+_EC_ALG_OF_CURVE = {curve: alg for alg, (curve, _) in _EC_CURVES.items()}
+# The JWK members that hold private (or symmetric) key material (RFC 7518 6.2.2, 6.3.2, 6.4).
+_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+# The members an RFC 7638 thumbprint hashes, which are also all a public JWK needs.
+_REQUIRED_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
 
 
 def b64url(data: bytes) -> str:
+    """base64url without padding (RFC 7515 2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def sha256_b64url(text: str) -> str:
+    """The base64url SHA-256 of ``text`` (a DPoP proof's ``ath``, a thumbprint's digest)."""
+    return b64url(hashlib.sha256(text.encode()).digest())
+
+
+# -- private keys: loading and signing -------------------------------------------------------------
 def load_private_key(material: Any, *, source: str = "secret") -> LoadedKey:
     """A cryptography private key from a PEM string or a private JWK mapping."""
     from cryptography.hazmat.primitives import serialization
@@ -65,7 +79,7 @@ def signing_key(key: LoadedKey) -> tuple[SigningPrivateKey, str]:
     if isinstance(key, rsa.RSAPrivateKey):
         return key, "RS256"
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        alg = _EC_ALGS.get(key.curve.name)
+        alg = _EC_ALG_OF_CURVE.get(key.curve.name)
         if alg:
             return key, alg
     raise ConfigurationError("private key must be RSA or EC (P-256, P-384, P-521)")
@@ -84,6 +98,7 @@ def check_alg(key: LoadedKey, alg: str) -> str:
     return alg
 
 
+# -- JWKs, both directions -----------------------------------------------------------------------
 def public_jwk(key: SigningPrivateKey, *, kid: str | None = None) -> dict[str, Any]:
     """The public JWK of a private key (what to paste into Okta, or a DPoP proof's ``jwk``)."""
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -108,84 +123,34 @@ def private_jwk(key: SigningPrivateKey) -> dict[str, Any]:
     return jwk
 
 
+def has_private_members(jwk: Mapping[str, Any]) -> bool:
+    """Whether ``jwk`` carries private or symmetric key material (a DPoP proof's must not)."""
+    return any(member in jwk for member in _PRIVATE_MEMBERS)
+
+
+def verifying_key(jwk: Mapping[str, Any], alg: str) -> VerifyingKey | None:
+    """The public key of ``jwk`` if its type fits ``alg`` (RSA for RS*, the right curve for ES*),
+    else None. Only the public members are read: a private JWK still gives its public key."""
+    import jwt
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    if alg not in ALLOWED_ALGS:
+        return None
+    kty = "RSA" if alg.startswith("RS") else "EC"
+    if jwk.get("kty") != kty or (kty == "EC" and jwk.get("crv") != _EC_CURVES[alg][1]):
+        return None
+    public = json.dumps({k: jwk.get(k) for k in _REQUIRED_MEMBERS[kty]})
+    # PyJWT types from_jwk as "private or public key": a JWK of public members only is a public key.
+    try:
+        if kty == "RSA":
+            return RSAAlgorithm.from_jwk(public)  # type: ignore[return-value]
+        return ECAlgorithm.from_jwk(public)  # type: ignore[return-value]
+    except (jwt.PyJWTError, ValueError, TypeError):  # PyJWT: InvalidKeyError for coordinates of the wrong size
+        return None
+
+
 def thumbprint(jwk: Mapping[str, Any]) -> str:
     """RFC 7638 JWK thumbprint (SHA-256, base64url): what Okta puts in ``cnf.jkt``."""
-    members = ("e", "kty", "n") if jwk["kty"] == "RSA" else ("crv", "kty", "x", "y")
+    members = _REQUIRED_MEMBERS["RSA" if jwk["kty"] == "RSA" else "EC"]
     canonical = json.dumps({k: jwk[k] for k in members}, separators=(",", ":"), sort_keys=True)
-    return b64url(hashlib.sha256(canonical.encode()).digest())
-
-
-def client_assertion(
-    client_id: str,
-    audience: str,
-    key: SigningPrivateKey,
-    *,
-    alg: str,
-    kid: str | None,
-    lifetime: int = ASSERTION_LIFETIME,
-    now: float | None = None,
-) -> str:
-    """A ``private_key_jwt`` client assertion: ``iss`` = ``sub`` = client id, ``aud`` = the token
-    URL, short ``exp``, fresh ``jti`` (single use at Okta), ``kid`` when known."""
-    import jwt
-
-    issued = int(now if now is not None else time.time())
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": audience,
-        "iat": issued,
-        "exp": issued + lifetime,
-        "jti": str(uuid.uuid4()),
-    }
-    headers = {"kid": kid} if kid else None
-    return jwt.encode(claims, key, algorithm=alg, headers=headers)
-
-
-def htu(url: str) -> str:
-    """The DPoP ``htu`` for a request URL: scheme://host/path, no query or fragment, path decoded
-    (Okta compares against the decoded path; see okta-sdk-python #541)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{unquote(parts.path)}"
-
-
-class DpopKey:
-    """A DPoP key pair and the proofs it signs."""
-
-    def __init__(self, private_jwk_: Mapping[str, Any]) -> None:
-        self.private, self.alg = signing_key(load_private_key(private_jwk_, source="DPoP key"))
-        self.public = public_jwk(self.private)
-        self.jkt = thumbprint(self.public)
-        self._jwk = dict(private_jwk_)
-
-    @classmethod
-    def generate(cls) -> DpopKey:
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        return cls(private_jwk(ec.generate_private_key(ec.SECP256R1())))
-
-    def to_jwk(self) -> dict[str, Any]:
-        return dict(self._jwk)
-
-    def proof(
-        self,
-        method: str,
-        url: str,
-        *,
-        access_token: str | None = None,
-        nonce: str | None = None,
-        now: float | None = None,
-    ) -> str:
-        import jwt
-
-        claims: dict[str, Any] = {
-            "htm": method.upper(),
-            "htu": htu(url),
-            "iat": int(now if now is not None else time.time()),
-            "jti": str(uuid.uuid4()),
-        }
-        if access_token is not None:
-            claims["ath"] = b64url(hashlib.sha256(access_token.encode()).digest())
-        if nonce:
-            claims["nonce"] = nonce
-        return jwt.encode(claims, self.private, algorithm=self.alg, headers={"typ": "dpop+jwt", "jwk": self.public})
+    return sha256_b64url(canonical)

@@ -6,43 +6,39 @@ Every check a resource server owes its callers:
 - ``Authorization: Bearer <jwt>`` or ``Authorization: DPoP <jwt>``;
 - algorithm allow-list (RS/ES 256/384/512 only: never ``none``, never an HMAC, so a public key
   can never be used as an HMAC secret); the key chosen by ``kid`` from the issuer's JWKS
-  (cached; refetched on an unknown ``kid``, at most once a minute), and its type must fit ``alg``;
+  (:mod:`okta_auth0_sync.jose.jwks`: cached, refetched on an unknown ``kid`` at most once a
+  minute, stale keys served through an outage), and its type must fit ``alg``;
 - ``iss`` exactly the custom authorization server, ``aud`` the configured audience, ``exp``/
-  ``nbf``/``iat`` with a small leeway, ``cid``/``sub`` present;
+  ``nbf``/``iat`` NumericDates (JSON numbers) with a small leeway, ``cid``/``sub`` present;
 - the route's scope in ``scp`` (Okta) or ``scope``;
-- DPoP: exactly one ``DPoP`` proof, ``typ`` ``dpop+jwt``, an allowed asymmetric ``alg``, a public
-  ``jwk`` that verifies it, ``htm`` = the method, ``htu`` = the URL without query or fragment,
-  fresh ``iat``, ``ath`` = the token's hash, the key's thumbprint = the token's ``cnf.jkt``, and a
-  ``jti`` never seen before (single use); a DPoP-bound token sent as Bearer is refused.
+- DPoP: the proof checks of :func:`okta_auth0_sync.jose.dpop.verify_proof`, against the token's
+  ``cnf.jkt``; a DPoP-bound token sent as Bearer is refused.
 
 Failures are :class:`AuthFailure` with the RFC 6750 / RFC 9449 status, error code and challenge.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import threading
+import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from okta_auth0_sync.jose.keys import thumbprint
+from okta_auth0_sync.jose import keys
+from okta_auth0_sync.jose.claims import numeric_date
+from okta_auth0_sync.jose.dpop import InvalidProof, verify_proof
+from okta_auth0_sync.jose.jwks import JwksCache
 from okta_auth0_sync.store.replay import ProofReplayCache
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from okta_auth0_sync.jose.keys import VerifyingKey
 
-ALLOWED_ALGS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
-_EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
-JWKS_MAX_AGE = 3600
-JWKS_MIN_REFETCH = 60
-PROOF_MAX_AGE = 300  # seconds a DPoP proof is accepted after (and before) its iat
 LEEWAY = 60
+REALM = "okta-auth0-sync"
+_TIME_CLAIMS = ("exp", "nbf", "iat")
+# What an auth-param's quoted-string may hold here (RFC 6750 3: %x20-21 / %x23-5B / %x5D-7E).
+_UNQUOTABLE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 class AuthFailure(Exception):
@@ -56,7 +52,7 @@ class AuthFailure(Exception):
         *,
         scheme: str = "Bearer",
         scope: str | None = None,
-        realm: str = "okta-auth0-sync",
+        realm: str = REALM,
     ) -> None:
         super().__init__(description)
         self.status = status
@@ -68,15 +64,28 @@ class AuthFailure(Exception):
 
     @property
     def www_authenticate(self) -> str:
-        params = [f'realm="{self.realm}"']
-        if self.error:  # RFC 6750 3.1: no error code when the request carried no credentials
-            params += [f'error="{self.error}"', f'error_description="{self.description}"']
+        """The ``WWW-Authenticate`` value: a challenge in the scheme the request used, with the
+        error (RFC 6750 3, RFC 9449 7.1). A request without credentials gets no error code
+        (RFC 6750 3.1) and both schemes; a Bearer request refused with a 401 is told about DPoP
+        too (RFC 9449 7.2). Every DPoP challenge names the algorithms accepted (``algs``)."""
+        params = {"realm": self.realm}
+        if self.error:
+            params |= {"error": self.error, "error_description": self.description}
         if self.scope:
-            params.append(f'scope="{self.scope}"')
-        challenge = f"{self.scheme} " + ", ".join(params)
-        if self.scheme == "Bearer":  # advertise DPoP too (RFC 9449 7.1)
-            challenge += f', DPoP algs="{" ".join(ALLOWED_ALGS)}"'
+            params["scope"] = self.scope
+        if self.scheme == "DPoP":
+            return _challenge("DPoP", params | _DPOP_ALGS)
+        challenge = _challenge("Bearer", params)
+        if self.status == 401:
+            challenge += ", " + _challenge("DPoP", {"realm": self.realm} | _DPOP_ALGS)
         return challenge
+
+
+_DPOP_ALGS = {"algs": " ".join(keys.ALLOWED_ALGS)}
+
+
+def _challenge(scheme: str, params: Mapping[str, str]) -> str:
+    return f"{scheme} " + ", ".join(f'{name}="{_UNQUOTABLE.sub("?", value)}"' for name, value in params.items())
 
 
 @dataclass(frozen=True)
@@ -98,39 +107,6 @@ class Caller:
 
 
 @dataclass
-class _Jwks:
-    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fetched_at: float = 0.0
-
-
-class JwksCache:
-    """The issuer's signing keys: cached, refreshed when stale or when an unknown ``kid`` shows
-    up (rate-limited, so a flood of made-up kids cannot hammer the issuer)."""
-
-    def __init__(self, jwks_uri: str, fetch: Callable[[str], dict[str, Any]], clock: Callable[[], float] = time.time):
-        self.jwks_uri = jwks_uri
-        self._fetch = fetch
-        self._clock = clock
-        self._state = _Jwks()
-        self._lock = threading.Lock()
-
-    def key(self, kid: str) -> dict[str, Any] | None:
-        now = self._clock()
-        with self._lock:
-            if now - self._state.fetched_at > JWKS_MAX_AGE:
-                self._refresh(now)
-            jwk = self._state.keys.get(kid)
-            if jwk is None and now - self._state.fetched_at > JWKS_MIN_REFETCH:
-                self._refresh(now)
-                jwk = self._state.keys.get(kid)
-            return jwk
-
-    def _refresh(self, now: float) -> None:
-        document = self._fetch(self.jwks_uri)
-        self._state = _Jwks({k["kid"]: k for k in document.get("keys", []) if isinstance(k, dict) and "kid" in k}, now)
-
-
-@dataclass
 class ResourceServer:
     """What this API accepts: tokens from one custom authorization server for one audience."""
 
@@ -145,7 +121,8 @@ class ResourceServer:
     ) -> Caller:
         scheme, token = _credentials(authorization)
         claims = self._verify_token(token, scheme)
-        bound = (claims.get("cnf") or {}).get("jkt") if isinstance(claims.get("cnf"), dict) else None
+        cnf = claims.get("cnf")
+        bound = cnf.get("jkt") if isinstance(cnf, dict) else None
         if scheme == "DPoP":
             if not bound:
                 raise AuthFailure(401, "invalid_token", "token is not DPoP-bound", scheme="DPoP")
@@ -189,9 +166,13 @@ class ResourceServer:
             )
         except jwt.PyJWTError as exc:
             raise AuthFailure(401, "invalid_token", _token_error(exc), scheme=scheme) from None
+        # PyJWT reads these through int(): "9999999999" or true would pass. RFC 7519 2: a number.
+        for name in _TIME_CLAIMS:
+            if name in claims and numeric_date(claims[name]) is None:
+                raise AuthFailure(401, "invalid_token", f"token {name} is not a NumericDate", scheme=scheme)
         return claims
 
-    def _signing_key(self, token: str, scheme: str) -> tuple[str, RSAPublicKey | EllipticCurvePublicKey]:
+    def _signing_key(self, token: str, scheme: str) -> tuple[str, VerifyingKey]:
         """The token's ``alg`` and the authorization server's key that must have signed it."""
         import jwt
 
@@ -203,35 +184,26 @@ class ResourceServer:
         except jwt.PyJWTError:
             raise fail("token is not a JWT") from None
         alg, kid = header.get("alg"), header.get("kid")
-        if alg not in ALLOWED_ALGS:
+        if alg not in keys.ALLOWED_ALGS:
             raise fail(f"algorithm {str(alg)[:10]} is not accepted")
         if not isinstance(kid, str):
             raise fail("token has no kid")
         jwk = self.jwks.key(kid)
         if jwk is None:
             raise fail("unknown signing key")
-        key = _public_key(jwk, alg)
+        key = keys.verifying_key(jwk, alg)
         if key is None:
             raise fail("signing key does not fit the algorithm")
         return alg, key
 
     # -- the DPoP proof ------------------------------------------------------------------------
-    def _verify_proof(self, dpop: str | list[str] | None, *, method: str, url: str, token: str, jkt: str) -> None:
-        """RFC 9449 §4.3: one proof, signed by the public key in its header, for this request
-        (``htm``, ``htu``), this token (``ath``) and the key the token is bound to, fresh, unused."""
-        proofs = [dpop] if isinstance(dpop, str) else list(dpop or [])
-        if len(proofs) != 1 or not proofs[0]:
-            raise _proof_failure("exactly one DPoP proof header is required")
-        jwk, claims = _signed_proof(proofs[0])
-        iat = claims.get("iat")
-        if not isinstance(iat, int | float) or abs(self.clock() - iat) > PROOF_MAX_AGE:
-            raise _proof_failure("DPoP proof is stale or from the future")
-        _check_proof_binding(claims, jwk, method=method, url=url, token=token, jkt=jkt)
-        jti = claims.get("jti")
-        if not isinstance(jti, str) or not jti or len(jti) > 256:
-            raise _proof_failure("DPoP proof needs a jti")
-        if not self.replay.first_use(jti, iat + PROOF_MAX_AGE):
-            raise _proof_failure("DPoP proof was already used")
+    def _verify_proof(self, headers: str | list[str] | None, *, method: str, url: str, token: str, jkt: str) -> None:
+        try:
+            verify_proof(
+                headers, method=method, url=url, access_token=token, jkt=jkt, replay=self.replay, now=self.clock()
+            )
+        except InvalidProof as invalid:
+            raise AuthFailure(401, invalid.error, invalid.reason, scheme="DPoP") from None
 
 
 def _token_error(exc: Exception) -> str:
@@ -249,52 +221,6 @@ def _token_error(exc: Exception) -> str:
     return "token signature or claims are invalid"
 
 
-def _proof_failure(why: str) -> AuthFailure:
-    return AuthFailure(401, "invalid_dpop_proof", why, scheme="DPoP")
-
-
-def _signed_proof(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The proof's public JWK and its claims, once its header and signature check out."""
-    import jwt
-
-    try:
-        header = jwt.get_unverified_header(proof)
-    except jwt.PyJWTError:
-        raise _proof_failure("DPoP proof is not a JWT") from None
-    if header.get("typ") != "dpop+jwt":
-        raise _proof_failure("DPoP proof typ must be dpop+jwt")
-    alg, jwk = header.get("alg"), header.get("jwk")
-    if alg not in ALLOWED_ALGS or not isinstance(jwk, dict):
-        raise _proof_failure("DPoP proof needs an asymmetric alg and a jwk")
-    if any(member in jwk for member in ("d", "p", "q", "dp", "dq", "qi", "k")):
-        raise _proof_failure("DPoP proof jwk must be a public key")
-    key = _public_key(jwk, alg)
-    if key is None:
-        raise _proof_failure("DPoP proof key does not fit its alg")
-    try:
-        claims = jwt.decode(
-            proof, key, algorithms=[alg], options={"verify_aud": False, "verify_exp": False, "verify_iat": False}
-        )
-    except jwt.PyJWTError:
-        raise _proof_failure("DPoP proof signature is invalid") from None
-    return jwk, claims
-
-
-def _check_proof_binding(
-    claims: Mapping[str, Any], jwk: Mapping[str, Any], *, method: str, url: str, token: str, jkt: str
-) -> None:
-    """The proof is for this request, this access token, and the key the token is bound to."""
-    if claims.get("htm") != method.upper():
-        raise _proof_failure("DPoP proof htm does not match the request method")
-    if not isinstance(claims.get("htu"), str) or normalize_htu(claims["htu"]) != normalize_htu(url):
-        raise _proof_failure("DPoP proof htu does not match the request URL")
-    expected_ath = base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=").decode()
-    if claims.get("ath") != expected_ath:
-        raise _proof_failure("DPoP proof ath does not match the access token")
-    if thumbprint(jwk) != jkt:
-        raise _proof_failure("DPoP proof key is not the key the token is bound to")
-
-
 def _credentials(authorization: str | None) -> tuple[str, str]:
     if not authorization or not authorization.strip():
         raise AuthFailure(401, None, "credentials required")
@@ -302,7 +228,9 @@ def _credentials(authorization: str | None) -> tuple[str, str]:
     scheme = {"bearer": "Bearer", "dpop": "DPoP"}.get(scheme.lower(), "")
     token = token.strip()
     if not scheme or not token or " " in token:
-        raise AuthFailure(401, "invalid_request", "use the Bearer or DPoP scheme with one token")
+        raise AuthFailure(
+            401, "invalid_request", "use the Bearer or DPoP scheme with one token", scheme=scheme or "Bearer"
+        )
     return scheme, token
 
 
@@ -312,30 +240,3 @@ def _scopes(claims: Mapping[str, Any]) -> set[str]:
         return {s for s in scp if isinstance(s, str)}
     scope = claims.get("scope")
     return set(scope.split()) if isinstance(scope, str) else set()
-
-
-def _public_key(jwk: Mapping[str, Any], alg: str) -> RSAPublicKey | EllipticCurvePublicKey | None:
-    """The public key of ``jwk`` if its type fits ``alg`` (RSA for RS*, the right curve for ES*)."""
-    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-
-    # PyJWT types from_jwk as "private or public key": a JWK of public members only is a public key.
-    try:
-        if alg.startswith("RS") and jwk.get("kty") == "RSA":
-            return RSAAlgorithm.from_jwk(  # type: ignore[return-value]
-                json.dumps({k: jwk[k] for k in ("kty", "n", "e")})
-            )
-        if alg in _EC_CURVES and jwk.get("kty") == "EC" and jwk.get("crv") == _EC_CURVES[alg]:
-            return ECAlgorithm.from_jwk(  # type: ignore[return-value]
-                json.dumps({k: jwk[k] for k in ("kty", "crv", "x", "y")})
-            )
-    except (KeyError, ValueError, TypeError):
-        return None
-    return None
-
-
-def normalize_htu(url: str) -> str:
-    """scheme://host[:port]/path, lower-case scheme and host, no query or fragment (RFC 9449 4.3)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    port = f":{parts.port}" if parts.port and (parts.scheme, parts.port) not in (("https", 443), ("http", 80)) else ""
-    return f"{parts.scheme.lower()}://{host}{port}{parts.path or '/'}"

@@ -23,7 +23,8 @@ from typing import Any
 
 from okta_auth0_sync.base import container
 from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput, NotFound, cause_message
-from okta_auth0_sync.jose.resource_server import JwksCache, ResourceServer
+from okta_auth0_sync.jose.jwks import JwksCache
+from okta_auth0_sync.jose.resource_server import ResourceServer
 from okta_auth0_sync.store.replay import ProofReplayCache
 
 ROUTE_SCOPES = {

@@ -7,7 +7,7 @@ import requests
 from okta_auth0_sync.clients.http import RefreshableAuth
 from okta_auth0_sync.clients.tokens.cache import TokenSource
 from okta_auth0_sync.clients.tokens.models import AccessToken
-from okta_auth0_sync.jose.keys import DpopKey
+from okta_auth0_sync.jose.dpop import DpopKey
 
 
 class AccessTokenAuth(RefreshableAuth):

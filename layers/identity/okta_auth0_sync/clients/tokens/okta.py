@@ -20,6 +20,8 @@ from okta_auth0_sync.base.errors import (
 from okta_auth0_sync.clients.http import HttpClient, json_body, request_id
 from okta_auth0_sync.clients.tokens.models import AccessToken
 from okta_auth0_sync.jose import keys
+from okta_auth0_sync.jose.assertion import client_assertion
+from okta_auth0_sync.jose.dpop import DpopKey
 from okta_auth0_sync.settings import AssertionKey, OktaConnection
 
 if TYPE_CHECKING:
@@ -96,7 +98,7 @@ class OktaServiceApp:
                 "grant_type": "client_credentials",
                 "scope": " ".join(c.scopes),
                 "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": keys.client_assertion(
+                "client_assertion": client_assertion(
                     # client_id is None only without keys (SSWS); from_secret requires it with keys
                     c.client_id,  # type: ignore[arg-type]
                     c.token_url,
@@ -135,15 +137,15 @@ class OktaServiceApp:
             dpop_jwk=dpop.to_jwk() if dpop else None,
         )
 
-    def _dpop_key(self) -> keys.DpopKey | None:
+    def _dpop_key(self) -> DpopKey | None:
         c = self.connection
         if not c.dpop:
             return None
         if c.dpop_private_key:
-            return keys.DpopKey(c.dpop_private_key)
+            return DpopKey(c.dpop_private_key)
         # No key in the secret: an ephemeral one, cached (encrypted) together with the token so
         # every container that reads the token can also prove possession.
-        return keys.DpopKey.generate()
+        return DpopKey.generate()
 
 
 def token_error(response: requests.Response, c: OktaConnection, kid: str | None) -> UpstreamError:
