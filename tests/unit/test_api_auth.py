@@ -3,19 +3,23 @@
 import base64
 import hashlib
 import hmac
+import importlib.util
 import json
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from okta_auth0_sync.base.errors import ConfigurationError
 from okta_auth0_sync.jose import keys
 from okta_auth0_sync.jose.dpop import DpopKey
 from okta_auth0_sync.jose.jwks import JWKS_MAX_AGE, JwksCache
-from okta_auth0_sync.jose.resource_server import AuthFailure, ResourceServer
+from okta_auth0_sync.jose.resource_server import AuthFailure, ResourceServer, ResourceServerNotConfigured
+from okta_auth0_sync.services import invoke
 from okta_auth0_sync.store.replay import ProofReplayCache
 
 ISSUER = "https://acme.okta.com/oauth2/aus1"
@@ -411,3 +415,70 @@ def test_a_jwks_outage_after_the_max_age_still_serves_good_tokens(signing):
     for _ in range(5):
         assert authenticate(rs, token(signing)).client_id == "0oaCaller"
     assert len(fetches) == 2  # one refresh attempt, not one per request
+
+
+# -- issue 10: the template's default (empty) ApiIssuer ---------------------------------------------
+@pytest.fixture
+def unconfigured(monkeypatch):
+    """The invoke API as deployed with the template's defaults: ApiIssuer empty."""
+    monkeypatch.setattr(invoke, "_server", None)
+    monkeypatch.setenv("API_ISSUER", "")
+    monkeypatch.setenv("API_AUDIENCE", "api://okta-auth0-sync")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("issuer", "audience"),
+    [("", AUDIENCE), ("   ", AUDIENCE), (ISSUER, ""), ("acme.okta.com/oauth2/aus1", AUDIENCE), ("https://", AUDIENCE)],
+)
+def test_an_unconfigured_resource_server_is_a_clear_refusal(unconfigured, issuer, audience):
+    unconfigured.setenv("API_ISSUER", issuer)
+    unconfigured.setenv("API_AUDIENCE", audience)
+    with pytest.raises(ResourceServerNotConfigured) as raised:
+        invoke.resource_server()
+    failure = raised.value
+    assert isinstance(failure, AuthFailure) and isinstance(failure, ConfigurationError)
+    assert (failure.status, failure.error) == (401, "invalid_token")
+    assert "invoke API is not configured" in failure.description and "API_ISSUER" in failure.description
+
+
+def test_a_configured_resource_server_is_built_once(unconfigured):
+    unconfigured.setenv("API_ISSUER", ISSUER + "/")
+    server = invoke.resource_server()
+    assert (server.issuer, server.audience, server.jwks.jwks_uri) == (ISSUER, AUDIENCE, f"{ISSUER}/v1/keys")
+    assert invoke.resource_server() is server
+
+
+class LambdaContext:
+    function_name = "ApiAuthorizerFunction"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiAuthorizerFunction"
+    aws_request_id = "8f1c2f9e-8a7b-4c1d-9e2f-0a1b2c3d4e5f"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def api_authorizer():
+    path = Path(__file__).resolve().parents[2] / "functions" / "api_authorizer" / "app.py"
+    spec = importlib.util.spec_from_file_location(f"api_authorizer_{uuid.uuid4().hex}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_authorizer_refuses_a_genuine_token_when_the_api_is_not_configured(unconfigured, signing):
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc/v1/POST/provisioning/runs",
+        "resource": "/provisioning/runs",
+        "path": "/provisioning/runs",
+        "httpMethod": "POST",
+        "headers": {"Authorization": f"Bearer {token(signing)}", "Host": "abc.example"},
+        "requestContext": {"domainName": "abc.example", "path": "/v1/provisioning/runs"},
+    }
+    with pytest.raises(Exception, match=r"^Unauthorized$") as raised:  # API Gateway: 401, not a 500
+        api_authorizer().lambda_handler(event, LambdaContext())
+    assert type(raised.value) is Exception

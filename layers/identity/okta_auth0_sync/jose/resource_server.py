@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from okta_auth0_sync.base.errors import ConfigurationError
 from okta_auth0_sync.jose import keys
 from okta_auth0_sync.jose.claims import numeric_date
 from okta_auth0_sync.jose.dpop import InvalidProof, verify_proof
@@ -86,6 +87,14 @@ _DPOP_ALGS = {"algs": " ".join(keys.ALLOWED_ALGS)}
 
 def _challenge(scheme: str, params: Mapping[str, str]) -> str:
     return f"{scheme} " + ", ".join(f'{name}="{_UNQUOTABLE.sub("?", value)}"' for name, value in params.items())
+
+
+class ResourceServerNotConfigured(AuthFailure, ConfigurationError):
+    """The API has no issuer or audience to check tokens against: a configuration error, and to
+    every caller a 401 (fail closed), never a server error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(401, "invalid_token", reason)
 
 
 @dataclass(frozen=True)

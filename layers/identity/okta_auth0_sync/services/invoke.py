@@ -20,11 +20,12 @@ import os
 import re
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from okta_auth0_sync.base import container
 from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput, NotFound, cause_message
 from okta_auth0_sync.jose.jwks import JwksCache
-from okta_auth0_sync.jose.resource_server import ResourceServer
+from okta_auth0_sync.jose.resource_server import ResourceServer, ResourceServerNotConfigured
 from okta_auth0_sync.store.replay import ProofReplayCache
 
 ROUTE_SCOPES = {
@@ -39,12 +40,25 @@ _server: ResourceServer | None = None
 
 
 def resource_server() -> ResourceServer:
-    """Built once per container from ``API_ISSUER``, ``API_AUDIENCE`` (and ``API_JWKS_URI``)."""
+    """Built once per container from ``API_ISSUER``, ``API_AUDIENCE`` (and ``API_JWKS_URI``).
+
+    Without an issuer (the template's default ``ApiIssuer`` is empty) or an audience, raises
+    :class:`ResourceServerNotConfigured`: a ``ConfigurationError`` that is also an ``AuthFailure``
+    (401), so the authorizer refuses every caller with the reason logged, never a 500."""
     global _server
     if _server is None:
-        issuer, audience = os.environ.get("API_ISSUER"), os.environ.get("API_AUDIENCE")
+        issuer = (os.environ.get("API_ISSUER") or "").strip()
+        audience = (os.environ.get("API_AUDIENCE") or "").strip()
         if not issuer or not audience:
-            raise ConfigurationError("API_ISSUER and API_AUDIENCE must be set for the invoke API")
+            raise ResourceServerNotConfigured(
+                "the invoke API is not configured: set ApiIssuer (API_ISSUER) and ApiAudience (API_AUDIENCE)"
+            )
+        parts = urlsplit(issuer)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ResourceServerNotConfigured(
+                "the invoke API is not configured: ApiIssuer (API_ISSUER) must be the authorization server's "
+                "issuer URL, https://{org}/oauth2/{authServerId}"
+            )
         jwks_uri = os.environ.get("API_JWKS_URI") or issuer.rstrip("/") + "/v1/keys"
         _server = ResourceServer(
             issuer=issuer.rstrip("/"),
