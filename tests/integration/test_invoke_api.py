@@ -63,7 +63,7 @@ def caller(sb, scopes, *, client_id=None, alg="RS256", dpop=False):
 
 
 def bearer(sb, scopes) -> str:
-    client = InvokeApiClient("http://unused", caller(sb, scopes))
+    client = InvokeApiClient("https://invoke-api.invalid", caller(sb, scopes))  # it only mints: never called
     return client.tokens.current().value
 
 
