@@ -4,7 +4,6 @@ how far it has been applied. Pure; the ledger (:mod:`okta_auth0_sync.store.ledge
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from okta_auth0_sync.domain.hooks import ACTIONS, DEACTIVATE, parse_time
 
@@ -34,18 +33,6 @@ class DesiredState:
     @property
     def applied(self) -> bool:
         return self.applied_version >= self.version
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> DesiredState:
-        return cls(
-            okta_user_id=item["okta_user_id"]["S"],
-            event_uuid=item["event_uuid"]["S"],
-            event_type=item["event_type"]["S"],
-            published=item["published"]["S"],
-            version=int(item["version"]["N"]),
-            applied_version=int(item.get("applied_version", {"N": "0"})["N"]),
-            revoked_version=int(item.get("revoked_version", {"N": "0"})["N"]),
-        )
 
 
 def published_ms(published: str) -> int:

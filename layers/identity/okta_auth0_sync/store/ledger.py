@@ -24,12 +24,14 @@ Two conditional writes make it safe under any concurrency (no lease, nothing to 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from okta_auth0_sync.base.errors import SyncError
 from okta_auth0_sync.domain.hooks import ACTIONS
 from okta_auth0_sync.domain.lifecycle import RANK, DesiredState, published_ms
+from okta_auth0_sync.store import aws
+from okta_auth0_sync.store.dynamodb import AttributeValue, Table, marshal, unmarshal
 
 
 class LedgerContention(SyncError):
@@ -48,33 +50,37 @@ class Recorded:
     state: DesiredState
 
 
-class Ledger:
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self.table_name = table_name
-        self._client = client
+def desired_state(item: Mapping[str, AttributeValue]) -> DesiredState:
+    """The domain's :class:`DesiredState` read from a ledger item (as DynamoDB returns it)."""
+    values = unmarshal(item)
+    return DesiredState(
+        okta_user_id=values["okta_user_id"],
+        event_uuid=values["event_uuid"],
+        event_type=values["event_type"],
+        published=values["published"],
+        version=int(values["version"]),
+        applied_version=int(values.get("applied_version", 0)),
+        revoked_version=int(values.get("revoked_version", 0)),
+    )
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from okta_auth0_sync.store import aws
 
-            return aws.client("dynamodb")
-        return self._client
+class Ledger(Table):
+    """``Ledger(table_name, client=None)``: see :class:`~okta_auth0_sync.store.dynamodb.Table`."""
 
-    def _key(self, okta_user_id: str) -> dict[str, Any]:
-        return {"pk": {"S": f"user#{okta_user_id}"}}
+    def _key(self, okta_user_id: str) -> dict[str, AttributeValue]:
+        return marshal({"pk": f"user#{okta_user_id}"})
 
     def record(self, okta_user_id: str, event_uuid: str, event_type: str, published: str) -> Recorded:
         """Make this event the desired state if it is newer than the one there (atomically)."""
         values = {
-            ":p": {"N": str(published_ms(published))},
-            ":r": {"N": str(RANK[ACTIONS[event_type]])},
-            ":u": {"S": event_uuid},
-            ":t": {"S": event_type},
-            ":ps": {"S": published},
-            ":id": {"S": okta_user_id},
-            ":now": {"S": _now()},
-            ":one": {"N": "1"},
+            ":p": published_ms(published),
+            ":r": RANK[ACTIONS[event_type]],
+            ":u": event_uuid,
+            ":t": event_type,
+            ":ps": published,
+            ":id": okta_user_id,
+            ":now": _now(),
+            ":one": 1,
         }
         try:
             response = self.client.update_item(
@@ -85,20 +91,22 @@ class Ledger:
                 ConditionExpression="attribute_not_exists(published_ms) OR published_ms < :p "
                 "OR (published_ms = :p AND #rank < :r)",
                 ExpressionAttributeNames={"#rank": "rank"},
-                ExpressionAttributeValues=values,
+                ExpressionAttributeValues=marshal(values),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",  # the newer state, without another read
             )
-        except self.client.exceptions.ConditionalCheckFailedException as refused:
-            state = DesiredState.from_item(refused.response["Item"])
+        except Exception as refused:
+            if aws.error_code(refused) != aws.CONDITION_FAILED:
+                raise
+            state = desired_state(getattr(refused, "response", {})["Item"])
             return Recorded("duplicate" if state.event_uuid == event_uuid else "superseded", state)
-        return Recorded("newest", DesiredState.from_item(response["Attributes"]))
+        return Recorded("newest", desired_state(response["Attributes"]))
 
     def get(self, okta_user_id: str) -> DesiredState | None:
         item = self.client.get_item(TableName=self.table_name, Key=self._key(okta_user_id), ConsistentRead=True).get(
             "Item"
         )
-        return DesiredState.from_item(item) if item else None
+        return desired_state(item) if item else None
 
     def current(self, state: DesiredState) -> bool:
         """Is ``state`` still the desired state (no newer event recorded since it was read)?"""
@@ -115,9 +123,11 @@ class Ledger:
                 Key=self._key(state.okta_user_id),
                 UpdateExpression=update,
                 ConditionExpression="version = :v AND (attribute_not_exists(applied_version) OR applied_version <= :v)",
-                ExpressionAttributeValues={":v": {"N": str(state.version)}, ":now": {"S": _now()}},
+                ExpressionAttributeValues=marshal({":v": state.version, ":now": _now()}),
             )
-        except self.client.exceptions.ConditionalCheckFailedException:
+        except Exception as refused:
+            if aws.error_code(refused) != aws.CONDITION_FAILED:
+                raise
             return False
         return True
 

@@ -18,30 +18,21 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping
+from okta_auth0_sync.store.dynamodb import AttributeValue, Table, marshal, unmarshal
 
 DONE = frozenset({"provisioned", "existing_added"})
 SUMMARY_TTL_SECONDS = 30 * 24 * 3600
 
 
-class StateTable:
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:  # a boto3 DynamoDB client
-        if self._client is None:
-            from okta_auth0_sync.store import aws
-
-            return aws.client("dynamodb")
-        return self._client
+class StateTable(Table):
+    """``StateTable(table_name, client=None)``: see :class:`~okta_auth0_sync.store.dynamodb.Table`."""
 
     # -- member outcomes --------------------------------------------------------------------
     def outcomes(self, mapping: RoleGroupMapping, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = list(dict.fromkeys(user_ids))
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), 100):
-            keys = [{"pk": {"S": mapping.key}, "sk": {"S": f"member#{i}"}} for i in ids[start : start + 100]]
+            keys = [marshal({"pk": mapping.key, "sk": f"member#{i}"}) for i in ids[start : start + 100]]
             request = {
                 self.table_name: {
                     "Keys": keys,
@@ -51,7 +42,8 @@ class StateTable:
             }
             for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
                 for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["sk"]["S"][len("member#") :]] = _plain(item)
+                    user_id, values = _member(item)
+                    found[user_id] = values
         return found
 
     def record(self, mapping: RoleGroupMapping, run_id: str, outcomes: Iterable[dict[str, Any]]) -> None:
@@ -59,17 +51,15 @@ class StateTable:
         items = []
         for outcome in outcomes:
             item = {
-                "pk": {"S": mapping.key},
-                "sk": {"S": f"member#{outcome['user_id']}"},
-                "outcome": {"S": outcome["outcome"]},
-                "run_id": {"S": run_id},
-                "updated_at": {"S": now},
+                "pk": mapping.key,
+                "sk": f"member#{outcome['user_id']}",
+                "outcome": outcome["outcome"],
+                "run_id": run_id,
+                "updated_at": now,
+                "okta_user_id": outcome.get("okta_user_id") or None,  # None: left out
+                "reason": outcome["reason"][:1000] if outcome.get("reason") else None,
             }
-            if outcome.get("okta_user_id"):
-                item["okta_user_id"] = {"S": outcome["okta_user_id"]}
-            if outcome.get("reason"):
-                item["reason"] = {"S": outcome["reason"][:1000]}
-            items.append({"PutRequest": {"Item": item}})
+            items.append({"PutRequest": {"Item": marshal(item)}})
         self._batch_write(items)
 
     def members(self, mapping: RoleGroupMapping) -> Iterator[dict[str, Any]]:
@@ -77,13 +67,14 @@ class StateTable:
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": mapping.key}},
+            "ExpressionAttributeValues": marshal({":pk": mapping.key}),
             "ProjectionExpression": "sk, outcome, okta_user_id",
         }
         while True:
             page = self.client.query(**kwargs)
             for item in page.get("Items", []):
-                yield {"user_id": item["sk"]["S"][len("member#") :], **_plain(item)}
+                user_id, values = _member(item)
+                yield {"user_id": user_id, **values}
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -92,26 +83,29 @@ class StateTable:
     def put_summary(self, run_id: str, part: str, summary: dict[str, Any]) -> None:
         self.client.put_item(
             TableName=self.table_name,
-            Item={
-                "pk": {"S": f"run#{run_id}"},
-                "sk": {"S": part},
-                "data": {"S": json.dumps(summary)},
-                "ttl": {"N": str(int(time.time()) + SUMMARY_TTL_SECONDS)},
-            },
+            Item=marshal(
+                {
+                    "pk": f"run#{run_id}",
+                    "sk": part,
+                    "data": json.dumps(summary),
+                    "ttl": int(time.time()) + SUMMARY_TTL_SECONDS,
+                }
+            ),
         )
 
     def summaries(self, run_id: str) -> dict[str, dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"run#{run_id}"}},
+            "ExpressionAttributeValues": marshal({":pk": f"run#{run_id}"}),
             "ConsistentRead": True,
         }
         out: dict[str, dict[str, Any]] = {}
         while True:
             page = self.client.query(**kwargs)
             for item in page.get("Items", []):
-                out[item["sk"]["S"]] = json.loads(item["data"]["S"])
+                values = unmarshal(item)
+                out[values["sk"]] = json.loads(values["data"])
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -139,8 +133,11 @@ class StateTable:
         raise RuntimeError("DynamoDB kept throttling the state table")
 
 
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.get("S", v.get("N")) for k, v in item.items() if k not in ("pk", "sk")}
+def _member(item: dict[str, AttributeValue]) -> tuple[str, dict[str, Any]]:
+    """A member item as (Auth0 user id, its other attributes)."""
+    values = unmarshal(item)
+    values.pop("pk", None)
+    return values.pop("sk")[len("member#") :], values
 
 
 def _now() -> str:

@@ -8,10 +8,15 @@ import threading
 import time
 from typing import Any
 
+from okta_auth0_sync.store import aws
+from okta_auth0_sync.store.dynamodb import marshal
+
 
 class ProofReplayCache:
     """Remembers DPoP proof ``jti`` values while their proofs could still be accepted: DynamoDB
-    (conditional put, TTL) so a proof is single-use across every container."""
+    (conditional put, TTL) so a proof is single-use across every container. Without a table
+    (``table_name`` None), in this process only. ``client``: as for every store
+    (:func:`okta_auth0_sync.store.aws.resolve`)."""
 
     def __init__(self, table_name: str | None, client: Any = None) -> None:
         self.table_name = table_name
@@ -28,20 +33,14 @@ class ProofReplayCache:
             self._seen[jti] = expires_at
         if not self.table_name:
             return True
-        from okta_auth0_sync.store import aws
-
-        dynamodb = self._client or aws.client("dynamodb")
         try:
-            dynamodb.put_item(
+            aws.resolve(self._client, "dynamodb").put_item(
                 TableName=self.table_name,
-                Item={
-                    "pk": {"S": f"jti#{hashlib.sha256(jti.encode()).hexdigest()}"},
-                    "ttl": {"N": str(int(expires_at) + 60)},
-                },
+                Item=marshal({"pk": f"jti#{hashlib.sha256(jti.encode()).hexdigest()}", "ttl": int(expires_at) + 60}),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if aws.error_code(exc) == aws.CONDITION_FAILED:
                 return False
             raise
         return True

@@ -3,7 +3,8 @@
 Two tiers:
 
 1. process memory (the container's own copy);
-2. a DynamoDB item per connection, shared by all containers and functions.
+2. a DynamoDB item per connection, shared by all containers and functions
+   (:mod:`okta_auth0_sync.store.token_table` reads and writes it).
 
 N concurrent functions therefore mint about one token per token lifetime, not N: a container
 that finds no fresh token takes a short lease (a conditional put) before minting; the others use
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 from okta_auth0_sync.base import counters
 from okta_auth0_sync.base.logs import logger as log
 from okta_auth0_sync.clients.tokens.models import AccessToken
+from okta_auth0_sync.store.token_table import SealedToken, TokenTable
 
 LEASE_SECONDS = 10
 PEER_WAIT_SECONDS = 3.0
@@ -85,7 +87,7 @@ class TokenCache:
     ) -> None:
         self.table_name = table_name
         self.refresh_margin = refresh_margin
-        self._dynamodb = dynamodb
+        self._table = TokenTable(table_name, dynamodb) if table_name else None  # dynamodb: its client
         self._clock = clock
         self._sleep = sleep
         self._memory: dict[str, AccessToken] = {}
@@ -111,18 +113,12 @@ class TokenCache:
         key = minter.cache_key
         if self._memory.get(key) == token:
             del self._memory[key]
-        if not self.table_name:
+        if self._table is None:
             return
         try:
-            self._client().delete_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": "token#" + key}},
-                ConditionExpression="minted_at = :m",
-                ExpressionAttributeValues={":m": {"N": repr(token.minted_at)}},
-            )
+            self._table.delete(key, minted_at=token.minted_at)  # False: already replaced
         except Exception as exc:
-            if not _is_condition_failure(exc):
-                log.warning("token cache: could not invalidate shared entry", extra={"error": type(exc).__name__})
+            log.warning("token cache: could not invalidate shared entry", extra={"error": type(exc).__name__})
 
     # -- tiers --------------------------------------------------------------------------------
     def _refresh(self, minter: Minter, stale: AccessToken | None) -> AccessToken:
@@ -131,20 +127,22 @@ class TokenCache:
         if shared and shared.fresh(self._clock(), self.refresh_margin):
             self._memory[key] = shared
             return shared
-        if not self.table_name:
+        table = self._table
+        if table is None:
             return self._mint(minter)
         holder = str(uuid.uuid4())
-        if self._take_lease(key, holder):
+        if self._take_lease(table, key, holder):
             try:
                 shared = self._read(minter)  # a peer may have finished just before our lease
                 if shared and shared.fresh(self._clock(), self.refresh_margin):
                     self._memory[key] = shared
                     return shared
                 token = self._mint(minter)
-                self._write(minter, token)
+                self._write(table, minter, token)
                 return token
             finally:
-                self._release_lease(key, holder)
+                with contextlib.suppress(Exception):  # the lease expires by itself
+                    table.release_lease(key, holder)
         # A peer is minting. A still-valid token is good enough meanwhile.
         fallback = max(
             (t for t in (stale, shared) if t and t.usable(self._clock())), key=lambda t: t.expires_at, default=None
@@ -162,7 +160,7 @@ class TokenCache:
                 return shared
         log.warning("token cache: lease holder did not publish a token; minting here")
         token = self._mint(minter)
-        self._write(minter, token)
+        self._write(table, minter, token)
         return token
 
     def _mint(self, minter: Minter) -> AccessToken:
@@ -175,80 +173,41 @@ class TokenCache:
         return token
 
     def _read(self, minter: Minter) -> AccessToken | None:
-        if not self.table_name:
+        if self._table is None:
             return None
         try:
-            item = (
-                self._client()
-                .get_item(
-                    TableName=self.table_name, Key={"pk": {"S": "token#" + minter.cache_key}}, ConsistentRead=True
-                )
-                .get("Item")
-            )
+            sealed = self._table.read(minter.cache_key)
         except Exception as exc:
             log.warning("token cache: read failed", extra={"error": type(exc).__name__})
             return None
-        if not item:
+        if not sealed:
             return None
-        payload = self._sealer(minter).open(item["ciphertext"]["B"])
+        payload = self._sealer(minter).open(sealed.ciphertext)
         if not payload:
             return None
         return AccessToken(
             value=payload["access_token"],
-            token_type=item["token_type"]["S"],
-            expires_at=float(item["expires_at"]["N"]),
-            scope=item.get("scope", {}).get("S", ""),
-            minted_at=float(item["minted_at"]["N"]),
+            token_type=sealed.token_type,
+            expires_at=sealed.expires_at,
+            scope=sealed.scope,
+            minted_at=sealed.minted_at,
             dpop_jwk=payload.get("dpop_jwk"),
         )
 
-    def _write(self, minter: Minter, token: AccessToken) -> None:
+    def _write(self, table: TokenTable, minter: Minter, token: AccessToken) -> None:
         blob = self._sealer(minter).seal({"access_token": token.value, "dpop_jwk": token.dpop_jwk})
+        sealed = SealedToken(blob, token.token_type, token.expires_at, token.minted_at, token.scope)
         try:
-            self._client().put_item(
-                TableName=self.table_name,
-                Item={
-                    "pk": {"S": "token#" + minter.cache_key},
-                    "ciphertext": {"B": blob},
-                    "token_type": {"S": token.token_type},
-                    "scope": {"S": token.scope or "-"},
-                    "expires_at": {"N": repr(token.expires_at)},
-                    "minted_at": {"N": repr(token.minted_at)},
-                    "ttl": {"N": str(int(token.expires_at) + 60)},
-                },
-            )
+            table.write(minter.cache_key, sealed)
         except Exception as exc:
             log.warning("token cache: write failed", extra={"error": type(exc).__name__})
 
-    def _take_lease(self, key: str, holder: str) -> bool:
-        now = self._clock()
+    def _take_lease(self, table: TokenTable, key: str, holder: str) -> bool:
         try:
-            self._client().put_item(
-                TableName=self.table_name,
-                Item={
-                    "pk": {"S": "lease#" + key},
-                    "holder": {"S": holder},
-                    "lease_until": {"N": repr(now + LEASE_SECONDS)},
-                    "ttl": {"N": str(int(now) + 3600)},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
-                ExpressionAttributeValues={":now": {"N": repr(now)}},
-            )
-            return True
+            return table.take_lease(key, holder, now=self._clock(), seconds=LEASE_SECONDS)
         except Exception as exc:
-            if _is_condition_failure(exc):
-                return False
             log.warning("token cache: lease failed; minting without it", extra={"error": type(exc).__name__})
             return True
-
-    def _release_lease(self, key: str, holder: str) -> None:
-        with contextlib.suppress(Exception):  # the lease expires by itself
-            self._client().delete_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": "lease#" + key}},
-                ConditionExpression="holder = :h",
-                ExpressionAttributeValues={":h": {"S": holder}},
-            )
 
     # -- plumbing -----------------------------------------------------------------------------
     def _sealer(self, minter: Minter) -> _Sealer:
@@ -262,18 +221,6 @@ class TokenCache:
     def _key_lock(self, key: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
-
-    def _client(self) -> Any:  # a boto3 DynamoDB client
-        if self._dynamodb is None:
-            from okta_auth0_sync.store import aws
-
-            return aws.client("dynamodb")
-        return self._dynamodb
-
-
-def _is_condition_failure(exc: Exception) -> bool:
-    code: object = getattr(exc, "response", {}).get("Error", {}).get("Code")
-    return code == "ConditionalCheckFailedException"
 
 
 class TokenSource:
