@@ -5,11 +5,11 @@ The formatter walks the record before it is serialized, so every string is redac
 (not JSON-escaped) and every field is seen with its name:
 
 - a field named like a secret (``client_secret``, ``CLIENT_SECRET``, ``clientSecret``,
-  ``refresh_token``, ``private_key``, ``password``, anything ending in ``secret``, ``token``,
-  ``password`` or ``private_key``...) loses its value, whatever its type (a private JWK too);
+  ``refresh_token``, ``private_key``, ``password``, ``X-API-Key``: anything ending in ``secret``,
+  ``token``, ``password``, ``private_key`` or ``api_key``...) loses its value, whatever its type
+  (a private JWK too);
 - a credential header (``Authorization``, ``Proxy-Authorization``, ``X-Okta-Verification-Challenge``,
-  ``X-API-Key``, ``Cookie``, ``DPoP``, in any case, as a value or a list of values) keeps only its
-  auth scheme;
+  ``Cookie``, ``DPoP``, in any case, as a value or a list of values) keeps only its auth scheme;
 - the event hook secret (an object of ``current`` and ``previous``) loses both;
 - an object that looks like a JWK (it has ``kty``) loses its private members
   (``d``, ``p``, ``q``, ``dp``, ``dq``, ``qi``, ``k``, ``oth``);
@@ -18,11 +18,13 @@ The formatter walks the record before it is serialized, so every string is redac
   (``client_secret=...&``, ``"password": "..."``, ``{'client_secret': '...'}``, escaped quotes).
 
 Objects the JSON serializer does not know are turned into text first (``str``), then redacted.
+Every text rule takes time linear in the text: a logged event can hold 256 KB an attacker chose.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,9 @@ _MARKER = re.compile(r"<(?:[a-z-]+:)?redacted>")
 _MAX_DEPTH = 64  # deeper structures are not logged (and could not be serialized safely)
 
 # -- text rules --------------------------------------------------------------------------------
+# Every rule runs in time linear in the text (a logged event may hold 256 KB an attacker chose):
+# no unbounded scan is repeated from many starting points, and a rule runs only when its keyword
+# is in the text.
 
 _SCHEMES = r"bearer|dpop|ssws|basic|digest|token|negotiate"
 # A value as it can be written after ``name:`` or ``name=``: JSON-escaped quotes (a JSON document
@@ -45,33 +50,39 @@ _SCHEMES = r"bearer|dpop|ssws|basic|digest|token|negotiate"
 _QUOTED = r"""\\"(?:(?!\\").)*\\"|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""
 _BARE_CHAR = r"""[^\s"'\\,;&)}\]]"""
 # A bare value ends at a delimiter, or at an ``&`` that starts the next form field.
-_BARE = rf"""(?![<{{\[(])(?:{_BARE_CHAR}|&(?![\w.~-]+=))+"""
+_BARE = rf"""(?![<{{\[(])(?:{_BARE_CHAR}|&(?![\w.~-]{{1,64}}=))+"""
 # After a colon a bare word may be prose ("the token: expired"): it is masked when it looks like a
-# credential (8 characters or more, a digit or a mark inside).
-_BARE_CREDENTIAL = rf"""(?={_BARE_CHAR}{{8}})(?={_BARE_CHAR}*?[0-9_~+/=.-]{_BARE_CHAR}){_BARE}"""
+# credential (8 characters or more, a digit or a mark inside its first 64).
+_BARE_CREDENTIAL = rf"""(?={_BARE_CHAR}{{8}})(?={_BARE_CHAR}{{0,64}}?[0-9_~+/=.-]{_BARE_CHAR}){_BARE}"""
 _ASSIGN = r"""\\?["']?[ \t]*[:=][ \t]*"""
 # ``name=`` takes any value; ``name:`` a quoted one or a bare one that looks like a credential.
 _ASSIGN_VALUE = rf"""\\?["']?[ \t]*(?:=[ \t]*|:[ \t]*(?={_QUOTED}|{_BARE_CREDENTIAL}))"""
 
-_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.S)
-# Cut short (no END line): everything that can still be the key's body goes.
-_PEM_TRUNCATED = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=:,\s-]|\\[nrt])*")
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-_SCHEME_VALUE = re.compile(r"\b(Bearer|DPoP|SSWS)\s*[A-Za-z0-9._~+/=-]{12,}")
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----")
+# What can still be a key's body when the END line is missing (cut short): all of it goes.
+_PEM_BODY = re.compile(r"(?:[A-Za-z0-9+/=:,\s-]|\\[nrt])*")
+# A JWT starts a token (never inside a longer run of base64url characters).
+_JWT = re.compile(r"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]*+")
+_SCHEME_VALUE = re.compile(r"\b(Bearer|DPoP|SSWS)\s*+[A-Za-z0-9._~+/=-]{12,}+")
 # Schemes are case-insensitive (RFC 9110 11.1); in another case the value must look like a token
 # (a digit or a punctuation mark in it), so prose such as "bearer authentication" is kept.
-_SCHEME_VALUE_ANY_CASE = re.compile(r"\b((?i:bearer|dpop|ssws))\s+(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}")
-_HEADER_ASSIGNMENT = re.compile(
-    r"(?i)\b((?:proxy-)?authorization|x-okta-verification-challenge|x-api-key|set-cookie|cookie)"
-    rf"({_ASSIGN})"
-    rf"((?:{_QUOTED})|(?!(?:{_SCHEMES})[ \t]+<)(?:(?:{_SCHEMES})[ \t]+)?{_BARE})"
+_SCHEME_VALUE_ANY_CASE = re.compile(
+    r"\b((?i:bearer|dpop|ssws))\s++(?=[A-Za-z]{0,256}[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}+"
 )
-_SECRET_NAME = r"[A-Za-z0-9_-]*?(?:secret|token|pass(?:word|wd)|private[_-]?key|api[_-]?key|client[_-]?assertion)"
-_FIELD_ASSIGNMENT = re.compile(rf"(?i)(?<![<\w-])({_SECRET_NAME})({_ASSIGN_VALUE})({_QUOTED}|{_BARE})")
+# Names are found in an ASCII-lowered copy of the text (same length, so same positions) by a
+# case-sensitive pattern, and what follows them is matched in the text itself, from there on.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_HEADER_NAME = re.compile(r"(?:proxy-)?authorization|x-okta-verification-challenge|set-cookie|cookie")
+_HEADER_VALUE = re.compile(rf"({_ASSIGN})((?:{_QUOTED})|(?!(?i:{_SCHEMES})[ \t]+<)(?:(?i:{_SCHEMES})[ \t]+)?{_BARE})")
+# The end of a field name that says "secret" (client_secret, clientSecret, REFRESH_TOKEN,
+# dpop_private_key, x-api-key...): what precedes it is left as it is.
+_SECRET_NAME = re.compile(r"secret|token|pass(?:word|wd)|private[_-]?key|api[_-]?key|client[_-]?assertion")
+_SECRET_VALUE = re.compile(rf"({_ASSIGN_VALUE})({_QUOTED}|{_BARE})")
 _HOOK_SECRET_FIELD = re.compile(rf"""(\\?["'](?:current|previous)\\?["'][ \t]*:[ \t]*)({_QUOTED})""")
 _HOOK_SECRET_SHAPE = re.compile(r"""["']previous\\?["'][ \t]*:""")
 _JWK_PRIVATE_MEMBER = re.compile(
-    r"""(\\?["'](?:d|p|q|dp|dq|qi|k)\\?["'][ \t]*:[ \t]*)(\\?["'])[A-Za-z0-9_-]{16,}(\\?["'])"""
+    r"""(\\?["'](?:d|p|q|dp|dq|qi|k)\\?["'][ \t]*:[ \t]*)(\\?["'])[A-Za-z0-9_-]{16,}+(\\?["'])"""
 )
 
 
@@ -83,18 +94,41 @@ def _unquote(value: str) -> tuple[str, str, str]:
     return "", value, ""
 
 
-def _mask_assignment(match: re.Match[str]) -> str:
-    name, assign, value = match.group(1), match.group(2), match.group(3)
-    open_quote, inner, close_quote = _unquote(value)
+def _mask_assignment(name: str, value: re.Match[str]) -> str:
+    assign = value.group(1)
+    open_quote, inner, close_quote = _unquote(value.group(2))
     if not inner or _MARKER.fullmatch(inner):
-        return match.group(0)
+        return name + value.group(0)
     return f"{name}{assign}{open_quote}{REDACTED}{close_quote}"
 
 
-def _mask_header_assignment(match: re.Match[str]) -> str:
-    open_quote, inner, close_quote = _unquote(match.group(3))
-    masked = mask_credential(inner)
-    return f"{match.group(1)}{match.group(2)}{open_quote}{masked}{close_quote}"
+def _mask_header_assignment(name: str, value: re.Match[str]) -> str:
+    open_quote, inner, close_quote = _unquote(value.group(2))
+    return f"{name}{value.group(1)}{open_quote}{mask_credential(inner)}{close_quote}"
+
+
+def _sub_after_names(
+    text: str,
+    lowered: str,
+    names: re.Pattern[str],
+    value: re.Pattern[str],
+    mask: Callable[[str, re.Match[str]], str],
+) -> str:
+    """Each ``name`` (found in ``lowered``) followed by a ``value`` (matched in ``text``), masked."""
+    parts: list[str] = []
+    pos = 0
+    for name in names.finditer(lowered):
+        if name.start() < pos:
+            continue
+        found = value.match(text, name.end())
+        if found is None:
+            continue
+        parts += (text[pos : name.start()], mask(text[name.start() : name.end()], found))
+        pos = found.end()
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _mask_hook_secret(match: re.Match[str]) -> str:
@@ -104,21 +138,41 @@ def _mask_hook_secret(match: re.Match[str]) -> str:
     return f"{match.group(1)}{open_quote}{REDACTED}{close_quote}"
 
 
+def _redact_pems(text: str) -> str:
+    """PEM private keys, whole (BEGIN to the first END after it) or cut short (no END line)."""
+    if "PRIVATE KEY-----" not in text:
+        return text
+    parts: list[str] = []
+    pos, ends_left = 0, True
+    while (begin := _PEM_BEGIN.search(text, pos)) is not None:
+        parts.append(text[pos : begin.start()])
+        end = _PEM_END.search(text, begin.end()) if ends_left else None
+        ends_left = end is not None  # no END after this BEGIN: none after the next ones either
+        body = end or _PEM_BODY.match(text, begin.end())
+        pos = body.end() if body else begin.end()
+        parts.append("<private-key:redacted>")
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def _redact_tokens(text: str) -> str:
     """The rules that cannot break a JSON document: run on the serialized record as well."""
-    text = _PEM.sub("<private-key:redacted>", text)
-    text = _PEM_TRUNCATED.sub("<private-key:redacted>", text)
-    text = _JWT.sub("<jwt:redacted>", text)
-    text = _SCHEME_VALUE.sub(r"\1 <redacted>", text)
-    return _SCHEME_VALUE_ANY_CASE.sub(r"\1 <redacted>", text)
+    text = _redact_pems(text)
+    if "eyJ" in text:
+        text = _JWT.sub("<jwt:redacted>", text)
+    lower = text.lower()
+    if "bearer" in lower or "dpop" in lower or "ssws" in lower:
+        text = _SCHEME_VALUE.sub(r"\1 <redacted>", text)
+        text = _SCHEME_VALUE_ANY_CASE.sub(r"\1 <redacted>", text)
+    return text
 
 
 def redact(text: str) -> str:
     """``text`` without the secrets it shows (idempotent; clean text comes back unchanged)."""
     text = _redact_tokens(text)
-    text = _HEADER_ASSIGNMENT.sub(_mask_header_assignment, text)
-    text = _FIELD_ASSIGNMENT.sub(_mask_assignment, text)
-    if _HOOK_SECRET_SHAPE.search(text):
+    text = _sub_after_names(text, text.translate(_ASCII_LOWER), _HEADER_NAME, _HEADER_VALUE, _mask_header_assignment)
+    text = _sub_after_names(text, text.translate(_ASCII_LOWER), _SECRET_NAME, _SECRET_VALUE, _mask_assignment)
+    if "previous" in text and _HOOK_SECRET_SHAPE.search(text):
         text = _HOOK_SECRET_FIELD.sub(_mask_hook_secret, text)
     if "kty" in text:
         text = _JWK_PRIVATE_MEMBER.sub(rf"\1\2{REDACTED}\3", text)
