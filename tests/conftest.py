@@ -31,3 +31,14 @@ def _loopback_only():
     socket.socket.connect = _guarded_connect
     yield
     socket.socket.connect = _real_connect
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_afresh():
+    """The library reads the environment once per container (``okta_auth0_sync.settings.current``);
+    each test sets its own environment, so each test starts with the settings unread."""
+    from okta_auth0_sync import settings
+
+    settings.reset()
+    yield
+    settings.reset()

@@ -6,8 +6,7 @@ a Deny policy -> 403 (valid token, missing scope); an Allow policy for this meth
 with the caller in the context. Caching is off (a DPoP proof is single use and names one URL).
 """
 
-import os
-
+from okta_auth0_sync import settings
 from okta_auth0_sync.jose.resource_server import AuthFailure
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.services.invoke import ROUTE_SCOPES, request_url, resource_server
@@ -38,7 +37,7 @@ def lambda_handler(event: dict, context) -> dict:
             authorization=headers.get("authorization"),
             dpop=multi.get("dpop") or headers.get("dpop"),
             method=method,
-            url=request_url(event, os.environ.get("PUBLIC_BASE_URL")),
+            url=request_url(event, settings.current().public_base_url),
             required_scope=required,
         )
     except AuthFailure as failure:

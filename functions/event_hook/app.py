@@ -4,24 +4,27 @@
 ``POST`` deliveries: starts one Standard execution per lifecycle event, named after the event's
 ``uuid`` (a repeated delivery starts nothing new), and answers at once: it never waits for the
 work. Both check the shared secret Okta sends in ``Authorization`` (constant time).
-Answers: 204 accepted, 400/413 malformed (Okta does not retry a 4xx), 401 bad secret (nothing
-started), 500 when an execution could not be started (Okta retries once; names dedupe it).
+Answers: 204 accepted, 400 malformed, 413 too large, 415 not UTF-8 JSON (Okta does not retry a
+4xx; nothing is started), 401 bad secret (nothing started), 500 when an execution could not be
+started (Okta retries once; names dedupe it).
 """
 
-import os
 import time
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
+from okta_auth0_sync import settings
 from okta_auth0_sync.domain.hooks import (
     InvalidDelivery,
     authorized,
-    handled_event_types,
+    check_media_type,
+    delivery_bytes,
     hook_secrets,
     parse_delivery,
     select_events,
 )
+from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.store import executions
 from okta_auth0_sync.store.secrets import load_secret
@@ -39,8 +42,8 @@ def _secret_matches() -> bool:
     case it was just rotated."""
     global _last_forced_fetch
     presented = app.current_event.headers.get("authorization")
-    secret_id = os.environ.get("EVENT_HOOK_SECRET_ID")
-    max_age = int(os.environ.get("SECRET_MAX_AGE_SECONDS", "300"))
+    config = settings.current()
+    secret_id, max_age = config.event_hook_secret_id, config.secret_max_age
     if authorized(presented, hook_secrets(load_secret(secret_id, max_age=max_age, env_name="EVENT_HOOK_SECRET_ID"))):
         return True
     if presented and time.monotonic() - _last_forced_fetch > SECRET_REFETCH_INTERVAL:
@@ -81,11 +84,14 @@ def verify():
 def deliver():
     if not _secret_matches():
         return _unauthorized()
-    envelope = parse_delivery(app.current_event.decoded_body)
-    selection = select_events(envelope, handled_event_types(os.environ.get("HANDLED_EVENT_TYPES")))
+    request = app.current_event
+    check_media_type(request.headers.get("content-type"))
+    envelope = parse_delivery(delivery_bytes(request.body, request.is_base64_encoded))
+    config = settings.current()
+    selection = select_events(envelope, config.handled_event_types)
     started = executions.start_many(
-        os.environ["DEACTIVATION_STATE_MACHINE_ARN"],
-        [(name, event.to_input()) for name, event in selection.to_sync],
+        config.require("deactivation_state_machine_arn"),
+        [(name, DeactivationSyncInput.of_event(event).to_payload()) for name, event in selection.to_sync],
         budget_seconds=_time_left(),
     )
     counts = {status: sum(1 for s in started if s.status == status) for status in ("started", "duplicate", "failed")}
@@ -109,8 +115,7 @@ def deliver():
 def invalid_delivery(exc: InvalidDelivery):
     metrics.add_metric(name="EventHookRejected", unit=MetricUnit.Count, value=1)
     logger.warning("event hook delivery rejected", extra={"reason": str(exc)})
-    status = 413 if "larger than" in str(exc) else 400
-    return Response(status, content_types.APPLICATION_JSON, {"message": str(exc)})
+    return Response(exc.status, content_types.APPLICATION_JSON, {"message": str(exc)})
 
 
 @handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, trace=False)

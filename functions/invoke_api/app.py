@@ -2,59 +2,46 @@
 one-user sync on demand, and read an execution's status and report. See okta_auth0_sync.invoke.
 """
 
-import re
-
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
 from okta_auth0_sync.base.errors import InvalidInput, NotFound
-from okta_auth0_sync.domain.provisioning import RoleGroupMapping
+from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput
+from okta_auth0_sync.domain.payloads.invoke import StartedExecution
+from okta_auth0_sync.domain.provisioning import ProvisioningRequest
 from okta_auth0_sync.runtime.observability import handler, logger
 from okta_auth0_sync.services import invoke
 
 app = APIGatewayRestResolver()
-_OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
 def _caller() -> str:
     return (app.current_event.request_context.authorizer or {}).get("client_id", "unknown")
 
 
-def _accepted(started: dict, what: str) -> Response:
-    logger.info(f"{what} started on demand", extra={"client_id": _caller(), **started})
-    return Response(202, content_types.APPLICATION_JSON, started, headers={"Location": started["status_url"]})
+def _accepted(started: StartedExecution, what: str) -> Response:
+    answer = started.to_payload()
+    logger.info(f"{what} started on demand", extra={"client_id": _caller(), **answer})
+    return Response(202, content_types.APPLICATION_JSON, answer, headers={"Location": started.status_url})
 
 
 @app.post("/provisioning/runs")
 def start_provisioning():
     body = app.current_event.json_body if app.current_event.body else {}
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
-    mapping = RoleGroupMapping.parse(body)
-    dry_run = body.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        raise InvalidInput("dry_run must be true or false")
-    return _accepted(
-        invoke.start(
-            "provisioning",
-            {"role_id": mapping.role_id, "group_id": mapping.group_id, "dry_run": dry_run, "requested_by": _caller()},
-        ),
-        "provisioning run",
-    )
+    request = ProvisioningRequest.from_api_body(body, requested_by=_caller())
+    return _accepted(invoke.start("provisioning", request.to_payload()), "provisioning run")
 
 
 @app.post("/users/<okta_user_id>/sync")
 def sync_user(okta_user_id: str):
-    if not _OKTA_ID.match(okta_user_id):
-        raise InvalidInput("oktaUserId must be an Okta user id such as 00u3m90rxKjGQ0G6L1d6")
-    return _accepted(
-        invoke.start("user-sync", {"okta_user": {"id": okta_user_id}, "requested_by": _caller()}), "user sync"
-    )
+    request = DeactivationSyncInput.on_demand(ids.okta_user_id(okta_user_id, "oktaUserId"), requested_by=_caller())
+    return _accepted(invoke.start("user-sync", request.to_payload()), "user sync")
 
 
 @app.get("/executions/<execution_id>")
 def execution_status(execution_id: str):
-    return invoke.describe(execution_id)
+    return invoke.describe(execution_id).to_payload()
 
 
 @app.exception_handler(InvalidInput)

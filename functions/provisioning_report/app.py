@@ -2,13 +2,15 @@
 members with reasons, drift, API calls per tenant, 429s, tokens minted, duration. Returned as
 the execution output (small), stored whole in S3, logged as JSON and published as metrics.
 
-Input: ``{"run": {...}, "members": {"batches"}, "started_at", "tokens_minted"}``.
+Input (``ReportInput``): ``{"run": {...}, "members": {"batches"}, "started_at", "tokens_minted"}``.
+Output: the report (``RunReport``), with ``report_key`` naming its S3 object.
 """
 
 import json
-import os
+from dataclasses import replace
 
-from okta_auth0_sync.domain.provisioning import RunOptions
+from okta_auth0_sync import settings
+from okta_auth0_sync.domain.payloads.provisioning import ReportInput
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.services.provisioning.report import build_report
 from okta_auth0_sync.store import aws
@@ -25,29 +27,31 @@ METRIC_NAMES = {
 
 @handler(correlation_id_path="run.run_id")
 def lambda_handler(event: dict, context) -> dict:
-    event = event or {}
-    options = RunOptions.parse(event.get("run") or {})
+    request = ReportInput.from_payload(event)
+    config = settings.current()
+    state, bucket = StateTable(config.require("state_table")), config.require("provisioning_bucket")
     report = build_report(
-        options,
-        StateTable(os.environ["STATE_TABLE"]),
-        started_at=event.get("started_at"),
-        extra_usage={"usage": {"tokens_minted": int(event.get("tokens_minted") or 0)}},
-        expected_batches=int((event.get("members") or {}).get("batches", 0)),
+        request.run,
+        state,
+        started_at=request.started_at,
+        extra_usage={"usage": {"tokens_minted": request.tokens_minted}},
+        expected_batches=request.expected_batches,
     )
-    key = f"reports/{options.run_id}.json"
+    key = f"reports/{request.run.run_id}.json"
     aws.client("s3").put_object(
-        Bucket=os.environ["PROVISIONING_BUCKET"],
+        Bucket=bucket,
         Key=key,
-        Body=json.dumps(report, indent=2).encode(),
+        Body=json.dumps(report.to_payload(), indent=2).encode(),
         ContentType="application/json",
         ServerSideEncryption="AES256",
     )
-    report["report_key"] = key
-    if not options.dry_run:
+    report = replace(report, report_key=key)
+    if not request.run.dry_run:
         for outcome, name in METRIC_NAMES.items():
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=report["counts"].get(outcome, 0))
-        metrics.add_metric(name="MembersLeftRole", unit=MetricUnit.Count, value=report["drift"]["left_role"])
-        if report["duration_seconds"] is not None:
-            metrics.add_metric(name="ProvisioningRunSeconds", unit=MetricUnit.Seconds, value=report["duration_seconds"])
-    logger.info("provisioning report", extra={"report": report})
-    return report
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=report.counts.get(outcome, 0))
+        metrics.add_metric(name="MembersLeftRole", unit=MetricUnit.Count, value=report.left_role)
+        if report.duration_seconds is not None:
+            metrics.add_metric(name="ProvisioningRunSeconds", unit=MetricUnit.Seconds, value=report.duration_seconds)
+    output = report.to_payload()
+    logger.info("provisioning report", extra={"report": output})
+    return output

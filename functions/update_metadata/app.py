@@ -3,15 +3,15 @@ Auth0 account with the Okta user's email (ignoring case) to the newest recorded 
 block, and revoke sessions and refresh tokens (deactivate), or clear what this package set
 (reactivate). Concurrent executions for one user converge (see ``okta_auth0_sync.deactivation``).
 
-Input: ``{"event": {"uuid", "type", "published"}, "okta_user": {"id", "email"}}``.
-Output: what was recorded (``newest``/``duplicate``/``superseded``), the state applied, and
-per-account outcomes (``flagged``/``cleared``/``already_applied``/``stale_event``/``failed``).
+Input: ``{"event": {"uuid", "type", "published"}, "okta_user": {"id", "email"}}``
+(``MetadataUpdateRequest``). Output (``SyncReport``): what was recorded
+(``newest``/``duplicate``/``superseded``), the state applied, and per-account outcomes
+(``flagged``/``cleared``/``already_applied``/``stale_event``/``failed``).
 """
 
-import os
-
-from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
-from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy
+from okta_auth0_sync import settings
+from okta_auth0_sync.domain.deactivation import SyncReport
+from okta_auth0_sync.domain.payloads.deactivation import MetadataUpdateRequest
 from okta_auth0_sync.runtime import connections
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.services.deactivation import PersonSync
@@ -34,53 +34,45 @@ _ACCESS_METRICS = {
 
 
 def _person_sync() -> PersonSync:
-    table = os.environ.get("LEDGER_TABLE")
-    if not table:
-        raise ConfigurationError("environment variable LEDGER_TABLE is not set")
-    policy = SyncPolicy.from_env()
+    config = settings.current()
+    ledger = Ledger(config.require("ledger_table"))
+    policy = config.sync_policy
     auth0 = connections.auth0()
-    return PersonSync(auth0=auth0, ledger=Ledger(table), policy=policy, revoker=AccessRevoker(auth0, policy.revoke))
+    return PersonSync(auth0=auth0, ledger=ledger, policy=policy, revoker=AccessRevoker(auth0, policy.revoke))
 
 
-def _publish_metrics(report: dict) -> None:
-    for outcome, count in report["counts"].items():
+def _publish_metrics(report: SyncReport) -> None:
+    for outcome, count in report.counts.items():
         metrics.add_metric(name=_METRICS[outcome], unit=MetricUnit.Count, value=count)
-    for result in report["results"]:
-        for part, status in (result.get("access") or {}).items():
+    for result in report.results:
+        for part, status in (result.access or {}).items():
             name = _ACCESS_METRICS.get((part, status))
             if name:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    if report["recorded"] != "newest":
+    if report.recorded != "newest":
         metrics.add_metric(
-            name="EventsSuperseded" if report["recorded"] == "superseded" else "EventsDuplicate",
+            name="EventsSuperseded" if report.recorded == "superseded" else "EventsDuplicate",
             unit=MetricUnit.Count,
             value=1,
         )
-    if not report["matches"]:
+    if not report.matches:
         metrics.add_metric(name="EventsWithoutAuth0User", unit=MetricUnit.Count, value=1)
 
 
 @handler(correlation_id_path="correlation_id")
 def lambda_handler(event: dict, context) -> dict:
-    event = event or {}
-    okta_user = event.get("okta_user") or {}
-    if not isinstance(okta_user, dict) or not isinstance(okta_user.get("id"), str):
-        raise InvalidInput("okta_user.id is required")
-    sync_event = SyncEvent.from_input(event.get("event"), okta_user["id"])
-    email = okta_user.get("email")
-    if email is not None and not isinstance(email, str):
-        raise InvalidInput("okta_user.email must be a string")
-    report = _person_sync().run(sync_event, email)
+    request = MetadataUpdateRequest.from_payload(event)
+    report = _person_sync().run(request.event, request.email)
     _publish_metrics(report)
     logger.info(
         "deactivation sync",
         extra={
-            "okta_user_id": sync_event.okta_user_id,
-            "event_uuid": sync_event.uuid,
-            "action": sync_event.action,
-            "recorded": report["recorded"],
-            "applied_event": report["applied"]["event_uuid"],
-            "counts": report["counts"],
+            "okta_user_id": request.event.okta_user_id,
+            "event_uuid": request.event.uuid,
+            "action": request.event.action,
+            "recorded": report.recorded,
+            "applied_event": report.applied.event_uuid,
+            "counts": report.counts,
         },
     )
-    return report
+    return report.to_payload()

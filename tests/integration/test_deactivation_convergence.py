@@ -18,8 +18,9 @@ import threading
 
 import pytest
 
+from okta_auth0_sync import settings
 from okta_auth0_sync.base import container, counters
-from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy
+from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.runtime import connections
 from okta_auth0_sync.services.deactivation import PersonSync
 from okta_auth0_sync.services.revocation import AccessRevoker
@@ -103,16 +104,17 @@ def test_a_stale_write_landing_last_is_repaired_by_its_own_execution(sb, suspens
     email = "race.person@acme.example"
     account = sb.auth0.add_user(connection="Username-Password-Authentication", email=email)["user_id"]
     okta_id = sb.okta.add_user({"login": email, "email": email, "firstName": "Race", "lastName": "Person"})["id"]
-    policy = SyncPolicy.from_env()
+    config = settings.current()
+    policy = config.sync_policy
 
     def sync(client, uuid, event_type, published):
         runner = PersonSync(
             auth0=client,
-            ledger=Ledger(os.environ["LEDGER_TABLE"]),
+            ledger=Ledger(config.require("ledger_table")),
             policy=policy,
             revoker=AccessRevoker(client, policy.revoke),
         )
-        return runner.run(SyncEvent(uuid, event_type, published, okta_id), email)
+        return runner.run(LifecycleEvent(uuid, event_type, published, okta_id), email)
 
     with container.invocation(None):
         auth0 = connections.auth0()
@@ -120,12 +122,14 @@ def test_a_stale_write_landing_last_is_repaired_by_its_own_execution(sb, suspens
         gated = GatedAuth0(auth0)
         stale: dict = {}
         reactivation = threading.Thread(
-            target=lambda: stale.update(sync(gated, "e2", "user.lifecycle.reactivate", "2026-01-01T10:00:01.000Z"))
+            target=lambda: stale.update(
+                sync(gated, "e2", "user.lifecycle.reactivate", "2026-01-01T10:00:01.000Z").to_payload()
+            )
         )
         reactivation.start()
         assert gated.at_gate.wait(30)  # read, checked, about to write "reactivated"
         newest = sync(auth0, "e3", "user.lifecycle.deactivate", "2026-01-01T10:00:02.000Z")
-        assert newest["recorded"] == "newest" and sb.auth0.get_user(account)["blocked"] is True
+        assert newest.recorded == "newest" and sb.auth0.get_user(account)["blocked"] is True
         gated.release.set()  # the stale reactivation lands last
         reactivation.join(30)
     user = sb.auth0.get_user(account)

@@ -5,12 +5,15 @@ from datetime import UTC, datetime
 import pytest
 
 from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
-from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy, plan_update
+from okta_auth0_sync.domain.deactivation import plan_update
+from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.identities import Auth0User
+from okta_auth0_sync.domain.policies import SyncPolicy
+from okta_auth0_sync.settings import Settings
 
 NOW = datetime(2024, 5, 2, 9, 14, 3, 120000, tzinfo=UTC)
-DEACTIVATE = SyncEvent("uuid-2", "user.lifecycle.deactivate", "2024-05-02T09:14:01.862Z", "00uOkta")
-REACTIVATE = SyncEvent("uuid-3", "user.lifecycle.reactivate", "2024-05-02T10:00:00.000Z", "00uOkta")
+DEACTIVATE = LifecycleEvent("uuid-2", "user.lifecycle.deactivate", "2024-05-02T09:14:01.862Z", "00uOkta")
+REACTIVATE = LifecycleEvent("uuid-3", "user.lifecycle.reactivate", "2024-05-02T10:00:00.000Z", "00uOkta")
 
 
 def user(app=None, meta=None, blocked=False):
@@ -126,15 +129,29 @@ def test_reactivation_clears_the_original_templates_flag_keeping_the_rest():
 
 def test_event_input_validation():
     with pytest.raises(InvalidInput, match="published"):
-        SyncEvent.from_input({"uuid": "u", "type": "user.lifecycle.deactivate", "published": "soon"}, "00u")
+        LifecycleEvent.from_payload({"uuid": "u", "type": "user.lifecycle.deactivate", "published": "soon"}, "00u")
     with pytest.raises(InvalidInput, match=r"user\.session\.start"):
-        SyncEvent.from_input({"uuid": "u", "type": "user.session.start", "published": "2024-01-01T00:00:00Z"}, "00u")
+        LifecycleEvent.from_payload(
+            {"uuid": "u", "type": "user.session.start", "published": "2024-01-01T00:00:00Z"}, "00u"
+        )
+
+
+def test_event_payload_round_trip():
+    """The hook writes the event object, the metadata update reads it back: one class both ways."""
+    payload = DEACTIVATE.to_payload()
+    assert payload == {
+        "uuid": "uuid-2",
+        "type": "user.lifecycle.deactivate",
+        "published": "2024-05-02T09:14:01.862Z",
+        "action": "deactivate",
+    }
+    assert LifecycleEvent.from_payload(payload, "00uOkta") == DEACTIVATE
 
 
 def test_policy_from_env():
-    assert SyncPolicy.from_env({}) == SyncPolicy()
+    assert Settings.from_env({}).sync_policy == SyncPolicy()
     assert SyncPolicy().block_users and SyncPolicy().revoke.sessions and SyncPolicy().revoke.refresh_tokens
-    p = SyncPolicy.from_env(
+    p = Settings.from_env(
         {
             "METADATA_TARGET": "user_metadata",
             "METADATA_KEY": "okta",
@@ -142,17 +159,17 @@ def test_policy_from_env():
             "REVOKE_SESSIONS": "false",
             "REVOKE_REFRESH_TOKENS": "false",
         }
-    )
+    ).sync_policy
     assert (p.target, p.key, p.block_users) == ("user_metadata", "okta", False)
     assert (p.revoke.sessions, p.revoke.refresh_tokens) == (False, False)
-    with pytest.raises(ConfigurationError):
-        SyncPolicy.from_env({"METADATA_TARGET": "profile"})
-    with pytest.raises(ConfigurationError):
-        SyncPolicy.from_env({"METADATA_KEY": "a.b"})
+    with pytest.raises(ConfigurationError, match="METADATA_TARGET"):
+        Settings.from_env({"METADATA_TARGET": "profile"})
+    with pytest.raises(ConfigurationError, match="METADATA_KEY"):
+        Settings.from_env({"METADATA_KEY": "a.b"})
 
 
 def test_same_instant_the_safer_state_wins():
-    same_time = SyncEvent("uuid-9", "user.lifecycle.reactivate", DEACTIVATE.published, "00uOkta")
+    same_time = LifecycleEvent("uuid-9", "user.lifecycle.reactivate", DEACTIVATE.published, "00uOkta")
     applied = {"okta_sync": {"deactivated": True, "published": DEACTIVATE.published, "event_uuid": "uuid-2"}}
     assert plan_update(user(app=applied), same_time, SyncPolicy(), NOW) == ("stale_event", None)
     applied = {"okta_sync": {"deactivated": False, "published": DEACTIVATE.published, "event_uuid": "uuid-9"}}

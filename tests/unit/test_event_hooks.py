@@ -5,15 +5,10 @@ import json
 import pytest
 
 from okta_auth0_sync.base.errors import ConfigurationError
-from okta_auth0_sync.domain.hooks import (
-    DEFAULT_EVENT_TYPES,
-    InvalidDelivery,
-    authorized,
-    handled_event_types,
-    hook_secrets,
-    parse_delivery,
-    select_events,
-)
+from okta_auth0_sync.domain.events import DEFAULT_EVENT_TYPES
+from okta_auth0_sync.domain.hooks import InvalidDelivery, authorized, hook_secrets, parse_delivery, select_events
+from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput
+from okta_auth0_sync.settings import Settings
 
 
 def event(
@@ -130,7 +125,7 @@ def test_several_user_targets_get_distinct_execution_names():
 
 def test_execution_input_shape():
     ((_, lifecycle),) = select_events(delivery(event()), DEFAULT_EVENT_TYPES).to_sync
-    assert lifecycle.to_input() == {
+    assert DeactivationSyncInput.of_event(lifecycle).to_payload() == {
         "event": {
             "uuid": "ab62c0bc-2837-11eb-9823-9fb8f750c5a9",
             "type": "user.lifecycle.deactivate",
@@ -144,7 +139,7 @@ def test_execution_input_shape():
 def test_suspensions_are_opt_in():
     envelope = delivery(event("s1", "user.lifecycle.suspend"))
     assert select_events(envelope, DEFAULT_EVENT_TYPES).to_sync == []
-    types = handled_event_types("user.lifecycle.deactivate, user.lifecycle.suspend")
-    assert [n for n, e in select_events(envelope, types).to_sync] == ["s1"]
-    with pytest.raises(ConfigurationError, match=r"user\.session\.start"):
-        handled_event_types("user.session.start")
+    types = Settings.from_env({"HANDLED_EVENT_TYPES": "user.lifecycle.deactivate, user.lifecycle.suspend"})
+    assert [n for n, e in select_events(envelope, types.handled_event_types).to_sync] == ["s1"]
+    with pytest.raises(ConfigurationError, match=r"HANDLED_EVENT_TYPES: cannot sync user\.session\.start"):
+        Settings.from_env({"HANDLED_EVENT_TYPES": "user.session.start"})

@@ -27,16 +27,20 @@ from typing import Any
 
 import pytest
 
-from okta_auth0_sync.base import counters
+from okta_auth0_sync.base import container, counters
 from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput, NotFound, RateLimited
 from okta_auth0_sync.clients.tokens.models import AccessToken
-from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy, UserOutcome
+from okta_auth0_sync.domain.deactivation import SyncReport, UserOutcome
+from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.identities import Auth0User, OktaUser
 from okta_auth0_sync.domain.lifecycle import DesiredState
-from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.domain.payloads.invoke import ExecutionStatus, StartedExecution
+from okta_auth0_sync.domain.payloads.provisioning import FanOutInput, Listing, RunReport, StartedRun
+from okta_auth0_sync.domain.policies import ProvisioningPolicy, SyncPolicy
+from okta_auth0_sync.domain.provisioning import RoleGroupMapping, RunOptions
 from okta_auth0_sync.jose.resource_server import AuthFailure, Caller
 from okta_auth0_sync.runtime import connections, observability
-from okta_auth0_sync.services.deactivation import PersonSync, _report
+from okta_auth0_sync.services.deactivation import PersonSync
 from okta_auth0_sync.services.lookup import IdentityMatch
 from okta_auth0_sync.services.revocation import AccessRevoker
 from okta_auth0_sync.store import aws, executions
@@ -64,7 +68,10 @@ _compiled: dict[str, CodeType] = {}
 
 
 def load_handler(name: str) -> ModuleType:
-    """A fresh copy of ``functions/<name>/app.py`` under a unique module name (compiled once)."""
+    """A fresh copy of ``functions/<name>/app.py`` under a unique module name (compiled once), in
+    a new container: what the library keeps per container (the settings read from the environment,
+    clients) is forgotten, so the handler reads the environment the test's fixture set."""
+    container.new_container()
     path = ROOT / "functions" / name / "app.py"
     spec = importlib.util.spec_from_file_location(f"unit_handler_{name}_{next(_copies)}", path)
     assert spec is not None and spec.loader is not None
@@ -440,21 +447,21 @@ def test_lookup_users_rejects_what_is_not_an_okta_id(lookup, ctx, okta_user_id):
 
 class FakePersonSync:
     made: list[FakePersonSync] = []
-    report: dict = {}
+    report: SyncReport | None = None
 
     def __init__(self, **kwargs) -> None:
         self.kwargs = kwargs
-        self.runs: list[tuple[SyncEvent, str | None]] = []
+        self.runs: list[tuple[LifecycleEvent, str | None]] = []
         FakePersonSync.made.append(self)
 
-    def run(self, event: SyncEvent, email: str | None) -> dict:
+    def run(self, event: LifecycleEvent, email: str | None) -> SyncReport:
         self.runs.append((event, email))
         return FakePersonSync.report
 
 
-def _deactivation_report(*, recorded="newest", results=None, matches=None) -> dict:
-    """What PersonSync.run returns, made by the library's own report function."""
-    event = SyncEvent(
+def _deactivation_report(*, recorded="newest", results=None, matches=None) -> SyncReport:
+    """What PersonSync.run returns."""
+    event = LifecycleEvent(
         uuid=EVENT_UUID,
         event_type="user.lifecycle.deactivate",
         published="2024-05-02T09:14:01.862Z",
@@ -483,7 +490,7 @@ def _deactivation_report(*, recorded="newest", results=None, matches=None) -> di
                 access={"sessions": "unsupported_plan", "refresh_tokens": "revoked"},
             ),
         ]
-    return _report(event, recorded, state, len(results) if matches is None else matches, results)
+    return SyncReport(event, recorded, state, len(results) if matches is None else matches, tuple(results))
 
 
 UPDATE_EVENT = {
@@ -542,16 +549,47 @@ def test_update_metadata_builds_the_sync_from_the_environment_and_runs_it(update
     assert revoker.policy == policy.revoke
     assert sync.runs == [
         (
-            SyncEvent(
+            LifecycleEvent(
                 uuid=EVENT_UUID,
                 event_type="user.lifecycle.deactivate",
                 published="2024-05-02T09:14:01.862Z",
                 okta_user_id=OKTA_USER_ID,
+                okta_login=EMAIL,
             ),
             EMAIL,
         )
     ]
-    assert out == FakePersonSync.report
+    assert out == {
+        "okta_user_id": OKTA_USER_ID,
+        "event_uuid": EVENT_UUID,
+        "action": "deactivate",
+        "recorded": "newest",
+        "outcome": "synced",
+        "applied": {
+            "event_uuid": EVENT_UUID,
+            "event_type": "user.lifecycle.deactivate",
+            "published": "2024-05-02T09:14:01.862Z",
+            "version": 3,
+        },
+        "matches": 2,
+        "failed": 0,
+        "counts": {"flagged": 2},
+        "results": [
+            {
+                "user_id": "auth0|a1",
+                "outcome": "flagged",
+                "connections": ["Username-Password-Authentication"],
+                "access": {"sessions": "revoked", "refresh_tokens": "revoked"},
+            },
+            {
+                "user_id": "samlp|acme|grace",
+                "outcome": "flagged",
+                "connections": ["acme"],
+                "access": {"sessions": "unsupported_plan", "refresh_tokens": "revoked"},
+            },
+        ],
+    }
+    assert out == FakePersonSync.report.to_payload()
     selected = assert_selectable(out, "deactivation_sync", "SyncAuth0Users")
     assert selected["outcome"] == "synced" and selected["failed"] == 0 and selected["matches"] == 2
     assert selected["applied"]["event_uuid"] == EVENT_UUID
@@ -651,7 +689,15 @@ def listing(monkeypatch, clients, state_tables, tallies):
     def list_members(options, **kwargs):
         counters.api_calls.record("auth0", "GET", "/api/v2/roles/{id}/users", 200)
         counters.api_calls.record("okta", "GET", "/api/v1/groups/{id}", 200)
-        return dict(LISTING)
+        return Listing(
+            bucket="provisioning-bucket",
+            key="runs/exec-1/batches.json",
+            members=120,
+            pending=70,
+            batches=3,
+            left_role=1,
+            left_role_sample=("auth0|gone",),
+        )
 
     members = Recorder(list_members)
     s3 = SimpleNamespace(name="s3-client")
@@ -671,7 +717,7 @@ def test_list_role_members_lists_into_s3_and_records_a_summary(listing, ctx, sta
     out = listing.handler(LIST_EVENT, ctx)
     ((args, kwargs),) = listing.members.calls
     options = args[0]
-    assert options == RunOptions.parse({"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True, "run_id": "exec-1"})
+    assert options == RunOptions(RoleGroupMapping(ROLE_ID, GROUP_ID), "exec-1", dry_run=True, recheck=False)
     assert kwargs["auth0"] is listing.clients.auth0 and kwargs["okta"] is listing.clients.okta
     assert kwargs["bucket"] == "provisioning-bucket" and kwargs["s3"] is listing.s3
     assert kwargs["state"] is state_tables[0] and state_tables[0].table_name == "ProvisioningState"
@@ -767,7 +813,7 @@ def provision(monkeypatch, clients, state_tables, metrics, tallies):
 def test_provision_members_runs_the_batch_worker(provision, ctx, state_tables):
     out = provision.handler(BATCH_EVENT, ctx)
     (worker,) = FakeBatchWorker.made
-    assert worker.options == RunOptions.parse(RUN)
+    assert worker.options == RunOptions.from_payload(RUN)
     assert worker.kwargs["auth0"] is provision.clients.auth0 and worker.kwargs["okta"] is provision.clients.okta
     assert worker.kwargs["state"] is state_tables[0] and state_tables[0].table_name == "ProvisioningState"
     policy = worker.kwargs["policy"]
@@ -793,7 +839,7 @@ def test_provision_members_records_a_caught_batch_failure(provision, ctx, state_
     out = provision.handler(event, ctx)
     ((args, _),) = provision.failure.calls
     options, state, user_ids, error, message = args
-    assert options == RunOptions.parse(RUN) and state is state_tables[0]
+    assert options == RunOptions.from_payload(RUN) and state is state_tables[0]
     assert user_ids == BATCH_EVENT["batch"]["user_ids"] and error == "RateLimited"
     assert message == ("okta 429 " + "x" * 400)[:300]  # the errorMessage inside the cause, cut to 300
     assert not FakeBatchWorker.made and not provision.clients.asked  # no tenant is needed to record a failure
@@ -846,9 +892,30 @@ def test_provision_members_rejects_bad_batches(provision, ctx, state_tables, eve
 # ================================================================================== provisioning_report
 
 
-def _report_of(options: RunOptions, *, duration: float | None = 12.5) -> dict:
+def _report_of(options: RunOptions) -> RunReport:
+    """What build_report returns."""
+    return RunReport(
+        run=options,
+        members=120,
+        counts={"provisioned": 60, "existing_added": 5, "failed": 2, "unchanged": 50},
+        failed_members=[{"user_id": "auth0|bad", "reason": "E0000001"}],
+        failed_total=2,
+        batches_expected=3,
+        batches_reported=3,
+        retried_attempts=0,
+        left_role=1,
+        left_role_sample=["auth0|gone"],
+        api_calls={"okta": 70, "auth0": 4},
+        rate_limited_responses={},
+        tokens_minted=2,
+        duration_seconds=12.5,
+    )
+
+
+def _report_json(options: RunOptions, *, duration: float | None = 12.5) -> dict:
+    """The same report as JSON: the shape stored in S3 and returned to the state machine."""
     return {
-        **options.to_dict(),
+        **options.to_payload(),
         "members": 120,
         "counts": {"provisioned": 60, "existing_added": 5, "failed": 2, "unchanged": 50},
         "failed_members": [{"user_id": "auth0|bad", "reason": "E0000001"}],
@@ -882,7 +949,7 @@ REPORT_EVENT = {"run": RUN, "members": {**LISTING}, "started_at": "2024-05-02T09
 def test_provisioning_report_builds_stores_and_returns_the_report(reporting, ctx, state_tables):
     out = reporting.handler(REPORT_EVENT, ctx)
     (options, state), kwargs = reporting.build.last
-    assert options == RunOptions.parse(RUN)
+    assert options == RunOptions.from_payload(RUN)
     assert state is state_tables[0] and state.table_name == "ProvisioningState"
     assert kwargs == {
         "started_at": "2024-05-02T09:00:00.000Z",
@@ -892,8 +959,8 @@ def test_provisioning_report_builds_stores_and_returns_the_report(reporting, ctx
     ((_, put),) = reporting.s3.put_object.calls
     assert put["Bucket"] == "provisioning-bucket" and put["Key"] == "reports/exec-1.json"
     assert put["ContentType"] == "application/json" and put["ServerSideEncryption"] == "AES256"
-    assert json.loads(put["Body"]) == _report_of(options)
-    assert out == {**_report_of(options), "report_key": "reports/exec-1.json"}
+    assert json.loads(put["Body"]) == _report_json(options)
+    assert out == {**_report_json(options), "report_key": "reports/exec-1.json"}
     assert assert_selectable(out, "provisioning", "BuildReport") == {"report": out}
     assert reporting.metrics == {
         "MembersProvisioned": 60,
@@ -935,10 +1002,8 @@ def test_provisioning_report_rejects_a_bad_run(reporting, ctx, event):
 
 
 MAPPINGS = [{"role_id": ROLE_ID, "group_id": GROUP_ID}, {"role_id": "rol_Other0001", "group_id": "00gOther0001"}]
-STARTED_RUNS = [
-    {"role_id": ROLE_ID, "group_id": GROUP_ID, "execution": "n1", "status": "started"},
-    {"role_id": "rol_Other0001", "group_id": "00gOther0001", "execution": "n2", "status": "duplicate"},
-]
+MAPPING, OTHER_MAPPING = RoleGroupMapping(ROLE_ID, GROUP_ID), RoleGroupMapping("rol_Other0001", "00gOther0001")
+STARTED_RUNS = [StartedRun(MAPPING, "n1", "started"), StartedRun(OTHER_MAPPING, "n2", "duplicate")]
 
 
 @pytest.fixture
@@ -957,10 +1022,42 @@ def test_start_provisioning_runs_one_execution_per_mapping(fan_out, ctx):
     }
     out = fan_out.handler(event, ctx)
     assert fan_out.start.calls == [
-        ((PROVISIONING_ARN, MAPPINGS), {"occasion": "2024-05-02T02:00:00Z", "dry_run": True, "recheck": False})
+        ((FanOutInput(PROVISIONING_ARN, "2024-05-02T02:00:00Z", (MAPPING, OTHER_MAPPING), True, False),), {})
     ]
-    assert out == {"runs": STARTED_RUNS}
+    assert out == {
+        "runs": [
+            {"role_id": ROLE_ID, "group_id": GROUP_ID, "execution": "n1", "status": "started"},
+            {"role_id": "rol_Other0001", "group_id": "00gOther0001", "execution": "n2", "status": "duplicate"},
+        ]
+    }
     assert_selectable(out, "provisioning", "StartMappingRuns")
+
+
+def test_start_provisioning_runs_start_each_mapping_once(fan_out, ctx):
+    event = {
+        "request": {"mappings": [*MAPPINGS, MAPPINGS[0]]},
+        "execution_name": "manual-1",
+        "state_machine_arn": PROVISIONING_ARN,
+    }
+    fan_out.handler(event, ctx)
+    assert fan_out.start.last[0][0].mappings == (MAPPING, OTHER_MAPPING)
+
+
+def test_start_provisioning_runs_ask_each_run_for_what_the_schedule_asked(fan_out, ctx):
+    event = {
+        "request": {"mappings": MAPPINGS, "recheck": True},
+        "execution_name": "manual-1",
+        "state_machine_arn": PROVISIONING_ARN,
+    }
+    fan_out.handler(event, ctx)
+    (request,), _ = fan_out.start.last
+    # the provisioning state machine's execution input for one mapping, as ListRoleMembers reads it
+    assert request.request(OTHER_MAPPING).to_payload() == {
+        "role_id": "rol_Other0001",
+        "group_id": "00gOther0001",
+        "dry_run": False,
+        "recheck": True,
+    }
 
 
 def test_start_provisioning_runs_by_hand_are_named_after_the_execution(fan_out, ctx):
@@ -972,7 +1069,8 @@ def test_start_provisioning_runs_by_hand_are_named_after_the_execution(fan_out, 
         },
         ctx,
     )
-    assert fan_out.start.last[1] == {"occasion": "manual-1", "dry_run": False, "recheck": True}  # only true is true
+    (request,), _ = fan_out.start.last
+    assert (request.occasion, request.dry_run, request.recheck) == ("manual-1", False, True)  # only true is true
 
 
 @pytest.mark.parametrize(
@@ -994,6 +1092,23 @@ def test_start_provisioning_runs_needs_an_arn_and_an_occasion(fan_out, ctx, even
     with pytest.raises(InvalidInput, match="state_machine_arn"):
         fan_out.handler(event, ctx)
     assert not fan_out.start.called
+
+
+@pytest.mark.parametrize(
+    ("mappings", "message"),
+    [
+        (None, "mappings must be a non-empty list"),
+        ([], "mappings must be a non-empty list"),
+        ({"role_id": ROLE_ID, "group_id": GROUP_ID}, "mappings must be a non-empty list"),
+        ([MAPPINGS[0], {"role_id": "admins", "group_id": GROUP_ID}], "role_id"),
+        ([MAPPINGS[0], "rol_x:00gx"], "a mapping is an object"),
+    ],
+)
+def test_start_provisioning_runs_rejects_bad_mappings_before_starting_any(fan_out, ctx, mappings, message):
+    event = {"request": {"mappings": mappings}, "execution_name": "manual-1", "state_machine_arn": PROVISIONING_ARN}
+    with pytest.raises(InvalidInput, match=message):
+        fan_out.handler(event, ctx)
+    assert not fan_out.start.called  # not even the first, valid, mapping
 
 
 # ================================================================================== event_hook (HTTP API)
@@ -1333,16 +1448,15 @@ def api(monkeypatch):
     monkeypatch.setenv("PROVISIONING_STATE_MACHINE_ARN", PROVISIONING_ARN)
     monkeypatch.setenv("DEACTIVATION_STATE_MACHINE_ARN", DEACTIVATION_ARN)
     module = load_handler("invoke_api")
-    start = Recorder(
-        lambda flow, payload: {"execution_id": f"{flow}.api-1234", "status_url": f"/executions/{flow}.api-1234"}
-    )
+    start = Recorder(lambda flow, payload: StartedExecution(f"{flow}.api-1234"))
     describe = Recorder(
-        {
-            "execution_id": "provisioning.api-1234",
-            "status": "SUCCEEDED",
-            "started_at": "2024-05-02T09:00:00+00:00",
-            "result": {"report": {"members": 3}},
-        }
+        ExecutionStatus(
+            execution_id="provisioning.api-1234",
+            status="SUCCEEDED",
+            started_at="2024-05-02T09:00:00+00:00",
+            stopped_at="2024-05-02T09:00:42+00:00",
+            output='{"report": {"members": 3}}',
+        )
     )
     monkeypatch.setattr(module.invoke, "start", start)
     monkeypatch.setattr(module.invoke, "describe", describe)
@@ -1361,7 +1475,13 @@ def test_invoke_api_starts_a_provisioning_run(api, ctx):
         (
             (
                 "provisioning",
-                {"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": True, "requested_by": "0oaOperatorApp00000"},
+                {
+                    "role_id": ROLE_ID,
+                    "group_id": GROUP_ID,
+                    "dry_run": True,
+                    "recheck": False,
+                    "requested_by": "0oaOperatorApp00000",
+                },
             ),
             {},
         )
@@ -1382,6 +1502,14 @@ def test_invoke_api_provisioning_is_not_a_dry_run_by_default(api, ctx):
         ctx,
     )
     assert api.start.last[0][1]["dry_run"] is False
+
+
+def test_invoke_api_provisioning_body_names_only_the_mapping_and_dry_run(api, ctx):
+    """A caller cannot ask for a recheck (re-examine everyone) nor speak for another caller."""
+    body = {"role_id": ROLE_ID, "group_id": GROUP_ID, "recheck": True, "requested_by": "0oaSomeoneElse"}
+    api.handler(_api_request("POST", "/provisioning/runs", "/provisioning/runs", body=body), ctx)
+    payload = api.start.last[0][1]
+    assert (payload["recheck"], payload["requested_by"]) == (False, "0oaOperatorApp00000")
 
 
 @pytest.mark.parametrize(
@@ -1484,7 +1612,13 @@ def test_invoke_api_reads_an_execution(api, ctx):
     )
     assert api.describe.calls == [(("provisioning.api-1234",), {})]
     assert response["statusCode"] == 200
-    assert _body(response) == api.describe.result
+    assert _body(response) == {
+        "execution_id": "provisioning.api-1234",
+        "status": "SUCCEEDED",
+        "started_at": "2024-05-02T09:00:00+00:00",
+        "stopped_at": "2024-05-02T09:00:42+00:00",
+        "result": {"report": {"members": 3}},
+    }
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,11 @@ import responses
 from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
 from okta_auth0_sync.clients.auth0 import Auth0Client, auth0_error, lucene_quote
 from okta_auth0_sync.clients.http import HttpClient
+from okta_auth0_sync.domain.policies import ProvisioningPolicy
 from okta_auth0_sync.domain.profiles import okta_profile
-from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RoleGroupMapping, RunOptions
+from okta_auth0_sync.domain.provisioning import RoleGroupMapping, RunOptions
 from okta_auth0_sync.services.provisioning.runs import execution_name
+from okta_auth0_sync.settings import Settings
 
 POLICY = ProvisioningPolicy()
 
@@ -55,34 +57,50 @@ def test_invalid_email_is_reported():
 
 
 def test_policy_from_env():
-    policy = ProvisioningPolicy.from_env(
+    policy = Settings.from_env(
         {
             "ACTIVATE_ON_CREATE": "false",
             "FEDERATED_USERS": "false",
             "MASTERED_ATTRIBUTE": "",
             "PROFILE_MAPPING": '{"login": ["username"]}',
         }
-    )
+    ).provisioning_policy
     assert (policy.activate, policy.federated, policy.mastered_attribute) == (False, False, None)
     assert policy.profile_mapping["login"] == ["username"]
     assert policy.profile_mapping["firstName"][0] == "user_metadata.firstName"
-    with pytest.raises(ConfigurationError):
-        ProvisioningPolicy.from_env({"PROFILE_MAPPING": "{bad"})
-    with pytest.raises(ConfigurationError):
-        ProvisioningPolicy.from_env({"FEDERATED_USERS": "maybe"})
+    with pytest.raises(ConfigurationError, match="PROFILE_MAPPING"):
+        Settings.from_env({"PROFILE_MAPPING": "{bad"})
+    with pytest.raises(ConfigurationError, match="FEDERATED_USERS"):
+        Settings.from_env({"FEDERATED_USERS": "maybe"})
 
 
 def test_run_options_validation():
-    options = RunOptions.parse({"role_id": "rol_abc", "group_id": "00gxyz", "run_id": "r-1", "dry_run": True})
+    options = RunOptions.from_payload({"role_id": "rol_abc", "group_id": "00gxyz", "run_id": "r-1", "dry_run": True})
     assert options.dry_run and not options.recheck
     assert options.mapping.key == "map#rol_abc#00gxyz"
     for bad in (
         {"role_id": "abc", "group_id": "00g1", "run_id": "r"},
         {"role_id": "rol_a", "group_id": "x", "run_id": "r"},
         {"role_id": "rol_a", "group_id": "00g1", "run_id": "r", "dry_run": "yes"},
+        {"role_id": "rol_a", "group_id": "00g1", "run_id": "r", "recheck": 1},
+        {"role_id": "rol_a", "group_id": "00g1", "run_id": "a run"},
+        {"role_id": "rol_a", "group_id": "00g1"},
     ):
         with pytest.raises(InvalidInput):
-            RunOptions.parse(bad)
+            RunOptions.from_payload(bad)
+
+
+def test_run_options_round_trip():
+    """Every step of a run passes the ``run`` object on: what one step writes, the next reads."""
+    options = RunOptions(RoleGroupMapping("rol_abc", "00gxyz"), "r-1", dry_run=True, recheck=True)
+    assert options.to_payload() == {
+        "role_id": "rol_abc",
+        "group_id": "00gxyz",
+        "run_id": "r-1",
+        "dry_run": True,
+        "recheck": True,
+    }
+    assert RunOptions.from_payload(options.to_payload()) == options
 
 
 def test_run_names_are_deterministic_short_and_valid():

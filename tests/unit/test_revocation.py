@@ -4,8 +4,8 @@ import pytest
 
 from okta_auth0_sync.base import container
 from okta_auth0_sync.base.errors import NotFound, PermissionDenied, RequestRejected
-from okta_auth0_sync.domain.deactivation import RevocationPolicy
 from okta_auth0_sync.domain.identities import Auth0User
+from okta_auth0_sync.domain.policies import RevocationPolicy
 from okta_auth0_sync.services.lookup import auth0_users_for_email
 from okta_auth0_sync.services.revocation import AccessRevoker
 

@@ -1,8 +1,22 @@
-"""Settings (environment) and connection secrets (AWS Secrets Manager).
+"""Configuration, validated once: the environment of a function (:class:`Settings`) and the
+shapes of the connection secrets (:class:`Auth0Connection`, :class:`OktaConnection`).
 
-Secrets are read through Powertools ``parameters`` with a bounded cache age, validated once, and
-turned into immutable connection objects whose ``repr`` never shows a secret. A malformed
-secret raises :class:`ConfigurationError` naming the secret and the field, never the value.
+**Environment.** Every variable any function reads is a field of :class:`Settings`, parsed by
+:meth:`Settings.from_env` and nowhere else; :func:`current` parses it once per container (a new
+container, :func:`okta_auth0_sync.base.container.new_container`, reads it again). A malformed value
+raises :class:`ConfigurationError` naming the variable; a variable that a function needs and does
+not have raises it when the function asks for it (:meth:`Settings.require`). The domain's policies
+(:class:`~okta_auth0_sync.domain.deactivation.SyncPolicy`,
+:class:`~okta_auth0_sync.domain.provisioning.ProvisioningPolicy`) are built here from their
+variables. Each variable is listed in docs/configuration.md; ``POWERTOOLS_*`` are read by Powertools
+and ``AWS_ENDPOINT_URL`` by boto3, not here.
+
+**Secrets** (AWS Secrets Manager) are read through Powertools ``parameters`` with a bounded cache
+age, validated once, and turned into immutable connection objects whose ``repr`` never shows a
+secret. A malformed secret raises :class:`ConfigurationError` naming the secret and the field,
+never the value. They live here, with the environment, because they are the same kind of thing:
+configuration that an operator sets, validated into typed values before any client is built, each
+mistake reported as a :class:`ConfigurationError` (the domain holds no configuration).
 
 Secret shapes (JSON):
 
@@ -20,13 +34,24 @@ Secret shapes (JSON):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar, overload
 
+from okta_auth0_sync.base import container
 from okta_auth0_sync.base.errors import ConfigurationError
+from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain.events import ACTIONS, DEFAULT_EVENT_TYPES
+from okta_auth0_sync.domain.policies import (
+    DEFAULT_PROFILE_MAPPING,
+    TARGETS,
+    ProvisioningPolicy,
+    RevocationPolicy,
+    SyncPolicy,
+)
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
 _Number = TypeVar("_Number", int, float)
@@ -161,7 +186,7 @@ class OktaConnection:
         if not isinstance(dpop, bool):
             raise ConfigurationError(f"secret {source}: 'dpop' must be true or false")
         server = data.get("authorization_server")
-        if server is not None and (not isinstance(server, str) or not re.match(r"^[A-Za-z0-9]{1,64}$", server)):
+        if server is not None and not ids.matches(ids.OKTA_ID, server):
             raise ConfigurationError(f"secret {source}: 'authorization_server' must be a custom AS id such as aus1...")
         return cls(
             domain=domain,
@@ -208,40 +233,244 @@ def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[AssertionKey, .
     return tuple(keys)
 
 
+# ------------------------------------------------------------------------------------ environment
+
+_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
+_STATE_MACHINE_ARN = re.compile(r"^arn:[A-Za-z0-9-]+:states:\S+$")
+_METADATA_KEY = re.compile(r"^[^.$]{1,100}$")
+_ATTRIBUTE = re.compile(r"^[A-Za-z0-9_]{1,100}$")
+
+
+def _invalid(name: str, problem: str, value: str) -> ConfigurationError:
+    return ConfigurationError(f"environment variable {name} {problem}, not {value[:40]!r}")
+
+
+class _Environment:
+    """Reads and checks variables; remembers each name it was asked for (:meth:`Settings.variables`)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.names: list[str] = []
+
+    def is_set(self, name: str) -> bool:
+        self.names.append(name)
+        return name in self._env
+
+    def text(self, name: str) -> str | None:
+        """The value, or None when the variable is unset or empty."""
+        self.names.append(name)
+        return self._env.get(name) or None
+
+    def flag(self, name: str, default: bool) -> bool:
+        """``true``/``false`` (also ``1``/``0``, ``yes``/``no``; any letter case)."""
+        value = self.text(name)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise _invalid(name, "must be true or false", value)
+        return word in _TRUE
+
+    def number(
+        self, name: str, default: _Number, kind: Callable[[str], _Number], low: _Number, high: _Number | None = None
+    ) -> _Number:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = kind(value.strip())
+        except ValueError:
+            raise _invalid(name, f"must be a {'whole ' if kind is int else ''}number", value) from None
+        if number < low or (high is not None and number > high):
+            raise _invalid(
+                name, f"must be at least {low}" if high is None else f"must be between {low} and {high}", value
+            )
+        return number
+
+    def matching(self, name: str, pattern: re.Pattern[str], what: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not pattern.match(value):
+            raise _invalid(name, f"must be {what}", value)
+        return value
+
+    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
+        value = self.text(name) or default
+        if value not in options:
+            raise _invalid(name, f"must be one of {', '.join(options)}", value)
+        return value
+
+
+def _variable(name: str, *, kind: str = "text") -> Any:
+    """A field read from one variable as text (``kind="state_machine"``: a state machine's ARN)."""
+    return field(default=None, metadata={"env": name, "kind": kind})
+
+
+def _read(env: _Environment, name: str, kind: str) -> str | None:
+    if kind == "state_machine":
+        return env.matching(name, _STATE_MACHINE_ARN, "a Step Functions ARN (arn:aws:states:...:stateMachine:...)")
+    return env.text(name)
+
+
+def _handled_event_types(env: _Environment) -> tuple[str, ...]:
+    """``HANDLED_EVENT_TYPES``: comma separated, each a lifecycle event this package can sync."""
+    configured = env.text("HANDLED_EVENT_TYPES")
+    if configured is None:
+        return DEFAULT_EVENT_TYPES
+    types = tuple(t.strip() for t in configured.split(",") if t.strip())
+    unknown = [t for t in types if t not in ACTIONS]
+    if unknown or not types:
+        raise ConfigurationError(
+            f"environment variable HANDLED_EVENT_TYPES: cannot sync {', '.join(unknown) or 'nothing'} "
+            f"(it lists Okta event types among {', '.join(ACTIONS)})"
+        )
+    return types
+
+
+def _sync_policy(env: _Environment) -> SyncPolicy:
+    key = env.text("METADATA_KEY") or "okta_sync"
+    if not _METADATA_KEY.match(key):
+        raise _invalid("METADATA_KEY", "must be a plain key of at most 100 characters (no '.' or '$')", key)
+    return SyncPolicy(
+        target=env.choice("METADATA_TARGET", "app_metadata", TARGETS),
+        key=key,
+        block_users=env.flag("BLOCK_DEACTIVATED_USERS", True),
+        clear_legacy_flag=env.flag("CLEAR_LEGACY_FLAG", True),
+        revoke=RevocationPolicy(
+            sessions=env.flag("REVOKE_SESSIONS", True),
+            refresh_tokens=env.flag("REVOKE_REFRESH_TOKENS", True),
+        ),
+    )
+
+
+def _profile_mapping(env: _Environment) -> dict[str, list[str]]:
+    mapping = dict(DEFAULT_PROFILE_MAPPING)
+    raw = env.text("PROFILE_MAPPING")
+    if raw is None:
+        return mapping
+    try:
+        custom = json.loads(raw)
+    except ValueError:
+        raise ConfigurationError(
+            'environment variable PROFILE_MAPPING must be JSON: {"firstName": ["given_name", ...]}'
+        ) from None
+    if not isinstance(custom, dict) or not all(
+        isinstance(v, list) and all(isinstance(s, str) for s in v) for v in custom.values()
+    ):
+        raise ConfigurationError("environment variable PROFILE_MAPPING maps Okta attributes to lists of Auth0 paths")
+    mapping.update(custom)
+    return mapping
+
+
+def _mastered_attribute(env: _Environment) -> str | None:
+    """``MASTERED_ATTRIBUTE``: unset, the default attribute; set but empty, none at all."""
+    if not env.is_set("MASTERED_ATTRIBUTE"):
+        return "auth0_mastered"
+    value = (env.text("MASTERED_ATTRIBUTE") or "").strip()
+    if value and not _ATTRIBUTE.match(value):
+        raise _invalid("MASTERED_ATTRIBUTE", "must be an Okta profile attribute name (or empty for none)", value)
+    return value or None
+
+
+def _provisioning_policy(env: _Environment) -> ProvisioningPolicy:
+    return ProvisioningPolicy(
+        activate=env.flag("ACTIVATE_ON_CREATE", True),
+        federated=env.flag("FEDERATED_USERS", True),
+        mastered_attribute=_mastered_attribute(env),
+        profile_mapping=_profile_mapping(env),
+        skip_blocked=env.flag("SKIP_BLOCKED_AUTH0_USERS", True),
+        batch_size=env.number("PROVISIONING_BATCH_SIZE", 50, int, 1, 500),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Environment of a function. Every variable is documented in docs/configuration.md."""
+    """The environment: every variable of every function. The template gives each function the
+    variables it uses (``Globals`` and its own); the others keep the defaults below."""
 
-    auth0_secret_id: str | None = None
-    okta_secret_id: str | None = None
-    token_cache_table: str | None = None
-    secret_max_age: int = 300
-    token_refresh_margin: int = 300
-    http_connect_timeout: float = 3.05
-    http_read_timeout: float = 10.0
+    # Every function (the template's Globals)
+    auth0_secret_id: str | None = _variable("AUTH0_SECRET_ID")
+    okta_secret_id: str | None = _variable("OKTA_SECRET_ID")
+    token_cache_table: str | None = _variable("TOKEN_CACHE_TABLE")
+    secret_max_age: int = 300  # SECRET_MAX_AGE_SECONDS
+    token_refresh_margin: int = 300  # TOKEN_REFRESH_MARGIN_SECONDS
+    http_connect_timeout: float = 3.05  # HTTP_CONNECT_TIMEOUT_SECONDS (not set by the template)
+    http_read_timeout: float = 10.0  # HTTP_READ_TIMEOUT_SECONDS (not set by the template)
+    xray_sdk_tracing: bool = False  # XRAY_SDK_TRACING
+    # The event hook receiver
+    event_hook_secret_id: str | None = _variable("EVENT_HOOK_SECRET_ID")
+    handled_event_types: tuple[str, ...] = DEFAULT_EVENT_TYPES  # HANDLED_EVENT_TYPES
+    # The state machines a function starts (event hook receiver, invoke API)
+    deactivation_state_machine_arn: str | None = _variable("DEACTIVATION_STATE_MACHINE_ARN", kind="state_machine")
+    provisioning_state_machine_arn: str | None = _variable("PROVISIONING_STATE_MACHINE_ARN", kind="state_machine")
+    # The metadata update
+    ledger_table: str | None = _variable("LEDGER_TABLE")
+    sync_policy: SyncPolicy = field(default_factory=SyncPolicy)  # METADATA_*, BLOCK_*, CLEAR_*, REVOKE_*
+    # Provisioning
+    state_table: str | None = _variable("STATE_TABLE")
+    provisioning_bucket: str | None = _variable("PROVISIONING_BUCKET")
+    provisioning_concurrency: int = 4  # PROVISIONING_CONCURRENCY (the Distributed Map's MaxConcurrency)
+    provisioning_policy: ProvisioningPolicy = field(default_factory=ProvisioningPolicy)  # and its variables
+    # The invoke API's authorizer
+    # (the issuer is checked by the resource server: an invoke API without one refuses every caller)
+    api_issuer: str | None = _variable("API_ISSUER")
+    api_audience: str | None = _variable("API_AUDIENCE")
+    api_jwks_uri: str | None = _variable("API_JWKS_URI")  # default: {API_ISSUER}/v1/keys
+    public_base_url: str | None = _variable("PUBLIC_BASE_URL")
+    proof_replay_table: str | None = _variable("PROOF_REPLAY_TABLE")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
+        """Every variable, parsed and checked (``environ`` defaults to the process environment)."""
+        return cls._read(_Environment(os.environ if environ is None else environ))
 
-        def number(name: str, default: _Number, kind: Callable[[str], _Number]) -> _Number:
-            raw = env.get(name)
-            if raw is None or raw == "":
-                return default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ConfigurationError(f"environment variable {name} must be a number") from None
-            if value < 0:
-                raise ConfigurationError(f"environment variable {name} must not be negative")
-            return value
-
+    @classmethod
+    def _read(cls, env: _Environment) -> Settings:
+        named: dict[str, Any] = {
+            f.name: _read(env, f.metadata["env"], f.metadata["kind"]) for f in fields(cls) if "env" in f.metadata
+        }
         return cls(
-            auth0_secret_id=env.get("AUTH0_SECRET_ID") or None,
-            okta_secret_id=env.get("OKTA_SECRET_ID") or None,
-            token_cache_table=env.get("TOKEN_CACHE_TABLE") or None,
-            secret_max_age=number("SECRET_MAX_AGE_SECONDS", 300, int),
-            token_refresh_margin=number("TOKEN_REFRESH_MARGIN_SECONDS", 300, int),
-            http_connect_timeout=number("HTTP_CONNECT_TIMEOUT_SECONDS", 3.05, float),
-            http_read_timeout=number("HTTP_READ_TIMEOUT_SECONDS", 10.0, float),
+            **named,
+            secret_max_age=env.number("SECRET_MAX_AGE_SECONDS", 300, int, 0),
+            token_refresh_margin=env.number("TOKEN_REFRESH_MARGIN_SECONDS", 300, int, 0),
+            http_connect_timeout=env.number("HTTP_CONNECT_TIMEOUT_SECONDS", 3.05, float, 0.0),
+            http_read_timeout=env.number("HTTP_READ_TIMEOUT_SECONDS", 10.0, float, 0.0),
+            xray_sdk_tracing=env.flag("XRAY_SDK_TRACING", False),
+            handled_event_types=_handled_event_types(env),
+            sync_policy=_sync_policy(env),
+            provisioning_concurrency=env.number("PROVISIONING_CONCURRENCY", 4, int, 1, 40),
+            provisioning_policy=_provisioning_policy(env),
         )
+
+    @staticmethod
+    def variables() -> tuple[str, ...]:
+        """The name of every variable :meth:`from_env` reads."""
+        env = _Environment({})
+        Settings._read(env)
+        return tuple(dict.fromkeys(env.names))
+
+    def require(self, attribute: str) -> str:
+        """The value of a variable the calling function cannot do without (``"ledger_table"``), or
+        :class:`ConfigurationError` naming the variable (``LEDGER_TABLE``)."""
+        value = getattr(self, attribute)
+        if not isinstance(value, str) or not value:
+            raise ConfigurationError(f"environment variable {_VARIABLES[attribute]} is not set")
+        return value
+
+
+_VARIABLES = {f.name: str(f.metadata["env"]) for f in fields(Settings) if "env" in f.metadata}
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """This container's settings: the environment is read and checked on first use, once."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+@container.on_new_container
+def reset() -> None:
+    """Forget this container's settings: the next :func:`current` reads the environment again."""
+    global _current
+    _current = None

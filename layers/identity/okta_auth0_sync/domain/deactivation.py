@@ -30,108 +30,15 @@ Rules for one account (:func:`plan_update`, pure):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
-from okta_auth0_sync.domain.hooks import ACTIONS, DEACTIVATE, REACTIVATE, parse_time
+from okta_auth0_sync.domain.events import DEACTIVATE, REACTIVATE, LifecycleEvent, parse_time
 from okta_auth0_sync.domain.identities import Auth0User
 from okta_auth0_sync.domain.lifecycle import DesiredState
-
-TARGETS = ("app_metadata", "user_metadata")
-LEGACY_CONTAINER, LEGACY_KEY = "user_metadata", "okta"
-
-
-@dataclass(frozen=True)
-class RevocationPolicy:
-    """Which parts of a deactivated person's access are ended (each a template parameter)."""
-
-    sessions: bool = True
-    refresh_tokens: bool = True
-
-
-@dataclass(frozen=True)
-class SyncPolicy:
-    target: str = "app_metadata"
-    key: str = "okta_sync"
-    block_users: bool = True
-    clear_legacy_flag: bool = True
-    revoke: RevocationPolicy = field(default_factory=RevocationPolicy)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SyncPolicy:
-        env = os.environ if env is None else env
-        target = env.get("METADATA_TARGET") or "app_metadata"
-        key = env.get("METADATA_KEY") or "okta_sync"
-        if target not in TARGETS:
-            raise ConfigurationError(f"METADATA_TARGET must be one of {', '.join(TARGETS)}")
-        if not key or any(c in key for c in ".$") or len(key) > 100:
-            raise ConfigurationError("METADATA_KEY must be a plain key (no '.' or '$')")
-        revoke = RevocationPolicy(
-            sessions=_flag(env.get("REVOKE_SESSIONS"), True),
-            refresh_tokens=_flag(env.get("REVOKE_REFRESH_TOKENS"), True),
-        )
-        return cls(
-            target=target,
-            key=key,
-            block_users=_flag(env.get("BLOCK_DEACTIVATED_USERS"), True),
-            clear_legacy_flag=_flag(env.get("CLEAR_LEGACY_FLAG"), True),
-            revoke=revoke,
-        )
-
-    @property
-    def read_fields(self) -> tuple[str, ...]:
-        fields = {"user_id", "email", "identities", "blocked", self.target}
-        if self.clear_legacy_flag:
-            fields.add(LEGACY_CONTAINER)
-        return tuple(sorted(fields))
-
-
-def _flag(value: str | None, default: bool) -> bool:
-    if value in (None, ""):
-        return default
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise ConfigurationError(f"expected true or false, not {value[:20]!r}")
-
-
-@dataclass(frozen=True)
-class SyncEvent:
-    uuid: str
-    event_type: str
-    published: str
-    okta_user_id: str
-
-    @property
-    def action(self) -> str:
-        return ACTIONS[self.event_type]
-
-    @classmethod
-    def from_input(cls, event: Mapping[str, Any], okta_user_id: str) -> SyncEvent:
-        if not isinstance(event, Mapping):
-            raise InvalidInput("event must be an object with uuid, type and published")
-        uuid, event_type, published = event.get("uuid"), event.get("type"), event.get("published")
-        if not isinstance(uuid, str) or not uuid:
-            raise InvalidInput("event.uuid is required")
-        if event_type not in ACTIONS:
-            raise InvalidInput(f"event.type {str(event_type)[:60]!r} is not a lifecycle event this package syncs")
-        if not isinstance(published, str) or parse_time(published) is None:
-            raise InvalidInput("event.published must be an ISO 8601 time")
-        return cls(uuid=uuid, event_type=event_type, published=published, okta_user_id=okta_user_id)
-
-    @classmethod
-    def from_state(cls, state: DesiredState) -> SyncEvent:
-        return cls(
-            uuid=state.event_uuid,
-            event_type=state.event_type,
-            published=state.published,
-            okta_user_id=state.okta_user_id,
-        )
+from okta_auth0_sync.domain.policies import LEGACY_CONTAINER, LEGACY_KEY, SyncPolicy
 
 
 @dataclass
@@ -142,7 +49,7 @@ class UserOutcome:
     connections: list[str] = field(default_factory=list)
     access: dict[str, str] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"user_id": self.user_id, "outcome": self.outcome, "connections": self.connections}
         if self.reason:
             out["reason"] = self.reason
@@ -151,13 +58,60 @@ class UserOutcome:
         return out
 
 
+@dataclass(frozen=True)
+class SyncReport:
+    """What one execution did for one Okta user: the metadata update's output, from which the
+    state machine's ``SyncAuth0Users`` selects ``recorded``, ``outcome``, ``applied``, ``matches``,
+    ``failed``, ``counts`` and ``results``."""
+
+    event: LifecycleEvent  # the execution's own event
+    recorded: str  # newest | duplicate | superseded: what the ledger made of that event
+    applied: DesiredState  # the state applied to the accounts (the ledger's newest; maybe a newer event's)
+    matches: int
+    results: tuple[UserOutcome, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for result in self.results:
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        return counts
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for result in self.results if result.outcome == "failed")
+
+    @property
+    def outcome(self) -> str:
+        return "synced" if self.matches else "no_auth0_user"
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "okta_user_id": self.event.okta_user_id,
+            "event_uuid": self.event.uuid,
+            "action": self.event.action,
+            "recorded": self.recorded,
+            "outcome": self.outcome,
+            "applied": {
+                "event_uuid": self.applied.event_uuid,
+                "event_type": self.applied.event_type,
+                "published": self.applied.published,
+                "version": self.applied.version,
+            },
+            "matches": self.matches,
+            "failed": self.failed,
+            "counts": self.counts,
+            "results": [result.to_payload() for result in self.results],
+        }
+
+
 def _record_of(user: Auth0User, policy: SyncPolicy) -> dict[str, Any]:
     container = {"app_metadata": user.app_metadata, "user_metadata": user.user_metadata}.get(policy.target) or {}
     record = container.get(policy.key) if isinstance(container, dict) else None
     return record if isinstance(record, dict) else {}
 
 
-def _is_stale(record: Mapping[str, Any], event: SyncEvent) -> bool:
+def _is_stale(record: Mapping[str, Any], event: LifecycleEvent) -> bool:
     """The account carries a newer event than this one (same instant: deactivated wins)."""
     applied = parse_time(record["published"]) if isinstance(record.get("published"), str) else None
     if applied is None or record.get("event_uuid") == event.uuid:
@@ -182,7 +136,7 @@ def _target_block(
 
 
 def plan_update(
-    user: Auth0User, event: SyncEvent, policy: SyncPolicy, now: datetime | None = None
+    user: Auth0User, event: LifecycleEvent, policy: SyncPolicy, now: datetime | None = None
 ) -> tuple[str, dict[str, Any] | None]:
     """Decide what to write for one Auth0 user: ``(outcome, PATCH body or None)``. Pure.
 
@@ -220,7 +174,7 @@ def plan_update(
     return ("flagged" if deactivate else "cleared"), body
 
 
-def _legacy_flag_to_clear(user: Auth0User, event: SyncEvent, policy: SyncPolicy) -> dict[str, Any] | None:
+def _legacy_flag_to_clear(user: Auth0User, event: LifecycleEvent, policy: SyncPolicy) -> dict[str, Any] | None:
     """On reactivation, the original template's ``user_metadata.okta`` without ``deactivated``
     (``{}`` when nothing else is left); None when there is nothing to clear."""
     if event.action != REACTIVATE or not policy.clear_legacy_flag:

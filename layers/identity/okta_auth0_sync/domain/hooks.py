@@ -8,37 +8,75 @@ secret (rotation without downtime).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
+from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain.events import ACTIONS as ACTIONS  # store.ledger reads the vocabulary from here
+from okta_auth0_sync.domain.events import LifecycleEvent, parse_time
 
 MAX_BODY_BYTES = 256 * 1024
-
-# Event type -> what it means for the Auth0 side.
-DEACTIVATE, REACTIVATE = "deactivate", "reactivate"
-ACTIONS = {
-    "user.lifecycle.deactivate": DEACTIVATE,
-    "user.lifecycle.suspend": DEACTIVATE,
-    "user.lifecycle.activate": REACTIVATE,
-    "user.lifecycle.reactivate": REACTIVATE,
-    "user.lifecycle.unsuspend": REACTIVATE,
-}
-DEFAULT_EVENT_TYPES = ("user.lifecycle.deactivate", "user.lifecycle.activate", "user.lifecycle.reactivate")
-SUSPENSION_EVENT_TYPES = ("user.lifecycle.suspend", "user.lifecycle.unsuspend")
-
-# Step Functions execution names: 1-80 characters, no whitespace, brackets, wildcards, control characters.
-_EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
-_OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+# An Okta delivery nests 6 levels deep; anything past this is refused before the JSON parser (which
+# recurses) sees it.
+MAX_DEPTH = 32
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*+"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class InvalidDelivery(InvalidInput):
     """The delivery cannot be processed at all (answered 4xx; Okta does not retry a 4xx)."""
+
+    status = 400
+
+
+class DeliveryTooLarge(InvalidDelivery):
+    status = 413
+
+
+class UnsupportedDelivery(InvalidDelivery):
+    """Not UTF-8 JSON (RFC 8259 §8.1), whatever the Content-Type says."""
+
+    status = 415
+
+
+def delivery_bytes(body: str | None, is_base64: bool) -> bytes:
+    """The raw body of an API Gateway event (``body`` + ``isBase64Encoded``), as bytes."""
+    if body is None or body == "":
+        raise InvalidDelivery("empty body")
+    if is_base64:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidDelivery("body is not valid base64") from None
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsupportedDelivery("body must be UTF-8 JSON") from None
+
+
+def check_media_type(content_type: str | None) -> None:
+    """Okta sends ``application/json``; any other declared type is refused (a missing one is not)."""
+    if not content_type:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedDelivery(f"Content-Type must be application/json, got {media_type[:60] or 'nothing'}")
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deep ``[``/``{`` nest in ``raw`` (outside strings), in linear time without recursion."""
+    depth = deepest = 0
+    for bracket in _STRINGS.sub(b'""', raw).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def authorized(presented: str | None, secrets: Iterable[str]) -> bool:
@@ -63,30 +101,6 @@ def hook_secrets(secret: Mapping[str, Any]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class LifecycleEvent:
-    """One Okta lifecycle event for one user, as it travels to the state machine."""
-
-    uuid: str
-    event_type: str
-    published: str
-    okta_user_id: str
-    okta_login: str | None
-
-    @property
-    def action(self) -> str:
-        return ACTIONS[self.event_type]
-
-    def execution_name(self, index: int, targets: int) -> str:
-        return self.uuid if targets == 1 else f"{self.uuid}-{index}"[:80]
-
-    def to_input(self) -> dict[str, Any]:
-        return {
-            "event": {"uuid": self.uuid, "type": self.event_type, "published": self.published, "action": self.action},
-            "okta_user": {"id": self.okta_user_id, "login": self.okta_login},
-        }
-
-
-@dataclass(frozen=True)
 class Selection:
     """What a delivery holds: the events to sync (with their execution names) and what was skipped."""
 
@@ -95,15 +109,22 @@ class Selection:
 
 
 def parse_delivery(body: str | bytes | None) -> dict[str, Any]:
-    """The delivery envelope, or :class:`InvalidDelivery` with a reason safe to return to Okta."""
+    """The delivery envelope, or :class:`InvalidDelivery` (with the status to answer and a reason
+    safe to return to Okta). Size, encoding and depth are checked before the JSON parser runs."""
     if body is None or body == "" or body == b"":
         raise InvalidDelivery("empty body")
-    raw = body.encode() if isinstance(body, str) else body
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     if len(raw) > MAX_BODY_BYTES:
-        raise InvalidDelivery(f"body larger than {MAX_BODY_BYTES} bytes")
+        raise DeliveryTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
     try:
-        envelope = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsupportedDelivery("body must be UTF-8 JSON") from None
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise InvalidDelivery(f"body nests deeper than {MAX_DEPTH} levels")
+    try:
+        envelope = json.loads(text)
+    except (ValueError, RecursionError):
         raise InvalidDelivery("body is not valid JSON") from None
     if not isinstance(envelope, dict):
         raise InvalidDelivery("body must be a JSON object")
@@ -126,10 +147,10 @@ def select_events(envelope: Mapping[str, Any], handled_types: Iterable[str]) -> 
         uuid = event.get("uuid")
         label = uuid if isinstance(uuid, str) else f"#{position}"
         event_type = event.get("eventType")
-        if event_type not in handled:
+        if not isinstance(event_type, str) or event_type not in handled:
             skipped.append({"event": label, "reason": f"event type {str(event_type)[:60]} not handled"})
             continue
-        if not isinstance(uuid, str) or not _EXECUTION_NAME.match(uuid):
+        if not isinstance(uuid, str) or not ids.matches(ids.EXECUTION_NAME, uuid):
             skipped.append({"event": label, "reason": "missing or malformed uuid"})
             continue
         result = (event.get("outcome") or {}).get("result") if isinstance(event.get("outcome"), dict) else None
@@ -140,13 +161,16 @@ def select_events(envelope: Mapping[str, Any], handled_types: Iterable[str]) -> 
         if not isinstance(published, str) or parse_time(published) is None:
             skipped.append({"event": label, "reason": "missing or malformed published time"})
             continue
-        targets = [t for t in (event.get("target") or []) if isinstance(t, dict) and t.get("type") == "User"]
+        listed = event.get("target")
+        targets = [
+            t for t in (listed if isinstance(listed, list) else []) if isinstance(t, dict) and t.get("type") == "User"
+        ]
         if not targets:
             skipped.append({"event": label, "reason": "no User target (console preview?)"})
             continue
         for index, target in enumerate(targets):
             user_id = target.get("id")
-            if not isinstance(user_id, str) or not _OKTA_ID.match(user_id):
+            if not ids.matches(ids.OKTA_USER_ID, user_id):
                 skipped.append({"event": label, "reason": "User target without a valid id"})
                 continue
             login = target.get("alternateId") if isinstance(target.get("alternateId"), str) else None
@@ -155,28 +179,3 @@ def select_events(envelope: Mapping[str, Any], handled_types: Iterable[str]) -> 
             )
             to_sync.append((lifecycle.execution_name(index, len(targets)), lifecycle))
     return Selection(to_sync=to_sync, skipped=skipped)
-
-
-def parse_time(value: str) -> datetime | None:
-    """Okta's ISO 8601 timestamps (``2024-05-02T09:14:01.862Z``) as aware datetimes."""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else None
-
-
-def utc_now_iso() -> str:
-    """Now, in Okta's timestamp format (``2024-05-02T09:14:01.862Z``)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def handled_event_types(configured: str | None) -> tuple[str, ...]:
-    """``HANDLED_EVENT_TYPES`` (comma separated) validated against what this package can sync."""
-    if not configured:
-        return DEFAULT_EVENT_TYPES
-    types = tuple(t.strip() for t in configured.split(",") if t.strip())
-    unknown = [t for t in types if t not in ACTIONS]
-    if unknown:
-        raise ConfigurationError(f"HANDLED_EVENT_TYPES: cannot sync {', '.join(unknown)}")
-    return types

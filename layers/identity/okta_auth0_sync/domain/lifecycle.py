@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from okta_auth0_sync.domain.hooks import ACTIONS, DEACTIVATE, parse_time
+from okta_auth0_sync.domain.events import ACTIONS, DEACTIVATE, parse_time
 
 RANK = {"deactivate": 1, "reactivate": 0}  # at the same instant, the safer state wins
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from okta_auth0_sync.domain.provisioning import ProvisioningPolicy
+from okta_auth0_sync.domain.policies import ProvisioningPolicy
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import requests
 
+from okta_auth0_sync import settings
 from okta_auth0_sync.base import container
 from okta_auth0_sync.base.errors import AuthenticationFailed
 from okta_auth0_sync.clients.auth0 import Auth0Client, auth0_error
@@ -25,7 +26,7 @@ from okta_auth0_sync.clients.okta import OktaClient, okta_error
 from okta_auth0_sync.clients.tokens.auth import AccessTokenAuth, SswsAuth
 from okta_auth0_sync.clients.tokens.cache import TokenCache, TokenSource
 from okta_auth0_sync.clients.tokens.models import AccessToken
-from okta_auth0_sync.settings import Auth0Connection, OktaConnection, Settings
+from okta_auth0_sync.settings import Auth0Connection, OktaConnection
 from okta_auth0_sync.store.secrets import load_secret
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class _Tenant(Generic[_Client]):
     # -- current connection ----------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> bool:
         """Load the secret (Powertools-cached unless ``force``); rebuild if it changed."""
-        s = settings()
+        s = settings.current()
         secret_id = getattr(s, f"{self.kind}_secret_id")
         data = load_secret(secret_id, max_age=s.secret_max_age, force_fetch=force, env_name=self.secret_env)
         fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -142,22 +143,14 @@ def minter(
     return OktaServiceApp(connection, http)
 
 
-_settings: Settings | None = None
 _cache: TokenCache | None = None
 _tenants: dict[str, _Tenant[Any]] = {}
-
-
-def settings() -> Settings:
-    global _settings
-    if _settings is None:
-        _settings = Settings.from_env()
-    return _settings
 
 
 def token_cache() -> TokenCache:
     global _cache
     if _cache is None:
-        s = settings()
+        s = settings.current()
         _cache = TokenCache(s.token_cache_table, refresh_margin=s.token_refresh_margin)
     return _cache
 
@@ -202,8 +195,7 @@ def reset() -> None:
     brand-new container would have. (The shared DynamoDB tier is untouched: that is its point.)"""
     from aws_lambda_powertools.utilities import parameters
 
-    global _settings, _cache
-    _settings = None
+    global _cache
     _cache = None
     _tenants.clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves clear_caches() unannotated

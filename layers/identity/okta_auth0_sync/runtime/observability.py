@@ -7,23 +7,19 @@ the metrics and the decorator from here.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any, TypeAlias, overload
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from okta_auth0_sync import settings
 from okta_auth0_sync.base import container
 from okta_auth0_sync.base.logs import logger
 
 metrics = Metrics()
 
 __all__ = ["MetricUnit", "handler", "logger", "metrics"]
-
-
-def xray_sdk_enabled() -> bool:
-    return os.environ.get("XRAY_SDK_TRACING", "false").lower() == "true"
 
 
 # A Lambda handler: (event, context) -> response.
@@ -48,9 +44,11 @@ def handler(
     Powertools Tracer (responses never captured: they may hold identities).
 
     The X-Ray SDK is opt-in (``XRAY_SDK_TRACING=true``; ``trace`` overrides it): its recorder costs
-    about 200 ms of every cold start (measured by ``python -m bench cold_start``), and Lambda's and
-    Step Functions' active tracing record the invocations and the workflow without it. The event
-    hook receiver never uses it: Okta waits 3 s at most."""
+    about 200 ms (measured by ``python -m bench cold_start``), and Lambda's and Step Functions'
+    active tracing record the invocations and the workflow without it. The setting is taken from the
+    container's settings when an invocation starts, never at import (a malformed environment fails
+    the invocation with a ``ConfigurationError``, not the container's start); the Tracer is made by
+    the first traced invocation. The event hook receiver never uses it: Okta waits 3 s at most."""
 
     def decorate(func: Handler) -> Handler:
         @functools.wraps(func)
@@ -58,11 +56,19 @@ def handler(
             with container.invocation(context):
                 return func(event, context)
 
-        inner: Handler = run
-        if trace if trace is not None else xray_sdk_enabled():
-            from aws_lambda_powertools import Tracer
+        traced: list[Handler] = []  # the Tracer's wrapper of ``run``, made by the first traced invocation
 
-            inner = Tracer().capture_lambda_handler(run, capture_response=False)
+        @functools.wraps(func)
+        def maybe_traced(event: dict[str, Any], context: Any) -> Any:
+            if not (trace if trace is not None else settings.current().xray_sdk_tracing):
+                return run(event, context)
+            if not traced:
+                from aws_lambda_powertools import Tracer
+
+                traced.append(Tracer().capture_lambda_handler(run, capture_response=False))
+            return traced[0](event, context)
+
+        inner: Handler = run if trace is False else maybe_traced
         return logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
             metrics.log_metrics(inner, capture_cold_start_metric=True)
         )

@@ -10,9 +10,11 @@ from typing import Any
 
 from okta_auth0_sync.base.errors import NotFound, RequestRejected
 from okta_auth0_sync.clients.auth0 import Auth0Client
-from okta_auth0_sync.domain.deactivation import SyncEvent, SyncPolicy, UserOutcome, plan_update
+from okta_auth0_sync.domain.deactivation import SyncReport, UserOutcome, plan_update
+from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.identities import Auth0User
 from okta_auth0_sync.domain.lifecycle import DesiredState
+from okta_auth0_sync.domain.policies import SyncPolicy
 from okta_auth0_sync.services.lookup import auth0_users_for_email
 from okta_auth0_sync.services.revocation import AccessRevoker
 from okta_auth0_sync.store.ledger import Ledger, LedgerContention
@@ -33,7 +35,7 @@ class PersonSync:
     policy: SyncPolicy
     revoker: AccessRevoker
 
-    def run(self, event: SyncEvent, email: str | None) -> dict[str, Any]:
+    def run(self, event: LifecycleEvent, email: str | None) -> SyncReport:
         recorded = self.ledger.record(event.okta_user_id, event.uuid, event.event_type, event.published)
         state = recorded.state
         for _ in range(MAX_PASSES):
@@ -43,7 +45,7 @@ class PersonSync:
                 results = None
             revoked = results is not None and state.deactivated and all(r.outcome != "failed" for r in results)
             if results is not None and self.ledger.commit(state, revoked=revoked):
-                return _report(event, recorded.outcome, state, matches, results)
+                return SyncReport(event, recorded.outcome, state, matches, tuple(results))
             fresh = self.ledger.get(event.okta_user_id)
             assert fresh is not None  # recorded above; the ledger never deletes
             state = fresh
@@ -54,7 +56,7 @@ class PersonSync:
     def _apply(self, state: DesiredState, email: str | None) -> tuple[int, list[UserOutcome]]:
         """One pass: read every account, decide each from its read, check once that the state is
         still the newest (narrowing the window for a stale write), then write and revoke."""
-        event = SyncEvent.from_state(state)
+        event = LifecycleEvent.from_state(state)
         matches = auth0_users_for_email(self.auth0, email, fields=self.policy.read_fields)
         plans = [(match, *plan_update(match, event, self.policy)) for match in matches]
         if any(
@@ -86,28 +88,3 @@ class PersonSync:
         if not state.deactivated or outcome == "stale_event":
             return False
         return outcome != "already_applied" or state.revoked_version < state.version
-
-
-def _report(
-    event: SyncEvent, recorded: str, state: DesiredState, matches: int, results: list[UserOutcome]
-) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.outcome] = counts.get(r.outcome, 0) + 1
-    return {
-        "okta_user_id": event.okta_user_id,
-        "event_uuid": event.uuid,
-        "action": event.action,
-        "recorded": recorded,
-        "outcome": "synced" if matches else "no_auth0_user",
-        "applied": {
-            "event_uuid": state.event_uuid,
-            "event_type": state.event_type,
-            "published": state.published,
-            "version": state.version,
-        },
-        "matches": matches,
-        "failed": counts.get("failed", 0),
-        "counts": counts,
-        "results": [r.to_dict() for r in results],
-    }

@@ -15,15 +15,15 @@ the API, never an arbitrary ARN.
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+from okta_auth0_sync import settings
 from okta_auth0_sync.base import container
-from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput, NotFound, cause_message
+from okta_auth0_sync.base.errors import InvalidInput, NotFound, cause_message
+from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain.payloads.invoke import ExecutionStatus, StartedExecution
 from okta_auth0_sync.jose.jwks import JwksCache
 from okta_auth0_sync.jose.resource_server import ResourceServer, ResourceServerNotConfigured
 from okta_auth0_sync.store.replay import ProofReplayCache
@@ -33,8 +33,8 @@ ROUTE_SCOPES = {
     ("POST", "/users/{oktaUserId}/sync"): "sync.users",
     ("GET", "/executions/{executionId}"): "sync.read",
 }
-FLOWS = {"provisioning": "PROVISIONING_STATE_MACHINE_ARN", "user-sync": "DEACTIVATION_STATE_MACHINE_ARN"}
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# Each flow the API starts or reads, and the setting holding its state machine's ARN.
+FLOWS = {"provisioning": "provisioning_state_machine_arn", "user-sync": "deactivation_state_machine_arn"}
 
 _server: ResourceServer | None = None
 
@@ -47,8 +47,9 @@ def resource_server() -> ResourceServer:
     (401), so the authorizer refuses every caller with the reason logged, never a 500."""
     global _server
     if _server is None:
-        issuer = (os.environ.get("API_ISSUER") or "").strip()
-        audience = (os.environ.get("API_AUDIENCE") or "").strip()
+        config = settings.current()
+        issuer = (config.api_issuer or "").strip()
+        audience = (config.api_audience or "").strip()
         if not issuer or not audience:
             raise ResourceServerNotConfigured(
                 "the invoke API is not configured: set ApiIssuer (API_ISSUER) and ApiAudience (API_AUDIENCE)"
@@ -59,12 +60,12 @@ def resource_server() -> ResourceServer:
                 "the invoke API is not configured: ApiIssuer (API_ISSUER) must be the authorization server's "
                 "issuer URL, https://{org}/oauth2/{authServerId}"
             )
-        jwks_uri = os.environ.get("API_JWKS_URI") or issuer.rstrip("/") + "/v1/keys"
+        jwks_uri = config.api_jwks_uri or issuer.rstrip("/") + "/v1/keys"
         _server = ResourceServer(
             issuer=issuer.rstrip("/"),
             audience=audience,
             jwks=JwksCache(jwks_uri, _fetch_json),
-            replay=ProofReplayCache(os.environ.get("PROOF_REPLAY_TABLE") or None),
+            replay=ProofReplayCache(config.proof_replay_table),
         )
     return _server
 
@@ -100,22 +101,21 @@ def request_url(event: dict[str, Any], public_base_url: str | None = None) -> st
     return f"{scheme}://{domain}{ctx.get('path') or path}"
 
 
-def start(flow: str, payload: dict[str, Any]) -> dict[str, Any]:
+def start(flow: str, payload: dict[str, Any]) -> StartedExecution:
     from okta_auth0_sync.store import executions
 
     name = f"api-{uuid.uuid4()}"
     result = executions.start(_machine_arn(flow), name, payload)
     if result.status != "started":
         raise RuntimeError(f"could not start the {flow} execution: {result.error or result.status}")
-    execution_id = f"{flow}.{name}"
-    return {"execution_id": execution_id, "status_url": f"/executions/{execution_id}"}
+    return StartedExecution(f"{flow}.{name}")
 
 
-def describe(execution_id: str) -> dict[str, Any]:
+def describe(execution_id: str) -> ExecutionStatus:
     from okta_auth0_sync.store import executions
 
     flow, _, name = execution_id.partition(".")
-    if flow not in FLOWS or not _NAME.match(name):
+    if flow not in FLOWS or not ids.matches(ids.API_EXECUTION_NAME, name):
         raise InvalidInput("execution id must look like provisioning.<name> or user-sync.<name>")
     arn = _machine_arn(flow).replace(":stateMachine:", ":execution:") + ":" + name
     try:
@@ -124,23 +124,17 @@ def describe(execution_id: str) -> dict[str, Any]:
         if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ExecutionDoesNotExist":
             raise NotFound(f"no execution {execution_id}") from None
         raise
-    out: dict[str, Any] = {
-        "execution_id": execution_id,
-        "status": described["status"],
-        "started_at": described["startDate"].isoformat(),
-    }
-    if described.get("stopDate"):
-        out["stopped_at"] = described["stopDate"].isoformat()
-    if described.get("output"):
-        out["result"] = json.loads(described["output"])
-    if described["status"] == "FAILED":
-        out["error"] = described.get("error")
-        out["cause"] = cause_message(described.get("cause"))
-    return out
+    stopped = described.get("stopDate")
+    return ExecutionStatus(
+        execution_id=execution_id,
+        status=described["status"],
+        started_at=described["startDate"].isoformat(),
+        stopped_at=stopped.isoformat() if stopped else None,
+        output=described.get("output"),
+        error=described.get("error"),
+        cause=cause_message(described.get("cause")),
+    )
 
 
 def _machine_arn(flow: str) -> str:
-    arn = os.environ.get(FLOWS[flow])
-    if not arn:
-        raise ConfigurationError(f"{FLOWS[flow]} is not set")
-    return arn
+    return settings.current().require(FLOWS[flow])

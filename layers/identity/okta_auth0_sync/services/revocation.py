@@ -23,7 +23,7 @@ from collections.abc import Callable
 from okta_auth0_sync.base import container
 from okta_auth0_sync.base.errors import NotFound, PermissionDenied
 from okta_auth0_sync.clients.auth0 import Auth0Client
-from okta_auth0_sync.domain.deactivation import RevocationPolicy
+from okta_auth0_sync.domain.policies import RevocationPolicy
 
 REVOKED, UNSUPPORTED, OFF = "revoked", "unsupported_plan", "off"
 

@@ -8,7 +8,9 @@ from typing import Any
 from okta_auth0_sync.base.errors import InvalidInput, NotFound
 from okta_auth0_sync.clients.auth0 import Auth0Client
 from okta_auth0_sync.clients.okta import OktaClient
-from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.domain.payloads.provisioning import Batch, Listing
+from okta_auth0_sync.domain.policies import ProvisioningPolicy
+from okta_auth0_sync.domain.provisioning import RunOptions
 from okta_auth0_sync.store.provisioning_state import DONE, StateTable
 
 DRIFT_SAMPLE = 20
@@ -23,7 +25,7 @@ def list_members(
     bucket: str,
     s3: Any,
     policy: ProvisioningPolicy,
-) -> dict[str, Any]:
+) -> Listing:
     mapping = options.mapping
     try:
         okta.get_group(mapping.group_id)  # fail the run early and clearly, before any work
@@ -40,24 +42,23 @@ def list_members(
     left = [m["user_id"] for m in state.members(mapping) if m["user_id"] not in current and m.get("outcome") in DONE]
 
     batches = [
-        {"index": i, "user_ids": pending[start : start + policy.batch_size]}
+        Batch(i, tuple(pending[start : start + policy.batch_size]))
         for i, start in enumerate(range(0, len(pending), policy.batch_size))
     ]
     key = f"runs/{options.run_id}/batches.json"
     s3.put_object(
         Bucket=bucket,
         Key=key,
-        Body=json.dumps(batches).encode(),
+        Body=json.dumps([batch.to_payload() for batch in batches]).encode(),
         ContentType="application/json",
         ServerSideEncryption="AES256",
     )
-    return {
-        "bucket": bucket,
-        "key": key,
-        "members": len(member_ids),
-        "pending": len(pending),
-        "unchanged": len(member_ids) - len(pending),
-        "batches": len(batches),
-        "left_role": len(left),
-        "left_role_sample": left[:DRIFT_SAMPLE],
-    }
+    return Listing(
+        bucket=bucket,
+        key=key,
+        members=len(member_ids),
+        pending=len(pending),
+        batches=len(batches),
+        left_role=len(left),
+        left_role_sample=tuple(left[:DRIFT_SAMPLE]),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from okta_auth0_sync.domain.payloads.provisioning import RunReport
 from okta_auth0_sync.domain.provisioning import RunOptions
 from okta_auth0_sync.store.provisioning_state import StateTable
 
@@ -18,7 +19,7 @@ def build_report(
     started_at: str | None,
     extra_usage: dict[str, Any],
     expected_batches: int,
-) -> dict[str, Any]:
+) -> RunReport:
     parts = state.summaries(options.run_id)
     listing = parts.get("list", {})
     batches = {k: v for k, v in parts.items() if k.startswith("batch#") and "#attempt#" not in k}
@@ -47,18 +48,19 @@ def build_report(
     if started_at:
         started = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
         duration = round((datetime.now(UTC) - started).total_seconds(), 3)
-    members = listing.get("members", 0)
-    return {
-        **options.to_dict(),
-        "members": members,
-        "counts": dict(sorted(counts.items())),
-        "failed_members": failures[:FAILURES_IN_OUTPUT],
-        "failed_total": failures_total,
-        "batches": {"expected": expected_batches, "reported": len(batches), "retried_attempts": len(failed_attempts)},
-        "drift": {"left_role": listing.get("left_role", 0), "left_role_sample": listing.get("left_role_sample", [])},
-        "api_calls": api_calls,
-        "api_calls_per_member": {t: round(n / members, 3) for t, n in api_calls.items()} if members else {},
-        "rate_limited_responses": rate_limited,
-        "tokens_minted": tokens,
-        "duration_seconds": duration,
-    }
+    return RunReport(
+        run=options,
+        members=listing.get("members", 0),
+        counts=dict(sorted(counts.items())),
+        failed_members=failures[:FAILURES_IN_OUTPUT],
+        failed_total=failures_total,
+        batches_expected=expected_batches,
+        batches_reported=len(batches),
+        retried_attempts=len(failed_attempts),
+        left_role=listing.get("left_role", 0),
+        left_role_sample=listing.get("left_role_sample", []),
+        api_calls=api_calls,
+        rate_limited_responses=rate_limited,
+        tokens_minted=tokens,
+        duration_seconds=duration,
+    )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
-from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.domain.payloads.provisioning import FanOutInput, StartedRun
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping
 from okta_auth0_sync.store import executions
 
@@ -20,23 +19,13 @@ def execution_name(mapping: RoleGroupMapping, occasion: str) -> str:
     return name
 
 
-def start_mapping_runs(
-    state_machine_arn: str, mappings: Any, *, occasion: str, dry_run: bool = False, recheck: bool = False
-) -> list[dict[str, Any]]:
-    if not isinstance(mappings, list) or not mappings:
-        raise InvalidInput("mappings must be a non-empty list of {role_id, group_id}")
-    parsed = list(dict.fromkeys(RoleGroupMapping.parse(m) for m in mappings))
+def start_mapping_runs(request: FanOutInput) -> list[StartedRun]:
+    """One execution per mapping of the schedule (an execution that exists already is a duplicate)."""
     started = []
-    for mapping in parsed:
-        name = execution_name(mapping, occasion)
-        result = executions.start(
-            state_machine_arn,
-            name,
-            {"role_id": mapping.role_id, "group_id": mapping.group_id, "dry_run": dry_run, "recheck": recheck},
-        )
+    for mapping in request.mappings:
+        name = execution_name(mapping, request.occasion)
+        result = executions.start(request.state_machine_arn, name, request.request(mapping).to_payload())
         if result.status == "failed":
             raise RuntimeError(f"could not start the run for {mapping.role_id} -> {mapping.group_id}: {result.error}")
-        started.append(
-            {"role_id": mapping.role_id, "group_id": mapping.group_id, "execution": name, "status": result.status}
-        )
+        started.append(StartedRun(mapping, name, result.status))
     return started

@@ -14,8 +14,9 @@ from typing import Any
 from okta_auth0_sync.base.errors import AlreadyExists, NotFound, RequestRejected, UpstreamUnavailable
 from okta_auth0_sync.clients.auth0 import Auth0Client
 from okta_auth0_sync.clients.okta import OktaClient
+from okta_auth0_sync.domain.policies import ProvisioningPolicy
 from okta_auth0_sync.domain.profiles import okta_profile
-from okta_auth0_sync.domain.provisioning import ProvisioningPolicy, RunOptions
+from okta_auth0_sync.domain.provisioning import RunOptions
 from okta_auth0_sync.store.provisioning_state import DONE, StateTable
 
 FLUSH_EVERY = 10  # outcomes written this often, so a retried batch repeats (almost) nothing

@@ -1,0 +1,213 @@
+"""The typed payloads at the boundaries (``okta_auth0_sync.domain.payloads`` and the domain values
+that travel): what one side writes the other side reads back unchanged, each sample in ``events/``
+reads as its handler's input, and what the state machines select or pass is there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain.events import LifecycleEvent
+from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput, MetadataUpdateRequest
+from okta_auth0_sync.domain.payloads.lookup import LookupRequest
+from okta_auth0_sync.domain.payloads.provisioning import (
+    Batch,
+    BatchFailure,
+    BatchInput,
+    FanOutInput,
+    Listing,
+    ListMembersInput,
+    ListMembersResult,
+    ReportInput,
+)
+from okta_auth0_sync.domain.payloads.tokens import TokenRequest
+from okta_auth0_sync.domain.provisioning import ProvisioningRequest, RoleGroupMapping, RunOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+OKTA_USER_ID = "00uieg27N0mAaWp92N5J"
+EVENT = LifecycleEvent(
+    "ab62c0bc-2837-11eb-9823-9fb8f750c5a9",
+    "user.lifecycle.deactivate",
+    "2024-05-02T09:14:01.862Z",
+    OKTA_USER_ID,
+    "grace.hopper+ops@acme.example",
+)
+RUN = RunOptions(RoleGroupMapping("rol_rRVnAbarjZsuC2Xn", "00gU18bXbD9XEKxR56aB"), "exec-1", dry_run=True)
+
+
+def sample(name: str) -> dict:
+    return json.loads((ROOT / "events" / name).read_text())
+
+
+def asl(machine: str) -> dict:
+    return json.loads((ROOT / "statemachines" / f"{machine}.asl.json").read_text())["States"]
+
+
+# -------------------------------------------------------------------------------------- ids
+
+
+@pytest.mark.parametrize(
+    ("pattern", "good", "bad"),
+    [
+        (ids.OKTA_ID, ["00u3m90rxKjGQ0G6L1d6", "aus7gqIzvk6Dnq4hJmNN"], ["", "00u-1", "00u/../x", "a" * 65]),
+        (ids.OKTA_GROUP_ID, ["00gU18bXbD9XEKxR56aB"], ["00u1", "00g", "00g-1"]),
+        (ids.AUTH0_ROLE_ID, ["rol_rRVnAbarjZsuC2Xn"], ["admins", "rol_", "rol_a b"]),
+        (ids.EXECUTION_NAME, ["ab62c0bc-2837-11eb", "api-1.2:3_x"], ["", "has space", "a*", "x" * 81]),
+        (ids.API_EXECUTION_NAME, ["api-0f7c2d1e"], ["a.b", "a:b", ""]),
+    ],
+)
+def test_each_id_pattern(pattern, good, bad):
+    assert all(ids.matches(pattern, value) for value in good)
+    assert not any(ids.matches(pattern, value) for value in bad)
+    assert not ids.matches(pattern, 42) and not ids.matches(pattern, None)
+
+
+def test_an_okta_user_id_error_names_the_field_it_came_from():
+    assert ids.okta_user_id(OKTA_USER_ID, "okta_user_id") == OKTA_USER_ID
+    with pytest.raises(InvalidInput, match=r"^oktaUserId must be an Okta user id"):
+        ids.okta_user_id("grace@acme.example", "oktaUserId")
+
+
+# ------------------------------------------------------------------------ the events/ samples
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("mint_token.json", TokenRequest),
+        ("lookup_users.json", LookupRequest),
+        ("update_metadata.json", MetadataUpdateRequest),
+        ("list_role_members.json", ListMembersInput),
+        ("provision_members.json", BatchInput),
+        ("provisioning_report.json", ReportInput),
+        ("start_provisioning_runs.json", FanOutInput),
+        ("provisioning_execution.json", ProvisioningRequest),
+    ],
+)
+def test_each_sample_reads_as_its_handlers_input(name, model):
+    assert isinstance(model.from_payload(sample(name)), model)
+
+
+def test_the_deactivation_sample_is_what_the_event_hook_writes():
+    assert DeactivationSyncInput.of_event(EVENT).to_payload() == sample("deactivation_sync_execution.json")
+
+
+def test_the_provisioning_sample_round_trips():
+    request = ProvisioningRequest.from_payload(sample("provisioning_execution.json"))
+    assert request.dry_run and not request.recheck and request.requested_by is None
+    assert ProvisioningRequest.from_payload(request.to_payload()) == request
+
+
+# ------------------------------------------------------------------------------ deactivation
+
+
+def test_what_the_metadata_update_reads_after_the_event_hook_started_the_sync():
+    """HasEvent? -> SyncAuth0Users passes the execution input's event and ReadOktaUser's user."""
+    started = DeactivationSyncInput.of_event(EVENT).to_payload()
+    read = {"id": OKTA_USER_ID, "login": EVENT.okta_login, "email": "grace@acme.example", "status": "DEPROVISIONED"}
+    parameters = asl("deactivation_sync")["SyncAuth0Users"]["Parameters"]["Payload"]
+    assert (parameters["event.$"], parameters["okta_user.$"]) == ("$.event", "$.okta_user")
+    request = MetadataUpdateRequest.from_payload({"event": started["event"], "okta_user": read})
+    assert request == MetadataUpdateRequest(EVENT, "grace@acme.example")
+
+
+@pytest.mark.parametrize("state", ["DeactivatedNow", "SuspendedNow", "ActiveNow"])
+def test_what_the_metadata_update_reads_after_an_on_demand_sync(state):
+    """The invoke API starts with the user alone; EventFromStatus types the event (a Pass state)."""
+    started = DeactivationSyncInput.on_demand(OKTA_USER_ID, "0oaOperator").to_payload()
+    assert started == {"okta_user": {"id": OKTA_USER_ID}, "requested_by": "0oaOperator"}
+    parameters = asl("deactivation_sync")[state]["Parameters"]
+    event = {"uuid": "api-0f7c2d1e-1b2c", "type": parameters["type"], "published": "2024-05-02T09:14:05.000Z"}
+    okta_user = {"id": OKTA_USER_ID, "login": "grace@acme.example", "email": None, "status": "DEPROVISIONED"}
+    request = MetadataUpdateRequest.from_payload({"event": event, "okta_user": okta_user})
+    assert (request.event.uuid, request.event.event_type, request.email) == (event["uuid"], parameters["type"], None)
+
+
+# ------------------------------------------------------------------------------ provisioning
+
+
+def test_a_provisioning_run_from_the_api_is_what_the_listing_reads():
+    request = ProvisioningRequest.from_api_body(
+        {"role_id": RUN.mapping.role_id, "group_id": RUN.mapping.group_id, "dry_run": True}, "0oaOperator"
+    )
+    # ListRoleMembers: {"request.$": "$", "run_id.$": "$$.Execution.Name"}
+    assert asl("provisioning")["ListRoleMembers"]["Parameters"]["Payload"] == {
+        "request.$": "$",
+        "run_id.$": "$$.Execution.Name",
+    }
+    assert ListMembersInput.from_payload({"request": request.to_payload(), "run_id": "exec-1"}).run == RUN
+
+
+def test_the_api_body_must_be_an_object():
+    with pytest.raises(InvalidInput, match="JSON object"):
+        ProvisioningRequest.from_api_body([{"role_id": "rol_a", "group_id": "00ga"}], "0oaOperator")
+
+
+def test_the_batches_the_listing_writes_are_what_each_map_item_reads():
+    written = json.loads(
+        json.dumps([Batch(0, ("auth0|a1", "auth0|a2")).to_payload(), Batch(1, ("auth0|a3",)).to_payload()])
+    )
+    listing = Listing(
+        "bucket", "runs/exec-1/batches.json", members=3, pending=3, batches=2, left_role=0, left_role_sample=()
+    )
+    result = json.loads(json.dumps(ListMembersResult(RUN, listing, 4).to_payload()))
+    # the Map's ItemSelector: {"run.$": "$.listing.run", "batch.$": "$$.Map.Item.Value"}
+    items = [BatchInput.from_payload({"run": result["run"], "batch": item}) for item in written]
+    assert [(i.run, i.batch.index, i.batch.user_ids) for i in items] == [
+        (RUN, 0, ("auth0|a1", "auth0|a2")),
+        (RUN, 1, ("auth0|a3",)),
+    ]
+    assert all(item.failure is None for item in items)
+
+
+def test_the_report_reads_what_the_listing_wrote():
+    listing = Listing("bucket", "key", members=10, pending=4, batches=1, left_role=2, left_role_sample=("a", "b"))
+    result = ListMembersResult(RUN, listing, 4).to_payload()
+    assert result["members"]["unchanged"] == 6
+    # BuildReport: run and members from $.listing, the start time and the tokens minted
+    request = ReportInput.from_payload(
+        {"run": result["run"], "members": result["members"], "started_at": "2024-05-02T09:00:00Z", "tokens_minted": 3}
+    )
+    assert request == ReportInput(RUN, "2024-05-02T09:00:00Z", 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"run": RUN.to_payload(), "started_at": "yesterday"}, "started_at"),
+        ({"run": RUN.to_payload(), "tokens_minted": "many"}, "tokens_minted"),
+        ({"run": RUN.to_payload(), "members": {"batches": "all"}}, "members.batches"),
+        ({"run": RUN.to_payload(), "members": [1]}, "members must be an object"),
+    ],
+)
+def test_a_report_request_is_checked(event, message):
+    with pytest.raises(InvalidInput, match=message):
+        ReportInput.from_payload(event)
+
+
+def test_a_caught_batch_failure_reads_the_error_and_the_message_in_its_cause():
+    cause = json.dumps({"errorType": "RateLimited", "errorMessage": "okta 429"})
+    assert BatchFailure.from_payload({"Error": "RateLimited", "Cause": cause}) == BatchFailure(
+        "RateLimited", "okta 429"
+    )
+    with pytest.raises(InvalidInput, match="failure must be an object"):
+        BatchFailure.from_payload("States.Timeout")
+
+
+def test_the_fan_out_starts_runs_the_listing_reads():
+    fan_out = FanOutInput.from_payload(sample("start_provisioning_runs.json"))
+    (mapping,) = fan_out.mappings
+    execution_input = fan_out.request(mapping).to_payload()
+    assert execution_input == {**mapping.to_payload(), "dry_run": True, "recheck": False}
+    assert ListMembersInput.from_payload({"request": execution_input, "run_id": "r-1"}).run.dry_run is True
+
+
+@pytest.mark.parametrize("payload", [[1], "run", 42])
+def test_a_handler_input_must_be_an_object(payload):
+    for model in (TokenRequest, LookupRequest, MetadataUpdateRequest, ListMembersInput, BatchInput, ReportInput):
+        with pytest.raises(InvalidInput):
+            model.from_payload(payload)
