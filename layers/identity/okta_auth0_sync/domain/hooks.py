@@ -170,7 +170,7 @@ def select_events(envelope: Mapping[str, Any], handled_types: Iterable[str]) -> 
             continue
         for index, target in enumerate(targets):
             user_id = target.get("id")
-            if not ids.matches(ids.OKTA_USER_ID, user_id):
+            if not isinstance(user_id, str) or not ids.matches(ids.OKTA_USER_ID, user_id):
                 skipped.append({"event": label, "reason": "User target without a valid id"})
                 continue
             login = target.get("alternateId") if isinstance(target.get("alternateId"), str) else None
