@@ -7,36 +7,25 @@ with the caller in the context. Caching is off (a DPoP proof is single use and n
 """
 
 from okta_auth0_sync import settings
+from okta_auth0_sync.domain.payloads.invoke import AuthorizerPolicy, AuthorizerRequest
 from okta_auth0_sync.jose.resource_server import AuthFailure
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.services.invoke import ROUTE_SCOPES, request_url, resource_server
 
 
-def _policy(principal: str, effect: str, method_arn: str, context: dict) -> dict:
-    return {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}],
-        },
-        "context": context,
-    }
-
-
 @handler(trace=False)
 def lambda_handler(event: dict, context) -> dict:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    multi = {k.lower(): v for k, v in (event.get("multiValueHeaders") or {}).items()}
-    method, resource = event.get("httpMethod", ""), event.get("resource", "")
-    required = ROUTE_SCOPES.get((method, resource))
+    request = AuthorizerRequest.from_payload(event)
+    route = f"{request.method} {request.resource}"
+    required = ROUTE_SCOPES.get((request.method, request.resource))
     if required is None:
-        logger.warning("no scope is defined for this route", extra={"route": f"{method} {resource}"})
-        return _policy("unknown", "Deny", event["methodArn"], {"error": "no_such_route"})
+        logger.warning("no scope is defined for this route", extra={"route": route})
+        return AuthorizerPolicy("unknown", "Deny", request.method_arn, {"error": "no_such_route"}).to_payload()
     try:
         caller = resource_server().authenticate(
-            authorization=headers.get("authorization"),
-            dpop=multi.get("dpop") or headers.get("dpop"),
-            method=method,
+            authorization=request.authorization,
+            dpop=request.dpop,
+            method=request.method,
             url=request_url(event, settings.current().public_base_url),
             required_scope=required,
         )
@@ -48,15 +37,16 @@ def lambda_handler(event: dict, context) -> dict:
                 "status": failure.status,
                 "error": failure.error,
                 "reason": failure.description,
-                "route": f"{method} {resource}",
+                "route": route,
                 "challenge": failure.www_authenticate,
             },
         )
         if failure.status == 401:
             raise Exception("Unauthorized") from None
-        return _policy("denied", "Deny", event["methodArn"], {"error": failure.error or "", "scope": required})
+        denied = {"error": failure.error or "", "scope": required}
+        return AuthorizerPolicy("denied", "Deny", request.method_arn, denied).to_payload()
     logger.info(
         "caller authorized",
-        extra={"client_id": caller.client_id, "route": f"{method} {resource}", "token_type": caller.token_type},
+        extra={"client_id": caller.client_id, "route": route, "token_type": caller.token_type},
     )
-    return _policy(caller.client_id, "Allow", event["methodArn"], caller.context())
+    return AuthorizerPolicy(caller.client_id, "Allow", request.method_arn, caller.context()).to_payload()

@@ -13,6 +13,7 @@ from okta_auth0_sync.base.errors import InvalidInput
 from okta_auth0_sync.domain import ids
 from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput, MetadataUpdateRequest
+from okta_auth0_sync.domain.payloads.invoke import AuthorizerPolicy, AuthorizerRequest
 from okta_auth0_sync.domain.payloads.lookup import LookupRequest
 from okta_auth0_sync.domain.payloads.provisioning import (
     Batch,
@@ -211,3 +212,42 @@ def test_a_handler_input_must_be_an_object(payload):
     for model in (TokenRequest, LookupRequest, MetadataUpdateRequest, ListMembersInput, BatchInput, ReportInput):
         with pytest.raises(InvalidInput):
             model.from_payload(payload)
+
+
+# -------------------------------------------------------------------------------- invoke API
+
+
+def test_the_authorizer_reads_its_event_whatever_the_header_case():
+    event = sample("api_authorizer.json")
+    request = AuthorizerRequest.from_payload(event)
+    assert (request.method, request.resource, request.method_arn) == (
+        event["httpMethod"],
+        event["resource"],
+        event["methodArn"],
+    )
+    lowered = {
+        **event,
+        "headers": {k.upper(): v for k, v in event["headers"].items()},
+        "multiValueHeaders": {k.upper(): v for k, v in (event.get("multiValueHeaders") or {}).items()},
+    }
+    assert AuthorizerRequest.from_payload(lowered) == request
+    with pytest.raises(InvalidInput, match="methodArn"):
+        AuthorizerRequest.from_payload({k: v for k, v in event.items() if k != "methodArn"})
+
+
+def test_the_authorizer_policy_names_this_method_only():
+    policy = AuthorizerPolicy("0oaOperator", "Allow", "arn:aws:execute-api:us-east-1:1:api/v1/GET/x", {"a": "b"})
+    assert policy.to_payload() == {
+        "principalId": "0oaOperator",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": "arn:aws:execute-api:us-east-1:1:api/v1/GET/x",
+                }
+            ],
+        },
+        "context": {"a": "b"},
+    }

@@ -1,10 +1,15 @@
-"""The invoke API's answers: an execution started (``POST``), an execution's status (``GET``)."""
+"""The invoke API's payloads: what its authorizer reads and answers (an IAM policy for API Gateway),
+and what its routes answer: an execution started (``POST``), an execution's status (``GET``)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.domain.payloads import event_object
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,58 @@ class ExecutionStatus:
             out["error"] = self.error
             out["cause"] = self.cause
         return out
+
+
+@dataclass(frozen=True)
+class AuthorizerRequest:
+    """What the REQUEST authorizer reads from API Gateway's event: the route (method and resource
+    template), the method ARN its policy names, and the credentials. Header names are
+    case-insensitive; a ``DPoP`` header comes as a list from ``multiValueHeaders`` when present."""
+
+    method: str
+    resource: str
+    method_arn: str
+    authorization: str | None
+    dpop: list[str] | str | None
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> AuthorizerRequest:
+        event = event_object(payload)
+        method_arn = event.get("methodArn")
+        if not isinstance(method_arn, str) or not method_arn:
+            raise InvalidInput("methodArn is required (a REQUEST authorizer event)")
+        headers = {k.lower(): v for k, v in _headers(event, "headers").items()}
+        multi = {k.lower(): v for k, v in _headers(event, "multiValueHeaders").items()}
+        return cls(
+            str(event.get("httpMethod", "")),
+            str(event.get("resource", "")),
+            method_arn,
+            headers.get("authorization"),
+            multi.get("dpop") or headers.get("dpop"),
+        )
+
+
+def _headers(event: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = event.get(name) or {}
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class AuthorizerPolicy:
+    """The authorizer's answer: ``Allow`` or ``Deny`` for this method ARN only, with the caller (or
+    the reason) in the context API Gateway passes on (string values only)."""
+
+    principal: str
+    effect: str  # Allow | Deny
+    method_arn: str
+    context: dict[str, str]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "principalId": self.principal,
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Action": "execute-api:Invoke", "Effect": self.effect, "Resource": self.method_arn}],
+            },
+            "context": self.context,
+        }
