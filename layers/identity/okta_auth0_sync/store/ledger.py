@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from okta_auth0_sync.base.errors import SyncError
-from okta_auth0_sync.domain.hooks import ACTIONS
+from okta_auth0_sync.domain.events import ACTIONS
 from okta_auth0_sync.domain.lifecycle import RANK, DesiredState, published_ms
 from okta_auth0_sync.store import aws
 from okta_auth0_sync.store.dynamodb import AttributeValue, Table, marshal, unmarshal
