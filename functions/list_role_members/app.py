@@ -8,7 +8,7 @@ the listing ``{bucket, key, members, pending, batches, left_role, ...}`` and the
 
 from okta_auth0_sync import settings
 from okta_auth0_sync.base import counters
-from okta_auth0_sync.domain.payloads.provisioning import ListMembersInput, ListMembersResult
+from okta_auth0_sync.domain.payloads.provisioning.members import ListMembersInput, ListMembersResult
 from okta_auth0_sync.runtime import connections
 from okta_auth0_sync.runtime.observability import handler, logger
 from okta_auth0_sync.services.provisioning.members import list_members

@@ -7,7 +7,7 @@ failed instead. Output (``BatchResult``): the batch's counts; the details go to 
 
 from okta_auth0_sync import settings
 from okta_auth0_sync.base import counters
-from okta_auth0_sync.domain.payloads.provisioning import BatchInput, BatchResult
+from okta_auth0_sync.domain.payloads.provisioning.batch import BatchInput, BatchResult
 from okta_auth0_sync.runtime import connections
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.services.provisioning.worker import BatchWorker, record_batch_failure

@@ -10,7 +10,7 @@ import json
 from dataclasses import replace
 
 from okta_auth0_sync import settings
-from okta_auth0_sync.domain.payloads.provisioning import ReportInput
+from okta_auth0_sync.domain.payloads.provisioning.report import ReportInput
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.services.provisioning.report import build_report
 from okta_auth0_sync.store import aws

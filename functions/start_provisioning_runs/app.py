@@ -8,7 +8,7 @@ its own ARN). The occasion naming the runs is the schedule's time, or the execut
 run started by hand. Output (``FanOutResult``): ``{"runs": [{role_id, group_id, execution, status}]}``.
 """
 
-from okta_auth0_sync.domain.payloads.provisioning import FanOutInput, FanOutResult
+from okta_auth0_sync.domain.payloads.provisioning.runs import FanOutInput, FanOutResult
 from okta_auth0_sync.runtime.observability import handler, logger
 from okta_auth0_sync.services.provisioning.runs import start_mapping_runs
 

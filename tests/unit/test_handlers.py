@@ -35,7 +35,9 @@ from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.identities import Auth0User, OktaUser
 from okta_auth0_sync.domain.lifecycle import DesiredState
 from okta_auth0_sync.domain.payloads.invoke import ExecutionStatus, StartedExecution
-from okta_auth0_sync.domain.payloads.provisioning import FanOutInput, Listing, RunReport, StartedRun
+from okta_auth0_sync.domain.payloads.provisioning.members import Listing
+from okta_auth0_sync.domain.payloads.provisioning.report import RunReport
+from okta_auth0_sync.domain.payloads.provisioning.runs import FanOutInput, StartedRun
 from okta_auth0_sync.domain.policies import ProvisioningPolicy, SyncPolicy
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping, RunOptions
 from okta_auth0_sync.jose.resource_server import AuthFailure, Caller

@@ -15,16 +15,10 @@ from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput, MetadataUpdateRequest
 from okta_auth0_sync.domain.payloads.invoke import AuthorizerPolicy, AuthorizerRequest
 from okta_auth0_sync.domain.payloads.lookup import LookupRequest
-from okta_auth0_sync.domain.payloads.provisioning import (
-    Batch,
-    BatchFailure,
-    BatchInput,
-    FanOutInput,
-    Listing,
-    ListMembersInput,
-    ListMembersResult,
-    ReportInput,
-)
+from okta_auth0_sync.domain.payloads.provisioning.batch import Batch, BatchFailure, BatchInput
+from okta_auth0_sync.domain.payloads.provisioning.members import Listing, ListMembersInput, ListMembersResult
+from okta_auth0_sync.domain.payloads.provisioning.report import ReportInput
+from okta_auth0_sync.domain.payloads.provisioning.runs import FanOutInput
 from okta_auth0_sync.domain.payloads.tokens import TokenRequest
 from okta_auth0_sync.domain.provisioning import ProvisioningRequest, RoleGroupMapping, RunOptions
 

@@ -8,7 +8,8 @@ from typing import Any
 from okta_auth0_sync.base.errors import InvalidInput, NotFound
 from okta_auth0_sync.clients.auth0 import Auth0Client
 from okta_auth0_sync.clients.okta import OktaClient
-from okta_auth0_sync.domain.payloads.provisioning import Batch, Listing
+from okta_auth0_sync.domain.payloads.provisioning.batch import Batch
+from okta_auth0_sync.domain.payloads.provisioning.members import Listing
 from okta_auth0_sync.domain.policies import ProvisioningPolicy
 from okta_auth0_sync.domain.provisioning import RunOptions
 from okta_auth0_sync.store.provisioning_state import DONE, StateTable

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from okta_auth0_sync.domain.payloads.provisioning import RunReport
+from okta_auth0_sync.domain.payloads.provisioning.report import RunReport
 from okta_auth0_sync.domain.provisioning import RunOptions
 from okta_auth0_sync.store.provisioning_state import StateTable
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from okta_auth0_sync.domain.payloads.provisioning import FanOutInput, StartedRun
+from okta_auth0_sync.domain.payloads.provisioning.runs import FanOutInput, StartedRun
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping
 from okta_auth0_sync.store import executions
 

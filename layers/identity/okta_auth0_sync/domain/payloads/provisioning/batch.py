@@ -1,0 +1,77 @@
+"""One batch of role members: the item the listing writes to S3, and ``provision_members``' input and answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from okta_auth0_sync.base.errors import InvalidInput, cause_message
+from okta_auth0_sync.domain.payloads import event_object, optional_object
+from okta_auth0_sync.domain.provisioning import RunOptions
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One item of the Distributed Map: a batch of role members' Auth0 ids. The listing writes the
+    run's batches to S3 as a JSON list of these; the Map passes each to ``provision_members``."""
+
+    index: int
+    user_ids: tuple[str, ...]
+
+    @classmethod
+    def from_payload(cls, data: Any) -> Batch:
+        index = data.get("index") if isinstance(data, Mapping) else None
+        user_ids = data.get("user_ids") if isinstance(data, Mapping) else None
+        if (
+            not isinstance(user_ids, list)
+            or not all(isinstance(u, str) for u in user_ids)
+            or not isinstance(index, int)
+        ):
+            raise InvalidInput('batch must be {"index": n, "user_ids": [...]}')
+        return cls(index, tuple(user_ids))
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"index": self.index, "user_ids": list(self.user_ids)}
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """The Map item's ``Catch`` output ``{"Error", "Cause"}``: the error's name, and the message
+    inside the cause (at most 300 characters)."""
+
+    error: str
+    cause: str
+
+    @classmethod
+    def from_payload(cls, data: Any) -> BatchFailure:
+        failure = optional_object(data, "failure")
+        return cls(str(failure.get("Error", "Unknown")), (cause_message(failure.get("Cause")) or "")[:300])
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """``provision_members``' input (the Map's ``ItemSelector``): ``{"run": {...}, "batch": {...}}``,
+    plus ``"failure"`` when the item's ``Catch`` records the batch as failed."""
+
+    run: RunOptions
+    batch: Batch
+    failure: BatchFailure | None = None
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> BatchInput:
+        event = event_object(payload)
+        run = RunOptions.from_payload(event.get("run") or {})
+        batch = Batch.from_payload(event.get("batch") or {})
+        return cls(run, batch, BatchFailure.from_payload(event["failure"]) if "failure" in event else None)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """``provision_members``' answer: the batch's counts per outcome (the details are in the state table)."""
+
+    index: int
+    counts: dict[str, int]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"index": self.index, "counts": self.counts}
