@@ -19,7 +19,6 @@ from typing import Any
 
 from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
 from okta_auth0_sync.domain import ids
-from okta_auth0_sync.domain.events import ACTIONS as ACTIONS  # store.ledger reads the vocabulary from here
 from okta_auth0_sync.domain.events import LifecycleEvent, parse_time
 
 MAX_BODY_BYTES = 256 * 1024
