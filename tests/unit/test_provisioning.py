@@ -152,3 +152,27 @@ def test_profiles_in_batched_searches_with_fallback_for_unindexed_users():
     query = responses.calls[0].request.params["q"]
     assert query == 'user_id:("auth0|1" OR "auth0|2")'
     assert responses.calls[0].request.params["search_engine"] == "v3"
+
+
+@pytest.mark.parametrize(
+    ("user", "trusted"),
+    [
+        ({"email_verified": True, "identities": [{"connection": "Username-Password-Authentication"}]}, True),
+        ({"email_verified": False, "identities": [{"connection": "Username-Password-Authentication"}]}, False),
+        ({"identities": [{"connection": "Username-Password-Authentication"}]}, False),
+        ({"email_verified": "true", "identities": []}, False),  # only the JSON true counts
+        ({"email_verified": False, "identities": [{"connection": "acme-saml"}]}, True),  # declared connection
+        ({"email_verified": False, "identities": "acme-saml"}, False),
+    ],
+)
+def test_an_email_is_trusted_only_when_verified_or_from_a_declared_connection(user, trusted):
+    policy = ProvisioningPolicy(verified_email_connections=frozenset({"acme-saml"}))
+    assert policy.trusts_email_of(user) is trusted
+
+
+def test_verified_email_connections_from_the_environment():
+    env = {"VERIFIED_EMAIL_CONNECTIONS": "acme-saml, google-oauth2"}
+    assert Settings.from_env(env).provisioning_policy.verified_email_connections == {"acme-saml", "google-oauth2"}
+    assert Settings.from_env({}).provisioning_policy.verified_email_connections == frozenset()
+    with pytest.raises(ConfigurationError, match="VERIFIED_EMAIL_CONNECTIONS"):
+        Settings.from_env({"VERIFIED_EMAIL_CONNECTIONS": "acme saml"})

@@ -379,7 +379,20 @@ def _provisioning_policy(env: _Environment) -> ProvisioningPolicy:
         profile_mapping=_profile_mapping(env),
         skip_blocked=env.flag("SKIP_BLOCKED_AUTH0_USERS", True),
         batch_size=env.number("PROVISIONING_BATCH_SIZE", 50, int, 1, 500),
+        verified_email_connections=_connection_names(env, "VERIFIED_EMAIL_CONNECTIONS"),
     )
+
+
+_CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}")
+
+
+def _connection_names(env: _Environment, name: str) -> frozenset[str]:
+    """A comma-separated list of Auth0 connection names (empty: none)."""
+    names = [n.strip() for n in (env.text(name) or "").split(",") if n.strip()]
+    for connection in names:
+        if not _CONNECTION_NAME.fullmatch(connection):
+            raise _invalid(name, "must be Auth0 connection names separated by commas", connection)
+    return frozenset(names)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class ProvisioningPolicy:
     """How Okta users are created (the original template's options, kept and configurable). Built
     from the environment by :mod:`okta_auth0_sync.settings` (``ACTIVATE_ON_CREATE``,
     ``FEDERATED_USERS``, ``MASTERED_ATTRIBUTE``, ``PROFILE_MAPPING``, ``SKIP_BLOCKED_AUTH0_USERS``,
-    ``PROVISIONING_BATCH_SIZE``), which validates each value."""
+    ``PROVISIONING_BATCH_SIZE``, ``VERIFIED_EMAIL_CONNECTIONS``), which validates each value."""
 
     activate: bool = True
     federated: bool = True
@@ -65,3 +65,17 @@ class ProvisioningPolicy:
     profile_mapping: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_PROFILE_MAPPING))
     skip_blocked: bool = True
     batch_size: int = 50
+    # Auth0 connections the operator declares as asserting verified emails (an enterprise IdP
+    # whose users never carry email_verified): their members are trusted without the flag.
+    verified_email_connections: frozenset[str] = frozenset()
+
+    def trusts_email_of(self, user: dict[str, Any]) -> bool:
+        """A member's email may become or find an Okta login only when Auth0 verified it, or when
+        one of the member's identities comes from a connection declared as asserting it."""
+        if user.get("email_verified") is True:
+            return True
+        identities = user.get("identities")
+        connections = (
+            {i.get("connection") for i in identities if isinstance(i, dict)} if isinstance(identities, list) else set()
+        )
+        return bool(connections & self.verified_email_connections)

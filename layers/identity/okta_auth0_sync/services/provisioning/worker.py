@@ -62,7 +62,7 @@ class BatchWorker:
             return _failed(user_id, "Auth0 user not found (deleted after it was listed?)", dry)
         if self.policy.skip_blocked and user.get("blocked"):
             return {"user_id": user_id, "outcome": "would_skip" if dry else "skipped", "reason": "blocked in Auth0"}
-        if user.get("email_verified") is not True:
+        if not self.policy.trusts_email_of(user):
             # The email becomes (or finds) the Okta login: an unverified one could name someone
             # else's workforce account and pull it into the partner group. Re-checked every run.
             return {"user_id": user_id, "outcome": "unverified_email", "reason": "email not verified in Auth0"}
