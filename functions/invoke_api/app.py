@@ -1,6 +1,16 @@
 """The invoke API (behind the Okta access-token authorizer): start a provisioning run or a
 one-user sync on demand, and read an execution's status and report. See okta_auth0_sync.invoke.
+
+A request body is read here, not by Powertools' ``json_body`` (whose decoding and parsing errors
+escaped as a Lambda error, a 502): at most :data:`MAX_BODY_BYTES` (413 beyond), valid base64 when
+API Gateway says so, UTF-8, nested at most :data:`MAX_BODY_DEPTH` deep (checked before the JSON
+parser, which recurses, sees it), and JSON; anything else is a 400 that says why.
 """
+
+import base64
+import binascii
+import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,6 +25,64 @@ from okta_auth0_sync.services import invoke
 
 app = APIGatewayRestResolver()
 
+MAX_BODY_BYTES = 16 * 1024  # a body names a role, a group and dry_run: a few hundred bytes
+MAX_BODY_DEPTH = 8  # the body is one flat object
+
+
+class BodyTooLarge(InvalidInput):
+    """A request body over :data:`MAX_BODY_BYTES` (answered 413)."""
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep ``[``/``{`` nest in ``text`` outside JSON strings: one pass, no recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _json_body() -> Any:
+    """The request's JSON body (``{}`` when there is none), or :class:`InvalidInput` saying why not."""
+    body, encoded = app.current_event.body, app.current_event.is_base64_encoded
+    if body is None or body == "":
+        return {}
+    if not isinstance(body, str) or len(body) > 2 * MAX_BODY_BYTES:  # base64 is 4/3 of the bytes
+        raise BodyTooLarge(f"the body must be at most {MAX_BODY_BYTES} bytes of JSON")
+    if encoded:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput("the body is not valid base64") from None
+    else:
+        raw = body.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"the body must be at most {MAX_BODY_BYTES} bytes of JSON")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the body must be UTF-8 JSON") from None
+    if _nesting_depth(text) > MAX_BODY_DEPTH:
+        raise InvalidInput(f"the body nests deeper than {MAX_BODY_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InvalidInput(f"the body is not valid JSON{where}") from None
+
 
 def _caller() -> str:
     return (app.current_event.request_context.authorizer or {}).get("client_id", "unknown")
@@ -28,8 +96,7 @@ def _accepted(started: StartedExecution, what: str) -> Response:
 
 @app.post("/provisioning/runs")
 def start_provisioning():
-    body = app.current_event.json_body if app.current_event.body else {}
-    request = ProvisioningRequest.from_api_body(body, requested_by=_caller())
+    request = ProvisioningRequest.from_api_body(_json_body(), requested_by=_caller())
     return _accepted(invoke.start("provisioning", request.to_payload()), "provisioning run")
 
 
@@ -47,6 +114,11 @@ def execution_status(execution_id: str):
 @app.exception_handler(InvalidInput)
 def invalid_input(exc: InvalidInput):
     return Response(400, content_types.APPLICATION_JSON, {"error": "invalid_request", "message": str(exc)})
+
+
+@app.exception_handler(BodyTooLarge)
+def body_too_large(exc: BodyTooLarge):
+    return Response(413, content_types.APPLICATION_JSON, {"error": "invalid_request", "message": str(exc)})
 
 
 @app.exception_handler(NotFound)

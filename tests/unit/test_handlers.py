@@ -1533,12 +1533,6 @@ def test_invoke_api_rejects_a_bad_provisioning_request_with_400(api, ctx, body, 
     assert not api.start.called
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a body that is not JSON is not answered 400: Powertools' json_body raises "
-    "JSONDecodeError, which no exception handler maps, so it escapes the handler "
-    "(a Lambda error: API Gateway answers 502)",
-)
 def test_invoke_api_rejects_a_body_that_is_not_json_with_400(api, ctx):
     response = api.handler(_api_request("POST", "/provisioning/runs", "/provisioning/runs", body="{role_id"), ctx)
     assert response["statusCode"] == 400
