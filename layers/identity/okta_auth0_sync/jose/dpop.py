@@ -37,13 +37,19 @@ def htu(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{unquote(parts.path)}"
 
 
-def normalize_htu(url: str) -> str:
+def normalize_htu(url: str) -> str | None:
     """What a verifier compares of an ``htu`` and of the request URL (RFC 9449 4.3, RFC 3986 6.2.2
     and 6.2.3): lower-case scheme and host, no default port, ``/`` for an empty path, no query or
-    fragment. The path is compared as sent (``%2F`` is not ``/``)."""
-    parts = urlsplit(url)
+    fragment. The path is compared as sent (``%2F`` is not ``/``). None for text that is not a URL
+    (a port that is not a number, an unclosed IPv6 bracket)."""
+    try:
+        parts = urlsplit(url)
+        port_number = parts.port
+    except ValueError:
+        return None
     host = (parts.hostname or "").lower()
-    port = f":{parts.port}" if parts.port and (parts.scheme, parts.port) not in (("https", 443), ("http", 80)) else ""
+    default = (parts.scheme, port_number) in (("https", 443), ("http", 80))
+    port = f":{port_number}" if port_number and not default else ""
     return f"{parts.scheme.lower()}://{host}{port}{parts.path or '/'}"
 
 
@@ -139,6 +145,8 @@ def _signed_proof(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The proof's public JWK and its claims, once its header and signature check out."""
     import jwt
 
+    if not proof.isascii():  # a JWS is base64url text (a lone surrogate cannot even be encoded)
+        raise InvalidProof("DPoP proof is not a JWT")
     try:
         header = jwt.get_unverified_header(proof)
     except jwt.PyJWTError:
@@ -177,7 +185,8 @@ def _check_request(claims: Mapping[str, Any], *, method: str, url: str, access_t
     if claims.get("htm") != method.upper():
         raise InvalidProof("DPoP proof htm does not match the request method")
     claimed = claims.get("htu")
-    if not isinstance(claimed, str) or normalize_htu(claimed) != normalize_htu(url):
+    expected = normalize_htu(url)
+    if not isinstance(claimed, str) or expected is None or normalize_htu(claimed) != expected:
         raise InvalidProof("DPoP proof htu does not match the request URL")
     if claims.get("ath") != ath(access_token):
         raise InvalidProof("DPoP proof ath does not match the access token")

@@ -148,7 +148,7 @@ class ResourceServer:
                 scope=required_scope,
             )
         client_id = claims.get("cid") or claims.get("client_id") or claims.get("sub")
-        if not isinstance(client_id, str):
+        if not isinstance(client_id, str) or not client_id:
             raise AuthFailure(401, "invalid_token", "token names no client", scheme=scheme)
         return Caller(
             client_id=client_id,
@@ -240,6 +240,8 @@ def _credentials(authorization: str | None) -> tuple[str, str]:
         raise AuthFailure(
             401, "invalid_request", "use the Bearer or DPoP scheme with one token", scheme=scheme or "Bearer"
         )
+    if not token.isascii():  # a JWS is base64url text (a lone surrogate cannot even be encoded)
+        raise AuthFailure(401, "invalid_token", "token is not a JWT", scheme=scheme)
     return scheme, token
 
 
