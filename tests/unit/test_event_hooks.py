@@ -73,7 +73,7 @@ def test_hook_secret_shape():
         ('{"data": {}}', "data.events"),
         ('{"data": {"events": {}}}', "data.events"),
         ("x" * (256 * 1024 + 1), "larger than"),
-        (b"\xff\xfe", "not valid JSON"),
+        (b"\xff\xfe", "must be UTF-8 JSON"),
     ],
 )
 def test_malformed_deliveries(body, reason):
