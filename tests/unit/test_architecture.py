@@ -68,9 +68,7 @@ def test_a_layer_imports_only_from_the_layers_before_it(module, path):
     upward = sorted(
         name
         for name in _imports(module, path)
-        if name.startswith("okta_auth0_sync.")
-        and _layer(name) in LAYERS
-        and LAYERS.index(_layer(name)) > rank
+        if name.startswith("okta_auth0_sync.") and _layer(name) in LAYERS and LAYERS.index(_layer(name)) > rank
     )
     assert not upward, f"{module} ({_layer(module)}) imports from a later layer: {upward}"
 
