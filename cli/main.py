@@ -193,7 +193,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     write_private_file(out, pem, overwrite=args.force)
     public = {**keys.public_jwk(key, kid=args.kid), "alg": args.alg, "use": "sig"}
-    print(f"Private key written to {out} (mode 0600). Keep it out of git; put it in the connection secret.")
+    print(f"Private key written to {shown(str(out))} (mode 0600). Keep it out of git; put it in the connection secret.")
     print("Public JWK to add in Okta (app > General > Public keys > Add key > paste JSON):")
     print(json.dumps(public, indent=2))
     alg = f', "alg": "{args.alg}"' if args.alg != "RS256" else ""
@@ -250,7 +250,7 @@ class Checks:
 
     def line(self, ok: bool, what: str, detail: str = "") -> bool:
         self.failed += 0 if ok else 1
-        print(f"{'PASS' if ok else 'FAIL'}  {what}{': ' + detail if detail else ''}")
+        print(shown(f"{'PASS' if ok else 'FAIL'}  {what}{': ' + detail if detail else ''}"))
         return ok
 
 
@@ -396,6 +396,19 @@ def _rsa_bits(text: str) -> int:
     return bits
 
 
+def _path(text: str) -> str:
+    """A file path as argv can carry it: never a NUL (the OS refuses it with a ValueError)."""
+    if not text or "\x00" in text:
+        raise argparse.ArgumentTypeError("a file path, not empty and without NUL characters")
+    return text
+
+
+def shown(text: str) -> str:
+    """``text`` as printable on a UTF-8 terminal: an undecodable byte of a path (argv carries it as
+    a lone surrogate) is shown escaped, not a UnicodeEncodeError after the work is done."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _key_id(text: str) -> str:
     if not text or len(text) > 255 or not text.isprintable() or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError("a key id is 1 to 255 printable characters without spaces")
@@ -411,7 +424,11 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
 
     t = sub.add_parser("token", help="mint a token for a connection and print its claims (never the token)")
-    t.add_argument("--secret-file", help="connection secret JSON file (the Okta or Auth0 connection secret's value)")
+    t.add_argument(
+        "--secret-file",
+        type=_path,
+        help="connection secret JSON file (the Okta or Auth0 connection secret's value)",
+    )
     t.add_argument("--secret-id", help="Secrets Manager id or ARN of the connection secret (instead of --secret-file)")
     t.set_defaults(func=cmd_token)
 
@@ -428,7 +445,9 @@ def parser() -> argparse.ArgumentParser:
         help=f"RSA key size, {MIN_RSA_BITS} to {MAX_RSA_BITS} (default {MIN_RSA_BITS}); not for ES keys",
     )
     k.add_argument("--kid", required=True, type=_key_id, help="key id to publish with the key, e.g. sync-2026-11")
-    k.add_argument("--out", required=True, help="where to write the private key (PEM, mode 0600); must not exist")
+    k.add_argument(
+        "--out", required=True, type=_path, help="where to write the private key (PEM, mode 0600); must not exist"
+    )
     k.add_argument("--force", action="store_true", help="overwrite --out if it exists (the old key is lost)")
     k.set_defaults(func=cmd_keygen)
 
@@ -436,6 +455,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--api-url", required=True, help="the InvokeApiUrl stack output")
     c.add_argument(
         "--caller",
+        type=_path,
         help="caller secret file {domain, client_id, private_key, key_id, scopes, authorization_server[, dpop]}",
     )
     c.add_argument("--caller-secret-id", help="Secrets Manager id or ARN of the caller secret (instead of --caller)")
