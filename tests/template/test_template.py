@@ -142,3 +142,47 @@ def test_the_domain_parameters_reach_the_operator_through_the_outputs():
     outputs = T.doc["Outputs"]
     assert outputs["OktaDomain"]["Value"] == {"Ref": "OktaDomain"}
     assert outputs["Auth0Domain"]["Value"] == {"Ref": "Auth0Domain"}
+
+
+PARAMETER_CASES = {
+    "ApiIssuer": (
+        [
+            "",
+            "https://acme.okta.com/oauth2/aus7gqIzvk6Dnq4hJmNN",
+            "https://acme.okta.com/oauth2/default",
+            "http://127.0.0.1:54321/oauth2/aus1",
+            "http://host.docker.internal:8080/oauth2/aus1",
+        ],
+        [
+            "http://acme.okta.com/oauth2/aus1",
+            "https://acme.okta.com",
+            "acme.okta.com/oauth2/aus1",
+            "https://acme.okta.com/oauth2/aus1?x=1",
+            "https://acme.okta.com/oauth2/aus1 ",
+        ],
+    ),
+    "ApiPublicBaseUrl": (
+        ["", "https://api.acme.example", "https://api.acme.example/sync"],
+        ["http://api.acme.example", "https://api.acme.example/?q", "ftp://api.acme.example"],
+    ),
+    "LocalAwsEndpoint": (["", "http://127.0.0.1:5000", "http://localhost:5000"], ["http://moto.acme.example:5000"]),
+    "OktaDomain": (["acme.okta.com"], ["https://acme.okta.com", "acme.okta.com/", ""]),
+    "Auth0Domain": (["acme.eu.auth0.com"], ["https://acme.eu.auth0.com", ""]),
+    "OktaGroupId": (["", "00gU18bXbD9XEKxR56aB"], ["Everyone", "00g 1"]),
+    "Auth0RoleId": (["", "rol_rRVnAbarjZsuC2Xn"], ["Partner", "rol_ x"]),
+    "AlarmEmail": (["", "ops@acme.example"], ["not an address", "ops@"]),
+    "ApiAudience": (["api://okta-auth0-sync"], ["", "api://okta auth0"]),
+    "VerifiedEmailConnections": (["", "acme-saml", "acme-saml,google-oauth2"], ["acme saml", ",acme-saml"]),
+}
+
+
+def test_every_url_or_id_parameter_has_a_pattern_and_https_where_it_matters():
+    """A typo in a URL or id parameter fails the deploy, not a later call (issue 10)."""
+    parameters = T.doc["Parameters"]
+    for name, (good, bad) in PARAMETER_CASES.items():
+        pattern = parameters[name].get("AllowedPattern")
+        assert pattern, f"{name} has no AllowedPattern"
+        for value in good:
+            assert re.fullmatch(pattern, value), f"{name} refuses {value!r}"
+        for value in bad:
+            assert not re.fullmatch(pattern, value), f"{name} accepts {value!r}"
