@@ -247,6 +247,7 @@ def test_one_boolean_parser_for_every_flag(name, read, spelling, value):
 
 # Every variable whose value is checked, with a value it refuses.
 MALFORMED = [
+    ("VERIFIED_EMAIL_CONNECTIONS", "acme saml"),
     ("SECRET_MAX_AGE_SECONDS", "soon"),
     ("SECRET_MAX_AGE_SECONDS", "-1"),
     ("TOKEN_REFRESH_MARGIN_SECONDS", "5m"),
