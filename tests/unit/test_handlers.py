@@ -1065,14 +1065,24 @@ def test_start_provisioning_runs_ask_each_run_for_what_the_schedule_asked(fan_ou
 def test_start_provisioning_runs_by_hand_are_named_after_the_execution(fan_out, ctx):
     fan_out.handler(
         {
-            "request": {"mappings": MAPPINGS, "dry_run": "true", "recheck": True},
+            "request": {"mappings": MAPPINGS, "dry_run": True, "recheck": False},
             "execution_name": "manual-1",
             "state_machine_arn": PROVISIONING_ARN,
         },
         ctx,
     )
     (request,), _ = fan_out.start.last
-    assert (request.occasion, request.dry_run, request.recheck) == ("manual-1", False, True)  # only true is true
+    assert (request.occasion, request.dry_run, request.recheck) == ("manual-1", True, False)
+
+
+@pytest.mark.parametrize("flag", ["dry_run", "recheck"])
+@pytest.mark.parametrize("value", ["true", 1, "false", None, []])
+def test_a_run_flag_that_is_not_a_boolean_is_refused_not_read_as_false(fan_out, ctx, flag, value):
+    """A dry run asked as "true" must never run for real (found by fuzzing)."""
+    event = {"request": {"mappings": MAPPINGS, flag: value}, "execution_name": "manual-1"}
+    with pytest.raises(InvalidInput, match=flag):
+        fan_out.handler({**event, "state_machine_arn": PROVISIONING_ARN}, ctx)
+    assert fan_out.start.calls == []
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ class LifecycleEvent:
         uuid, event_type, published = event.get("uuid"), event.get("type"), event.get("published")
         if not isinstance(uuid, str) or not uuid:
             raise InvalidInput("event.uuid is required")
-        if event_type not in ACTIONS:
+        if not isinstance(event_type, str) or event_type not in ACTIONS:
             raise InvalidInput(f"event.type {str(event_type)[:60]!r} is not a lifecycle event this package syncs")
         if not isinstance(published, str) or parse_time(published) is None:
             raise InvalidInput("event.published must be an ISO 8601 time")

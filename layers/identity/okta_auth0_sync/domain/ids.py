@@ -24,6 +24,8 @@ AUTH0_ROLE_ID = re.compile(r"^rol_[A-Za-z0-9]{1,64}\Z")
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,80}\Z")
 # The name part of an invoke API execution id ``<flow>.<name>``: no '.' or ':', so the id splits
 # at its first '.' and the name cannot reach outside the flow's state machine in the ARN.
+# A Step Functions state machine ARN (any partition and region).
+STATE_MACHINE_ARN = re.compile(r"^arn:aws[A-Za-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}\Z")
 API_EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.domain import ids
 from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.payloads import event_object
 
@@ -57,8 +58,9 @@ class MetadataUpdateRequest:
     def from_payload(cls, payload: Any) -> MetadataUpdateRequest:
         event = event_object(payload)
         okta_user = event.get("okta_user") or {}
-        if not isinstance(okta_user, Mapping) or not isinstance(okta_user.get("id"), str):
+        if not isinstance(okta_user, Mapping):
             raise InvalidInput("okta_user.id is required")
+        ids.okta_user_id(okta_user.get("id"), "okta_user.id")
         login = okta_user.get("login")
         lifecycle = LifecycleEvent.from_payload(
             event.get("event"), okta_user["id"], login if isinstance(login, str) else None

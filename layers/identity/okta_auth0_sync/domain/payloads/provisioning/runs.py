@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.domain import ids
 from okta_auth0_sync.domain.payloads import event_object, optional_object
-from okta_auth0_sync.domain.provisioning import ProvisioningRequest, RoleGroupMapping
+from okta_auth0_sync.domain.provisioning import ProvisioningRequest, RoleGroupMapping, flag
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class FanOutInput:
     """``start_provisioning_runs``' input (``StartMappingRuns``): ``{"request": <the schedule's
     execution input {"mappings", "dry_run", "recheck", "scheduled_time"}>, "execution_name",
     "state_machine_arn"}``. The occasion naming the runs is the schedule's time, or the execution's
-    name for a run started by hand; ``dry_run`` and ``recheck`` are on only when literally true."""
+    name for a run started by hand; ``dry_run`` and ``recheck`` are true or false (anything else
+    is refused: a dry run asked as ``"true"`` must never run for real)."""
 
     state_machine_arn: str
     occasion: str
@@ -41,17 +43,17 @@ class FanOutInput:
         request = optional_object(event.get("request"), "request")
         arn = event.get("state_machine_arn")
         occasion = request.get("scheduled_time") or event.get("execution_name")
-        if not isinstance(arn, str) or not arn.startswith("arn:") or not isinstance(occasion, str) or not occasion:
+        if not ids.matches(ids.STATE_MACHINE_ARN, arn) or not isinstance(occasion, str) or not occasion:
             raise InvalidInput("state_machine_arn and a scheduled_time or execution_name are required")
         mappings = request.get("mappings")
         if not isinstance(mappings, list) or not mappings:
             raise InvalidInput("mappings must be a non-empty list of {role_id, group_id}")
         return cls(
-            arn,
+            str(arn),
             occasion,
             tuple(dict.fromkeys(RoleGroupMapping.from_payload(m) for m in mappings)),
-            request.get("dry_run") is True,
-            request.get("recheck") is True,
+            flag(request, "dry_run"),
+            flag(request, "recheck"),
         )
 
     def request(self, mapping: RoleGroupMapping) -> ProvisioningRequest:
