@@ -20,6 +20,7 @@ import contextlib
 import io
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,36 @@ class Sandbox:
         self.counter += 1
         return self.root / f"{name}-{self.counter}"
 
+    @contextlib.contextmanager
+    def confined(self) -> Iterator[None]:
+        """While the CLI runs: files are created only inside the sandbox and read only from it (a
+        path elsewhere is a PermissionError, as the OS answers a path it may not use), and keygen
+        gets the keys made once."""
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        real_os_open, box = os.open, self
+
+        def confined_os_open(path, flags, mode=0o777, *args, **kwargs):
+            writes = flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+            if writes and not box.inside(path) and "\x00" not in os.fsdecode(path):  # NUL: the OS's ValueError
+                raise PermissionError(13, "Permission denied", os.fsdecode(path))
+            return real_os_open(path, flags, mode, *args, **kwargs)
+
+        def confined_open(path, *args, **kwargs):
+            if not isinstance(path, int) and not box.inside(path) and "\x00" not in os.fsdecode(path):
+                raise PermissionError(13, "Permission denied", os.fsdecode(path))
+            return open(path, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(os, "open", confined_os_open)
+            mp.setattr(cli, "open", confined_open, raising=False)
+            mp.setattr(rsa, "generate_private_key", lambda public_exponent, key_size, *a, **k: box.rsa)
+            mp.setattr(ec, "generate_private_key", lambda curve, *a, **k: box.ec[curve.name])
+            yield
+
+
+ACTIVE: list[Sandbox] = []  # the module's sandbox, while its fixture is up
+
 
 def _curves() -> dict[str, Any]:
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -97,30 +128,13 @@ def _curves() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory, module_env, no_outbound):
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
+def sandbox(tmp_path_factory, module_env, no_outbound) -> Iterator[Sandbox]:
     box = Sandbox(tmp_path_factory.mktemp("cli-fuzz"))
     module_env.chdir(box.root)
     module_env.delenv(cli.DEBUG_ENV, raising=False)
-    module_env.setattr(rsa, "generate_private_key", lambda public_exponent, key_size, *a, **k: box.rsa)
-    module_env.setattr(ec, "generate_private_key", lambda curve, *a, **k: box.ec[curve.name])
-    real_os_open = os.open
-
-    def confined_os_open(path, flags, mode=0o777, *args, **kwargs):
-        writes = flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)
-        if writes and not box.inside(path) and "\x00" not in os.fsdecode(path):  # NUL: the OS's own ValueError
-            raise PermissionError(13, "Permission denied", os.fsdecode(path))
-        return real_os_open(path, flags, mode, *args, **kwargs)
-
-    def confined_open(path, *args, **kwargs):
-        if not isinstance(path, int) and not box.inside(path) and "\x00" not in os.fsdecode(path):
-            raise PermissionError(13, "Permission denied", os.fsdecode(path))
-        return open(path, *args, **kwargs)
-
-    module_env.setattr(os, "open", confined_os_open)
-    module_env.setattr(cli, "open", confined_open, raising=False)
-    return box
+    ACTIVE[:] = [box]
+    yield box
+    ACTIVE.clear()
 
 
 # --------------------------------------------------------------------------------------- contents
@@ -272,7 +286,7 @@ def run(argv: list[str]) -> tuple[str, int | None, str, str]:
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
     ended: str
     code: int | None
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with ACTIVE[0].confined(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code, ended = cli.main(list(argv)), "returned"
         except SystemExit as exit_:
