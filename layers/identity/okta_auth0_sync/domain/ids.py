@@ -18,6 +18,9 @@ OKTA_ID = re.compile(r"^[A-Za-z0-9]{1,64}\Z")
 # caller itself) that Okta's /users/{id} routes also accept.
 OKTA_USER_ID = re.compile(r"^00u[A-Za-z0-9]{1,61}\Z")
 OKTA_GROUP_ID = re.compile(r"^00g[A-Za-z0-9]{1,64}\Z")
+# An Auth0 user id: "{provider}|{id}" (auth0|…, google-oauth2|…, samlp|acme-saml|…), printable,
+# no whitespace, at most Auth0's 512 characters.
+AUTH0_USER_ID = re.compile(r"^[A-Za-z0-9_-]+\|[!-~]{1,500}\Z")
 AUTH0_ROLE_ID = re.compile(r"^rol_[A-Za-z0-9]{1,64}\Z")
 # Step Functions execution names this package gives or accepts: 1-80 characters, no whitespace,
 # brackets, wildcards or control characters (an Okta event uuid, a run id, a schedule tick's name).

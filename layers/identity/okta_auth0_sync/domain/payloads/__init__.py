@@ -60,8 +60,10 @@ def optional_object(value: Any, name: str) -> Mapping[str, Any]:
 
 
 def optional_count(value: Any, name: str) -> int:
-    """An optional count (absent or null: 0), as the state machine passes it."""
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{name} must be a number") from None
+    """An optional count (absent or null: 0), as the state machine passes it: a whole number, at
+    least 0 (not a string, a fraction, a boolean or infinity)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{name} must be a whole number, at least 0")
+    return value

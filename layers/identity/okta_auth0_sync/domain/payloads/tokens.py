@@ -49,10 +49,15 @@ class TokenRequest:
     @classmethod
     def from_payload(cls, payload: Any) -> TokenRequest:
         event = event_object(payload)
-        names = event.get("connections") or [event.get("connection", "auth0")]
-        if not isinstance(names, list) or not names or any(n not in CONNECTIONS for n in names):
+        asked = event.get("connections")  # absent or null: one connection (a falsy list is refused)
+        names = [event.get("connection", "auth0")] if asked is None else asked
+        if (
+            not isinstance(names, list)
+            or not names
+            or any(not isinstance(n, str) or n not in CONNECTIONS for n in names)
+        ):
             raise InvalidInput("connection(s) must be 'auth0' and/or 'okta'")
-        return cls(tuple(dict.fromkeys(names)), "connections" in event)
+        return cls(tuple(dict.fromkeys(names)), asked is not None)
 
     def result(self, references: Sequence[TokenReference]) -> dict[str, Any]:
         if self.keyed:

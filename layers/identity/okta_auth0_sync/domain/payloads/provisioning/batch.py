@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from okta_auth0_sync.base.errors import InvalidInput, cause_message
+from okta_auth0_sync.domain import ids
 from okta_auth0_sync.domain.payloads import event_object, optional_object
 from okta_auth0_sync.domain.provisioning import RunOptions
 
@@ -25,8 +26,10 @@ class Batch:
         user_ids = data.get("user_ids") if isinstance(data, Mapping) else None
         if (
             not isinstance(user_ids, list)
-            or not all(isinstance(u, str) for u in user_ids)
+            or not all(ids.matches(ids.AUTH0_USER_ID, u) for u in user_ids)
+            or isinstance(index, bool)
             or not isinstance(index, int)
+            or index < 0
         ):
             raise InvalidInput('batch must be {"index": n, "user_ids": [...]}')
         return cls(index, tuple(user_ids))
@@ -46,7 +49,10 @@ class BatchFailure:
     @classmethod
     def from_payload(cls, data: Any) -> BatchFailure:
         failure = optional_object(data, "failure")
-        return cls(str(failure.get("Error", "Unknown")), (cause_message(failure.get("Cause")) or "")[:300])
+        error, cause = failure.get("Error", "Unknown"), failure.get("Cause")
+        if not isinstance(error, str) or not (cause is None or isinstance(cause, str)):
+            raise InvalidInput("failure must be {Error, Cause} with string values")
+        return cls(error[:200], (cause_message(cause) or "")[:300])
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ class ReportInput:
     def from_payload(cls, payload: Any) -> ReportInput:
         event = event_object(payload)
         run = RunOptions.from_payload(event.get("run") or {})
-        started_at = event.get("started_at") or None
+        started_at = event.get("started_at")
         if started_at is not None and (not isinstance(started_at, str) or parse_time(started_at) is None):
             raise InvalidInput("started_at must be an ISO 8601 time")
         return cls(
