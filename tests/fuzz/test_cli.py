@@ -397,14 +397,8 @@ def test_odd_paths_are_one_error_line_or_work(sandbox, argv):
     assert (ended, code) in (("returned", 0), ("returned", 2), ("exit", 2)), err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="okta-key-id-type: settings.OktaConnection.from_secret takes a key_id that is not a string "
-    "(here 5); signing the client assertion then fails in PyJWT (InvalidTokenError), which the CLI can "
-    "only report as 'error: unexpected ...' (exit 1), and a Lambda as an unexpected error, not a "
-    "ConfigurationError naming the field",
-)
-def test_known_bug_an_okta_key_id_that_is_not_a_string(sandbox):
+def test_an_okta_key_id_that_is_not_a_string_is_one_error_line(sandbox):
+    """Found by fuzzing: a key_id of 5 reached PyJWT and ended as an unexpected error."""
     path = sandbox.fresh("secret")
     secret = {"domain": "acme.okta.com", "client_id": "0oa1fuzz", "private_key": _pem(sandbox), "key_id": 5}
     path.write_text(json.dumps({**secret, "scopes": ["okta.users.read"]}))

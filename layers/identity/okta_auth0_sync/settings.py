@@ -224,6 +224,8 @@ def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[AssertionKey, .
                 "(either this is an SSWS connection missing 'api_token', or the key is missing)"
             )
         kid = entry.get("key_id") or (pem_or_jwk.get("kid") if isinstance(pem_or_jwk, Mapping) else None)
+        if kid is not None and not (isinstance(kid, str) and kid.isprintable() and " " not in kid):
+            raise ConfigurationError(f"secret {source}: 'key_id'{where} must be a string without spaces")
         alg = entry.get("alg") or (data.get("alg") if "keys" not in data else None)
         if alg is not None and alg not in _ASSERTION_ALGS:
             raise ConfigurationError(
