@@ -128,6 +128,7 @@ class LocalDeployment:
         self.invocations: list[Invocation] = []
         self.payload_violations: list[str] = []
         self._idle: dict[str, list[ModuleType]] = {}
+        self._limits: dict[str, tuple[float, int]] = {}
         self._clients: dict[str, Any] = {}
         self._saved_env: dict[str, str | None] = {}
         self._lock = threading.Lock()
@@ -361,16 +362,10 @@ class LocalDeployment:
     def invoke(self, logical_id: str, event: Any) -> Any:
         """Invoke a function directly (as API Gateway or an engineer's ``sam local invoke`` would).
         Exceptions propagate."""
-        props = self.template.function(logical_id)
+        timeout, memory = self._function_limits(logical_id)
         if self.cold_start_every_invocation:
             self.cold_start()
-        context = FakeContext(
-            logical_id,
-            float(props.get("Timeout", 3)),
-            int(props.get("MemorySize", 128)),
-            self.template.region,
-            self.template.account,
-        )
+        context = FakeContext(logical_id, timeout, memory, self.template.region, self.template.account)
         started = time.perf_counter()
         error = None
         module = self._acquire(logical_id)
@@ -383,6 +378,14 @@ class LocalDeployment:
             self._release(logical_id, module)
             with self._lock:
                 self.invocations.append(Invocation(logical_id, time.perf_counter() - started, error))
+
+    def _function_limits(self, logical_id: str) -> tuple[float, int]:
+        """The function's timeout and memory (``Globals`` merged in), read once per stack."""
+        limits = self._limits.get(logical_id)
+        if limits is None:
+            props = self.template.function(logical_id)
+            limits = self._limits[logical_id] = (float(props.get("Timeout", 3)), int(props.get("MemorySize", 128)))
+        return limits
 
     def _install_lambda_seam(self) -> None:
         from moto.awslambda_simple.models import LambdaSimpleBackend

@@ -17,6 +17,7 @@ load that matching was 13 % of the test bed's CPU, so the test bed switches it o
 
 from __future__ import annotations
 
+import collections
 import functools
 import threading
 import weakref
@@ -88,6 +89,114 @@ def requests_library_unpatched() -> Iterator[None]:
         yield
     finally:
         responses_mock.start()
+
+
+@contextmanager
+def botocore_data_parsed_once() -> Iterator[None]:
+    """Parse each of botocore's JSON data files once per process, not once per ``Session``.
+
+    Every new botocore ``Session`` parses ``endpoints.json`` (1.2 MB) and each service model it
+    builds a client for. A test session makes hundreds of new Sessions: moto swaps
+    ``boto3.DEFAULT_SESSION`` for each mock, and Powertools builds one per ``SecretsProvider``,
+    which every simulated cold start drops. That parsing was ~15 % of the suite's CPU.
+
+    What a loader returns is shared by every client of its Session already (botocore's own
+    per-loader cache), so sharing it between Sessions changes nothing a client sees: the same
+    files, merged with the same extras. Loaders of another kind keep their own copies (moto's
+    merges its ``moto-extras`` into the service models it serves; botocore's clients never see
+    them), as do loaders with other search paths.
+    """
+    from botocore.loaders import Loader
+
+    original = Loader.__dict__["load_data_with_path"]
+    loaded: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    def load_data_with_path(self: Any, name: str) -> Any:
+        key = (type(self), tuple(self.search_paths), name)
+        try:
+            return loaded[key]
+        except KeyError:
+            pass
+        found = original(self, name)  # raises DataNotFoundError as before; nothing is kept then
+        with lock:
+            return loaded.setdefault(key, found)
+
+    Loader.load_data_with_path = load_data_with_path  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Loader.load_data_with_path = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def dynamodb_expressions_parsed_once() -> Iterator[None]:
+    """Make moto's DynamoDB cheaper per request, without changing what it does: parse each
+    ``UpdateExpression`` and tokenise each ``ConditionExpression`` once, not on every request.
+
+    moto parses an update expression twice per ``UpdateItem`` (once to check the placeholders,
+    once to apply it) and tokenises the condition twice, character by character: a third of the
+    cost of the ledger's conditional writes. Both depend on the expression text alone. The parsed
+    update expression is never modified (moto's validator works on a deep copy of it), and the
+    condition's tokens are immutable named tuples, handed out in a fresh deque each time. An
+    invalid expression raises as before and is not kept.
+    """
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = UpdateExpressionParser.__dict__["make"]
+    lex = ConditionExpressionParser.__dict__["_lex_condition_expression"]
+
+    @functools.lru_cache(maxsize=1024)
+    def parsed(cls: type, expression: str) -> Any:
+        return make.__func__(cls, expression)
+
+    @functools.lru_cache(maxsize=1024)
+    def tokens(expression: str) -> tuple[Any, ...]:
+        return tuple(lex(ConditionExpressionParser(expression, {}, {})))
+
+    def cached_lex(self: Any) -> Any:
+        return collections.deque(tokens(self.condition_expression))
+
+    UpdateExpressionParser.make = classmethod(parsed)  # type: ignore[method-assign,assignment]
+    ConditionExpressionParser._lex_condition_expression = cached_lex  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        UpdateExpressionParser.make = make  # type: ignore[method-assign]
+        ConditionExpressionParser._lex_condition_expression = lex  # type: ignore[method-assign]
+
+
+@contextmanager
+def proxy_lookup_without_decoding() -> Iterator[None]:
+    """``requests`` looks for proxy variables before every request, and the standard library
+    does it by decoding every environment variable, twice per lookup: with the stack's ~40
+    function variables that was a quarter of the cost of each Okta or Auth0 call made through
+    the test bed. The answer is the same when read from the raw environment: no variable whose
+    name ends in ``_proxy`` (in any case) means no proxies; otherwise the original lookup runs.
+    """
+    import os
+    import urllib.request
+
+    import requests.utils
+
+    original = urllib.request.getproxies_environment
+    originals = (urllib.request.getproxies, requests.utils.getproxies)
+
+    def getproxies_environment() -> dict[str, str]:
+        for name in list(os.environ._data):  # type: ignore[attr-defined]  # bytes names on POSIX
+            if name[-6:].lower() == b"_proxy":
+                return original()
+        return {}
+
+    urllib.request.getproxies_environment = getproxies_environment
+    urllib.request.getproxies = getproxies_environment
+    requests.utils.getproxies = getproxies_environment
+    try:
+        yield
+    finally:
+        urllib.request.getproxies_environment = original
+        urllib.request.getproxies, requests.utils.getproxies = originals
 
 
 # Kept for the whole process: every stack of a test session parses the same definitions.

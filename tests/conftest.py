@@ -27,6 +27,22 @@ def _guarded_connect(self, address):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _cheaper_fakes():
+    """The test bed's speed-ups that change no behaviour (okta_auth0_sync_testbed.fidelity): every
+    moto mock and simulated cold start builds new boto3 Sessions (botocore's data files parsed
+    once), the ledger's conditional writes (moto's expression parsing done once per expression),
+    and every Okta or Auth0 call (the proxy lookup of ``requests``)."""
+    from okta_auth0_sync_testbed import fidelity
+
+    with (
+        fidelity.botocore_data_parsed_once(),
+        fidelity.dynamodb_expressions_parsed_once(),
+        fidelity.proxy_lookup_without_decoding(),
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _loopback_only():
     socket.socket.connect = _guarded_connect
     yield
