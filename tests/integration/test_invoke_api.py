@@ -208,3 +208,19 @@ def test_bad_request_bodies_are_400(sb, api):
             f"{api.url}/provisioning/runs", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
         assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_an_issuer_outage_with_no_keys_cached_is_a_503_with_retry_after(sb, api):
+    """The authorizer cannot judge the token (the issuer's JWKS unreachable, nothing cached): the
+    gateway answers 503 with Retry-After, not a 500, and nothing is started."""
+    good = bearer(sb, ["sync.provision"])
+    sb.okta.faults.error(route=f"*/oauth2/{AS_ID}/v1/keys", status=503)
+    response = requests.post(
+        f"{api.url}/provisioning/runs",
+        json={"role_id": ROLE, "group_id": GROUP, "dry_run": True},
+        headers={"Authorization": f"Bearer {good}"},
+        timeout=30,
+    )
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "30"
+    assert response.json()["error"] == "temporarily_unavailable"

@@ -186,3 +186,11 @@ def test_every_url_or_id_parameter_has_a_pattern_and_https_where_it_matters():
             assert re.fullmatch(pattern, value), f"{name} refuses {value!r}"
         for value in bad:
             assert not re.fullmatch(pattern, value), f"{name} accepts {value!r}"
+
+
+def test_an_authorizer_failure_is_a_503_with_retry_after_not_a_500():
+    api = next(r for r in T.resources.values() if r["Type"] == "AWS::Serverless::Api")
+    failure = api["Properties"]["GatewayResponses"]["AUTHORIZER_FAILURE"]
+    assert failure["StatusCode"] == 503
+    assert failure["ResponseParameters"]["Headers"]["Retry-After"] == "'30'"
+    assert "temporarily_unavailable" in failure["ResponseTemplates"]["application/json"]
