@@ -471,3 +471,14 @@ def test_a_proof_with_an_htu_that_is_not_a_url_is_refused_not_a_500(authorizer, 
             "POST", "/provisioning/runs", "/provisioning/runs", authorization=f"DPoP {token}", dpop=[proof]
         )
         assert decide(authorizer, event)[0] == "refuse"
+
+
+def test_a_token_naming_no_client_is_unauthorized_whatever_its_scopes(authorizer, issuer):
+    """Found by the long profile: a genuine token without cid/client_id/sub and without the route's
+    scope was answered 403 insufficient_scope (a Deny) instead of 401: the scope was checked first."""
+    for scopes in (["sync.read"], ["sync.provision"]):
+        claims = {k: v for k, v in good_claims(scopes).items() if k not in ("cid", "sub")}
+        event = authorizer_event(
+            "POST", "/provisioning/runs", "/provisioning/runs", authorization=f"Bearer {issuer.sign(claims)}"
+        )
+        assert decide(authorizer, event)[0] == "refuse"

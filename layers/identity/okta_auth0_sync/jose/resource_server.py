@@ -130,6 +130,10 @@ class ResourceServer:
     ) -> Caller:
         scheme, token = _credentials(authorization)
         claims = self._verify_token(token, scheme)
+        # A token that names no client is invalid whatever its scopes (401, not a 403 insufficient_scope).
+        client_id = claims.get("cid") or claims.get("client_id") or claims.get("sub")
+        if not isinstance(client_id, str) or not client_id:
+            raise AuthFailure(401, "invalid_token", "token names no client", scheme=scheme)
         cnf = claims.get("cnf")
         bound = cnf.get("jkt") if isinstance(cnf, dict) else None
         if scheme == "DPoP":
@@ -147,9 +151,6 @@ class ResourceServer:
                 scheme=scheme,
                 scope=required_scope,
             )
-        client_id = claims.get("cid") or claims.get("client_id") or claims.get("sub")
-        if not isinstance(client_id, str) or not client_id:
-            raise AuthFailure(401, "invalid_token", "token names no client", scheme=scheme)
         return Caller(
             client_id=client_id,
             scopes=frozenset(scopes),
