@@ -199,6 +199,56 @@ def proxy_lookup_without_decoding() -> Iterator[None]:
         urllib.request.getproxies, requests.utils.getproxies = originals
 
 
+_ends = threading.Condition()
+_ends_seen = 0
+_ends_depth = 0
+
+
+def executions_ended() -> int:
+    """How many Step Functions executions have ended in this process so far (see below)."""
+    return _ends_seen
+
+
+def wait_for_an_execution_end(seen: int, timeout: float) -> None:
+    """Return once an execution ends after :func:`executions_ended` said ``seen`` (or after
+    ``timeout``)."""
+    with _ends:
+        _ends.wait_for(lambda: _ends_seen != seen, timeout)
+
+
+@contextmanager
+def execution_ends_announced() -> Iterator[None]:
+    """moto runs each execution in a thread of its own and only records the outcome; a caller
+    waiting for it had to poll ``DescribeExecution``, sleeping in between (up to 0.2 s too long
+    per execution, and a full API call per poll). While active, every execution that ends
+    notifies :func:`wait_for_an_execution_end`, after its status is recorded. Nestable."""
+    global _ends_depth
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    original = BaseExecutionWorkerCommunication.__dict__["terminated"]
+
+    def terminated(self: Any) -> None:
+        global _ends_seen
+        try:
+            original(self)
+        finally:
+            with _ends:
+                _ends_seen += 1
+                _ends.notify_all()
+
+    with _ends:
+        _ends_depth += 1
+        if _ends_depth == 1:
+            BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        with _ends:
+            _ends_depth -= 1
+            if _ends_depth == 0:
+                BaseExecutionWorkerCommunication.terminated = original  # type: ignore[method-assign]
+
+
 # Kept for the whole process: every stack of a test session parses the same definitions.
 _caches: dict[str, Callable[..., Any]] = {}
 
