@@ -315,6 +315,8 @@ def requests(draw: st.DrawFn, issuer: Issuer) -> tuple[dict[str, Any], str]:
         method = draw(st.sampled_from(["GET", "POST", "DELETE", "post"]) | texts)
         resource = draw(st.sampled_from(["/provisioning/runs", "/{proxy+}", "/executions/{id}", ""]) | texts)
         scope, path = None, "/" + draw(texts)
+        if (method, resource) in ROUTES:  # drawn at random, and yet a route: its scope applies
+            route, scope = (method, resource), ROUTES[(method, resource)][0]
     else:
         (method, resource), (scope, path) = route, ROUTES[route]
     kind = draw(st.sampled_from(["signed", "signed", "bound", "junk", "text", "scheme", "hmac", "foreign"]))
