@@ -7,8 +7,12 @@ end of the run (issue 10 wants them: inputs tried per entry point, 5xx seen: 0).
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 
+# Inputs per generated test in each Hypothesis profile (registered by tests/fuzz/conftest.py).
+EXAMPLES = {"ci": 300, "long": 20_000}
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 FIELDS = ("inputs", "5xx", "unhandled", "failing")
 
 counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
