@@ -171,6 +171,7 @@ class LocalDeployment:
         self._seams = contextlib.ExitStack()
         for seam in (
             fidelity.atomic_dynamodb_items,
+            fidelity.boto3_clients_built_one_at_a_time,
             fidelity.requests_library_unpatched,
             fidelity.faster_step_functions,
             fidelity.powertools_state_per_invocation,

@@ -79,6 +79,40 @@ def atomic_dynamodb_items() -> Iterator[None]:
                 setattr(cls, name, method)
 
 
+_building = threading.RLock()
+_building_depth = 0
+
+
+@contextmanager
+def boto3_clients_built_one_at_a_time() -> Iterator[None]:
+    """Every container of the stack shares this process, so they share ``boto3.DEFAULT_SESSION``
+    (moto's Step Functions tasks use it too); on Lambda each container has its own. A botocore
+    Session is not thread-safe while it builds a client, and concurrent first invocations did
+    build clients at once (a task then failed with States.Runtime under load). While active,
+    clients are built one at a time (a few ms each); using them stays concurrent. Nestable."""
+    global _building_depth
+    from boto3.session import Session
+
+    original = Session.__dict__["client"]
+
+    @functools.wraps(original)
+    def client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _building:
+            return original(self, *args, **kwargs)
+
+    with _building:
+        _building_depth += 1
+        if _building_depth == 1:
+            Session.client = client  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        with _building:
+            _building_depth -= 1
+            if _building_depth == 0:
+                Session.client = original  # type: ignore[method-assign]
+
+
 @contextmanager
 def requests_library_unpatched() -> Iterator[None]:
     """Undo moto's ``requests`` patching while active (boto3 stays mocked)."""
@@ -280,13 +314,20 @@ def faster_step_functions() -> Iterator[None]:
     original_path, original_client = json_path.parse, lambda_eval_utils.boto_client_for
     parse_program = _parsed_programs(original_parse.__func__)
     clients: dict[tuple[str, str], Any] = {}
+    creating = threading.Lock()
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         # moto's backends ignore the task's role credentials, so one client per service will do.
+        # Created under a lock: the first tasks of a burst of executions ask at once, and boto3's
+        # default session must not build two clients at the same time (it is not thread-safe).
         key = (region, service)
-        if key not in clients:
-            clients[key] = original_client(region, service, state_credentials)
-        return clients[key]
+        client = clients.get(key)
+        if client is None:
+            with creating:
+                client = clients.get(key)
+                if client is None:
+                    client = clients[key] = original_client(region, service, state_credentials)
+        return client
 
     AmazonStateLanguageParser.parse = staticmethod(parse_program)  # type: ignore[method-assign]
     json_path.parse = _compiled_paths(original_path)

@@ -26,6 +26,13 @@ def _guarded_connect(self, address):
     return _real_connect(self, address)
 
 
+def pytest_collection_modifyitems(items):
+    """Modules with a ``slow`` test first (their order otherwise kept): a parallel run
+    (``-n``, one module per worker at a time) starts them at once, so the workers finish together."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cheaper_fakes():
     """The test bed's speed-ups that change no behaviour (okta_auth0_sync_testbed.fidelity): every
@@ -40,6 +47,16 @@ def _cheaper_fakes():
         fidelity.proxy_lookup_without_decoding(),
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _counters_from_zero():
+    """The API call and token counters are process-wide: every test starts them from zero, whatever
+    ran before it in this process (with several workers, which modules did is not fixed)."""
+    from okta_auth0_sync.base import counters
+
+    counters.api_calls.reset()
+    counters.tokens_minted.reset()
 
 
 @pytest.fixture(autouse=True, scope="session")

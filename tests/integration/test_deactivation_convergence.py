@@ -31,6 +31,8 @@ from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 from .conftest import HOOK_SECRET, connection_secrets
 
+pytestmark = pytest.mark.slow  # started first in a parallel run (tests/conftest.py)
+
 SEED = int(os.environ.get("CONVERGENCE_SEED", "20261130"))
 TASK_TRIALS = int(os.environ.get("CONVERGENCE_TASK_TRIALS", "200"))
 HOOK_TRIALS = int(os.environ.get("CONVERGENCE_HOOK_TRIALS", "24"))

@@ -5,6 +5,8 @@ import pytest
 
 from okta_auth0_sync.base import counters
 
+pytestmark = pytest.mark.slow  # started first in a parallel run (tests/conftest.py)
+
 MACHINE = "ProvisioningStateMachine"
 PARTNER_ROLE = "rol_rRVnAbarjZsuC2Xn"  # fixture: 6 members (one already in Okta, one without names)
 PARTNERS_GROUP = "00gU18bXbD9XEKxR56aB"  # fixture: "Auth0 Partners" (Priya already a member)
