@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from .template import ROOT, Template
@@ -85,6 +85,13 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
             aws_secret_access_key="testing",
         )
     return boto3.client(service, region_name=region)
+
+
+@functools.lru_cache(maxsize=64)
+def _handler_code(path: str, mtime_ns: int, size: int) -> CodeType:
+    """A handler module's code, compiled once per file version: every simulated container runs it
+    afresh, and with no bytecode cache (``PYTHONDONTWRITEBYTECODE``) each load compiled it again."""
+    return compile(Path(path).read_bytes(), path, "exec", dont_inherit=True)
 
 
 class FakeContext:
@@ -165,8 +172,10 @@ class LocalDeployment:
         self._mock = mock_aws(
             config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         )
-        self._mock.start()
         from . import fidelity
+
+        with fidelity.requests_routes_not_registered():
+            self._mock.start()
 
         self._seams = contextlib.ExitStack()
         for seam in (
@@ -338,7 +347,9 @@ class LocalDeployment:
         path = ROOT / props["CodeUri"] / (module_name.replace(".", "/") + ".py")
         spec = importlib.util.spec_from_file_location(f"lambda_{logical_id}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        stat = path.stat()
+        # What the loader's exec_module does, with the code compiled once (a container is a fresh module).
+        exec(_handler_code(str(path), stat.st_mtime_ns, stat.st_size), module.__dict__)  # noqa: S102
         module.__dict__["__handler_name__"] = func
         return module
 

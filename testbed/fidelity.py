@@ -126,6 +126,22 @@ def requests_library_unpatched() -> Iterator[None]:
 
 
 @contextmanager
+def requests_routes_not_registered() -> Iterator[None]:
+    """Around ``mock_aws().start()``: moto registers ~1,300 ``requests`` routes (every AWS URL
+    pattern, once per HTTP method) on every start, a quarter of the CPU of starting a stack, for
+    the ``requests`` patching that :func:`requests_library_unpatched` turns off right after."""
+    from moto.core import models
+
+    register, route = models.responses_mock.add, models.CallbackResponse
+    models.responses_mock.add = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    models.CallbackResponse = lambda *args, **kwargs: None  # type: ignore[assignment,misc]
+    try:
+        yield
+    finally:
+        models.responses_mock.add, models.CallbackResponse = register, route  # type: ignore[method-assign]
+
+
+@contextmanager
 def botocore_data_parsed_once() -> Iterator[None]:
     """Parse each of botocore's JSON data files once per process, not once per ``Session``.
 
@@ -174,12 +190,34 @@ def dynamodb_expressions_parsed_once() -> Iterator[None]:
     update expression is never modified (moto's validator works on a deep copy of it), and the
     condition's tokens are immutable named tuples, handed out in a fresh deque each time. An
     invalid expression raises as before and is not kept.
+
+    Validating an update walks the expression ten times (one walker per check), and each walker
+    rebuilt its table of node types and handlers for every node it visited; the table of a
+    walker never changes (bound methods of the walker), so each builds it once.
     """
     from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
     make = UpdateExpressionParser.__dict__["make"]
     lex = ConditionExpressionParser.__dict__["_lex_condition_expression"]
+    walker_types = DepthFirstTraverser.__dict__["nodes_to_be_processed"]
+    walker_process = DepthFirstTraverser.__dict__["process"]
+
+    def nodes_to_be_processed(self: Any) -> Any:
+        types = self.__dict__.get("_testbed_node_types")
+        if types is None:
+            types = self.__dict__["_testbed_node_types"] = walker_types(self)
+        return types
+
+    def process(self: Any, node: Any) -> Any:
+        handlers = self.__dict__.get("_testbed_handlers")
+        if handlers is None:
+            handlers = self.__dict__["_testbed_handlers"] = tuple(self._processing_map().items())
+        for node_type, handler in handlers:
+            if isinstance(node, node_type):
+                return handler(node)
+        return None
 
     @functools.lru_cache(maxsize=1024)
     def parsed(cls: type, expression: str) -> Any:
@@ -194,11 +232,81 @@ def dynamodb_expressions_parsed_once() -> Iterator[None]:
 
     UpdateExpressionParser.make = classmethod(parsed)  # type: ignore[method-assign,assignment]
     ConditionExpressionParser._lex_condition_expression = cached_lex  # type: ignore[method-assign]
+    DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
+    DepthFirstTraverser.process = process  # type: ignore[method-assign]
     try:
         yield
     finally:
         UpdateExpressionParser.make = make  # type: ignore[method-assign]
         ConditionExpressionParser._lex_condition_expression = lex  # type: ignore[method-assign]
+        DepthFirstTraverser.nodes_to_be_processed = walker_types  # type: ignore[method-assign]
+        DepthFirstTraverser.process = walker_process  # type: ignore[method-assign]
+
+
+@contextmanager
+def moto_response_keys_resolved_once() -> Iterator[None]:
+    """Make moto's response serialiser cheaper, without changing what it writes.
+
+    For every member of every shape in a response, moto asks six alias providers which keys
+    the value may sit under in its Python object (``Arn``, ``arn``, ``QueueArn``...), building
+    each provider anew: a tenth of the CPU of a DynamoDB call. For a plain ``dict`` the answer
+    depends only on the member's name and shape (a dict has no ``Meta`` aliases and its class
+    name is always ``dict``), so it is worked out once per (picker, name, shape) and the keys
+    are then looked up in the same order as before. Other objects go the original way.
+    """
+    from moto.core import serialize
+    from moto.core.utils import MISSING, get_value
+
+    picker = serialize.AttributePicker
+    original = picker.__dict__["__call__"]
+    resolved: dict[tuple[Any, ...], tuple[tuple[str, ...], Any, Any]] = {}
+
+    def call(self: Any, context: Any) -> Any:
+        obj = context.obj
+        if type(obj) is not dict:
+            return original(self, context)
+        shape, providers = context.shape, self.alias_providers
+        key = (type(self), id(providers), context.key, id(shape))
+        entry = resolved.get(key)
+        if entry is None or entry[1] is not shape or entry[2] is not providers:
+            entry = resolved[key] = (tuple(self.get_possible_keys(context)), shape, providers)
+        for possible_key in entry[0]:
+            value = get_value(obj, possible_key, MISSING)
+            if value is not MISSING:
+                break
+        else:
+            value = None
+        key_path = f"{context.key_path}.{context.key}"
+        for transform_path, transform in self.response_transformers.items():
+            if key_path.endswith(transform_path):
+                value = transform(value)
+                break
+        return value
+
+    picker.__call__ = call  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        picker.__call__ = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def moto_actions_listed_once() -> Iterator[None]:
+    """moto checks that a request's action is a method of the service's response class by listing
+    the class's methods (``inspect.getmembers``) on every request; the list is made once per class."""
+    from moto.core import responses
+
+    original = responses.method_names_from_class
+
+    @functools.lru_cache(maxsize=256)
+    def method_names_from_class(cls: type) -> frozenset[str]:
+        return frozenset(original(cls))
+
+    responses.method_names_from_class = method_names_from_class  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        responses.method_names_from_class = original
 
 
 @contextmanager

@@ -26,11 +26,34 @@ def _guarded_connect(self, address):
     return _real_connect(self, address)
 
 
+# Modules whose tests share no module or session state of their own (function fixtures only):
+# a parallel run may hand each of their tests to any worker. Every other module goes to one
+# worker whole (``--dist loadfile``), so its module fixtures are built once.
+ANY_WORKER_PER_TEST = (
+    "tests/integration/test_deactivation_convergence.py",
+    "tests/integration/test_provisioning.py",
+)
+
+
 def pytest_collection_modifyitems(items):
-    """Modules with a ``slow`` test first (their order otherwise kept): a parallel run
-    (``-n``, one module per worker at a time) starts them at once, so the workers finish together."""
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
+    """The ``slow`` tests first (the order otherwise kept): a parallel run starts them at once on
+    every worker, and the short ones fill in after, so the workers finish together."""
+    items.sort(key=lambda item: not item.get_closest_marker("slow"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, except that each test of ``ANY_WORKER_PER_TEST`` is a unit of its own."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module in ANY_WORKER_PER_TEST else module
+
+    return Scheduling(config, log)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -38,12 +61,15 @@ def _cheaper_fakes():
     """The test bed's speed-ups that change no behaviour (okta_auth0_sync_testbed.fidelity): every
     moto mock and simulated cold start builds new boto3 Sessions (botocore's data files parsed
     once), the ledger's conditional writes (moto's expression parsing done once per expression),
-    and every Okta or Auth0 call (the proxy lookup of ``requests``)."""
+    every moto request (its actions listed, and its response's keys looked up, once per class and
+    shape), and every Okta or Auth0 call (the proxy lookup of ``requests``)."""
     from okta_auth0_sync_testbed import fidelity
 
     with (
         fidelity.botocore_data_parsed_once(),
         fidelity.dynamodb_expressions_parsed_once(),
+        fidelity.moto_response_keys_resolved_once(),
+        fidelity.moto_actions_listed_once(),
         fidelity.proxy_lookup_without_decoding(),
     ):
         yield

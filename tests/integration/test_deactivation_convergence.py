@@ -8,8 +8,9 @@ event.
 
 Two layers (the suite must stay fast; the long run is ``python -m bench convergence``):
 200 trials at the metadata-update task (the real handler, ledger and sandbox Auth0, invoked
-concurrently as containers would), and 24 through the real hook and the real state machine.
-``CONVERGENCE_SEED`` reproduces a run.
+concurrently as containers would), in two halves of 100 with trials of their own, which a
+parallel run starts at once on two workers; and 24 through the real hook and the real state
+machine. ``CONVERGENCE_SEED`` reproduces a run.
 """
 
 import os
@@ -31,10 +32,9 @@ from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 from .conftest import HOOK_SECRET, connection_secrets
 
-pytestmark = pytest.mark.slow  # started first in a parallel run (tests/conftest.py)
-
 SEED = int(os.environ.get("CONVERGENCE_SEED", "20261130"))
 TASK_TRIALS = int(os.environ.get("CONVERGENCE_TASK_TRIALS", "200"))
+TASK_PARTS = 2  # the task trials in halves: separate tests, so two workers run them at once
 HOOK_TRIALS = int(os.environ.get("CONVERGENCE_HOOK_TRIALS", "24"))
 PER_ROUND = 40
 MAX_EVENTS = 4  # per trial here; the benchmark draws up to 6
@@ -58,15 +58,19 @@ def _rounds(sb, rng, count, salt):
         yield [plan_trial(sb, rng, i, salt, MAX_EVENTS) for i in range(start, min(start + PER_ROUND, count))]
 
 
-def test_concurrent_task_invocations_converge_on_the_newest_event(sb, suspensions_stack):
-    rng, problems = random.Random(SEED), []
-    for trials in _rounds(sb, rng, TASK_TRIALS, f"task{SEED}"):
+@pytest.mark.slow
+@pytest.mark.parametrize("part", range(TASK_PARTS))
+def test_concurrent_task_invocations_converge_on_the_newest_event(sb, suspensions_stack, part):
+    count = TASK_TRIALS // TASK_PARTS + (part < TASK_TRIALS % TASK_PARTS)  # together: TASK_TRIALS
+    rng, problems = random.Random(f"{SEED}/{part}"), []
+    for trials in _rounds(sb, rng, count, f"task{SEED}.{part}"):
         problems += invoke_round(suspensions_stack, trials)
         problems += wrong_final_states(sb, suspensions_stack, trials)
-    assert not problems, f"seed {SEED}: {len(problems)} problems, e.g. {problems[:5]}"
+    assert not problems, f"seed {SEED} part {part}: {len(problems)} problems, e.g. {problems[:5]}"
     assert sum(f.fired for f in sb.auth0.faults.list()) > 0  # the injected faults did fire
 
 
+@pytest.mark.slow
 def test_concurrent_hook_deliveries_converge_through_the_state_machine(sb, suspensions_stack):
     rng, problems, executions = random.Random(SEED + 1), [], 0
     with LocalHttpApi(suspensions_stack) as api:

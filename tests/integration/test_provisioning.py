@@ -5,8 +5,6 @@ import pytest
 
 from okta_auth0_sync.base import counters
 
-pytestmark = pytest.mark.slow  # started first in a parallel run (tests/conftest.py)
-
 MACHINE = "ProvisioningStateMachine"
 PARTNER_ROLE = "rol_rRVnAbarjZsuC2Xn"  # fixture: 6 members (one already in Okta, one without names)
 PARTNERS_GROUP = "00gU18bXbD9XEKxR56aB"  # fixture: "Auth0 Partners" (Priya already a member)
@@ -39,6 +37,7 @@ def big_role(sb):
     return 256
 
 
+@pytest.mark.slow
 def test_a_role_larger_than_a_page_is_provisioned_completely(sb, stack, big_role):
     # Two of the new members already exist in Okta (created by someone else): added, not duplicated.
     sb.okta.add_user(
@@ -131,6 +130,7 @@ def test_dry_run_writes_nothing_and_reports_what_would_happen(sb, stack):
     assert provision(stack)["counts"] == {"provisioned": 4, "existing_added": 1, "failed": 1}
 
 
+@pytest.mark.slow
 def test_rate_limit_storm_and_okta_outage_in_the_middle(sb, stack, big_role):
     # Auth0: a storm of four 429s, then a tight read bucket (burst 2, 4/s); Okta: 5 creates in a
     # row fail with 503, and a dropped connection on a group PUT.
@@ -189,6 +189,7 @@ def test_several_mappings_start_one_execution_each_and_a_repeated_tick_starts_no
     assert "00uZPx7YubxGT9rKLiKE" in sb.okta.group_member_ids(ENGINEERING)  # Ada (Tenant Admin) was in Okta
 
 
+@pytest.mark.slow
 def test_a_few_thousand_members(sb, stack):
     sb.auth0.bulk_add_users(3000, role_id=PARTNER_ROLE, email_template="member{n}@bulk.example")
     report = provision(stack)

@@ -6,13 +6,21 @@ import asyncio
 from typing import Any
 
 import pytest
-from okta.client import Client as OktaClient
-from okta.errors.okta_api_error import OktaAPIError
-from okta.models import CreateUserRequest
-from okta.pagination import paginate_all
-from okta.request_executor import RequestExecutor
 
 from tests.sandbox.support import OKTA
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _okta_sdk():
+    """The SDK is imported when these tests run, not when the suite is collected: importing it
+    costs ~5 s of CPU (pydantic builds a validator for every API method), in every process that
+    collects the suite (each worker of a parallel run), whether or not it runs these tests."""
+    global OktaClient, OktaAPIError, CreateUserRequest, paginate_all, RequestExecutor
+    from okta.client import Client as OktaClient
+    from okta.errors.okta_api_error import OktaAPIError
+    from okta.models import CreateUserRequest
+    from okta.pagination import paginate_all
+    from okta.request_executor import RequestExecutor
 
 
 def run(coro: Any) -> Any:
