@@ -220,6 +220,7 @@ class Auth0Auth:
         exp = claims.get("exp")
         if not isinstance(exp, int | float) or exp <= self.tenant.now():
             raise self._unauthorized("Expired token")
+        request.context["claims"] = claims  # the caller, for the tenant log (sapi client_id)
         return claims
 
     def require(self, request: Request, *alternatives: tuple[str, ...]) -> dict[str, Any]:

@@ -8,6 +8,10 @@ Routes
 ``GET  /api/v2/users``                    Lucene search, offset paging, 1,000-result cap
 ``GET|PATCH /api/v2/users/{id}``          read; top-level metadata merge
 ``GET  /api/v2/roles``, ``/roles/{id}``, ``/roles/{id}/users`` (offset or checkpoint)
+``POST /api/v2/roles/{id}/users``, ``GET|POST|DELETE /api/v2/users/{id}/roles``,
+``DELETE /api/v2/users/{id}``, ``GET /api/v2/logs`` (checkpoint or search), ``/logs/{id}``: see
+:mod:`sandbox.auth0.logs_api`; every successful write is logged (``sapi``, ``sdu``) and can be
+streamed as EventBridge envelopes: :mod:`sandbox.auth0.logs`
 sessions, refresh tokens, revoke-access (Enterprise plan), device credentials: see
 :mod:`sandbox.auth0.session_api`; ``grant_type=refresh_token``: :mod:`sandbox.auth0.auth`
 
@@ -30,6 +34,8 @@ from typing import Any
 from okta_auth0_sync_sandbox.auth0 import errors
 from okta_auth0_sync_sandbox.auth0.api import Auth0Api
 from okta_auth0_sync_sandbox.auth0.auth import Auth0Auth
+from okta_auth0_sync_sandbox.auth0.logs import TenantLogs
+from okta_auth0_sync_sandbox.auth0.logs_api import LogsApi
 from okta_auth0_sync_sandbox.auth0.models import Client, ResourceServer
 from okta_auth0_sync_sandbox.auth0.service import Auth0Service
 from okta_auth0_sync_sandbox.auth0.session_api import ENTERPRISE, USER_SUBRESOURCES, SessionApi
@@ -70,6 +76,8 @@ class Auth0Tenant(Tenant):
         self.service = Auth0Service(self)
         self.sessions = SessionService(self)
         self.auth = Auth0Auth(self)
+        #: the tenant log (``sapi``/``sdu`` for the writes performed), served by ``GET /api/v2/logs``
+        self.tenant_logs = TenantLogs(self)
         #: "enterprise" (default), "professional", "essentials" or "free"
         self.plan = ENTERPRISE
         self.clients: dict[str, Client] = {}
@@ -87,6 +95,7 @@ class Auth0Tenant(Tenant):
         add("GET", "/.well-known/jwks.json", self.auth.jwks)
         Auth0Api(self).register(add)
         SessionApi(self).register(add)
+        LogsApi(self).register(add)
 
     def load_fixture(self, fixture: dict[str, Any]) -> None:
         self.plan = self._known_plan(fixture.get("plan", ENTERPRISE))
@@ -193,9 +202,18 @@ class Auth0Tenant(Tenant):
     def method_not_allowed(self, request: Request) -> Response:
         return errors.api_error(405, "Method Not Allowed")
 
+    def decorate(self, request: Request, response: Response) -> None:
+        super().decorate(request, response)
+        # Auth0 logs every successful Management API write (sapi), and a deletion as sdu too.
+        self.tenant_logs.api_write(request, response)
+        deleted = request.context.get("deleted_user")
+        if deleted is not None:
+            self.tenant_logs.user_deleted(deleted, request.context.get("deleted_by", ""))
+
     def reset(self, fixture: dict[str, Any] | None = None) -> None:
         super().reset(fixture)
         self.jti_cache.clear()
+        self.tenant_logs.clear()
         self.token_lifetime = None
 
     # == Python API: credentials ============================================================
