@@ -9,6 +9,12 @@ PUT      /__sandbox/event-hooks/settings             ``{"batch_size", "duplicate
                                                      "background", "interval"}``
 DELETE   /__sandbox/event-hooks/{id}                 remove a hook
 POST     /__sandbox/users/{id}/lifecycle/{op}        an Admin-Console lifecycle action
+POST     /__sandbox/oauth/sign-in                    test only: ``{"login", "decision"}`` an admin
+                                                     signed in "in the browser": /authorize answers
+                                                     as they would (approve or deny); login null
+                                                     signs out
+GET      /__sandbox/oauth/clients/{id}/refresh-tokens  ``{"valid": n}`` refresh tokens accepted now
+POST     /__sandbox/oauth/clients/{id}/revoke        revoke every token family of the app
 =======  ==========================================  =========================================
 """
 
@@ -34,6 +40,9 @@ class OktaAdmin:
         router.add("PUT", "/__sandbox/event-hooks/settings", self.hook_settings)
         router.add("DELETE", "/__sandbox/event-hooks/{id}", self.remove_hook)
         router.add("POST", "/__sandbox/users/{id}/lifecycle/{op}", self.lifecycle)
+        router.add("POST", "/__sandbox/oauth/sign-in", self.sign_in)
+        router.add("GET", "/__sandbox/oauth/clients/{id}/refresh-tokens", self.refresh_tokens)
+        router.add("POST", "/__sandbox/oauth/clients/{id}/revoke", self.revoke_tokens)
 
     def hooks(self, request: Request) -> Response:
         return Response.json(
@@ -90,3 +99,21 @@ class OktaAdmin:
         except SandboxApiError as exc:
             return exc.response
         return Response.json({"user": self.tenant.get_user(request.params["id"]), "result": body})
+
+    def sign_in(self, request: Request) -> Response:
+        spec = request.json() or {}
+        try:
+            self.tenant.sign_in(spec.get("login"), decision=spec.get("decision", "approve"))
+        except ValueError as exc:
+            return Response.json({"error": str(exc)}, 400)
+        return Response.empty(204)
+
+    def refresh_tokens(self, request: Request) -> Response:
+        try:
+            valid = self.tenant.grants.valid_refresh_tokens(request.params["id"])
+        except KeyError:
+            return Response.json({"error": "no such client"}, 404)
+        return Response.json({"valid": valid})
+
+    def revoke_tokens(self, request: Request) -> Response:
+        return Response.json({"revoked_families": self.tenant.grants.revoke_all(request.params["id"])})

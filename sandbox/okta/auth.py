@@ -1,7 +1,9 @@
 """Okta authentication: authorization-server endpoints and management-API request auth.
 
 Token endpoint (org AS ``/oauth2/v1/token`` and custom AS ``/oauth2/{id}/v1/token``):
-client credentials only; the client authenticates with ``private_key_jwt`` (the only method
+client credentials; on the org AS also ``authorization_code`` and ``refresh_token`` for OIDC web
+apps (:mod:`sandbox.okta.grants`: PKCE, single-use codes, rotation, reuse detection). The client
+authenticates with ``private_key_jwt`` (the only method
 for org-AS service apps) or, on a custom AS, with ``client_secret_basic``/``_post`` when
 registered with a secret.  The assertion's ``jti`` is consumed as soon as the client is
 authenticated, i.e. also when the request then fails (e.g. the DPoP nonce challenge).
@@ -127,7 +129,7 @@ class OktaAuth:
             "subject_types_supported": ["public"],
             "scopes_supported": scopes,
             "token_endpoint_auth_methods_supported": (
-                ["private_key_jwt"]
+                ["client_secret_basic", "client_secret_post", "private_key_jwt"]
                 if server.id is None
                 else ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"]
             ),
@@ -158,6 +160,8 @@ class OktaAuth:
         grant_type = form.get("grant_type")
         if not grant_type:
             raise oauth_error(400, "invalid_request", "The 'grant_type' parameter is required.")
+        if grant_type in ("authorization_code", "refresh_token") and server.id is None:
+            return self._web_app_grant(request, form, server, grant_type)
         if grant_type != "client_credentials":
             raise oauth_error(
                 400,
@@ -166,6 +170,10 @@ class OktaAuth:
                 "configured grant types: [client_credentials].",
             )
         client = self._authenticate_client(request, form, server)
+        if "client_credentials" not in client.grant_types:
+            raise oauth_error(
+                400, "unauthorized_client", "The client is not authorized to use the provided grant type."
+            )
         scopes = self._granted_scopes(form, server, client)
         jkt = None
         if client.dpop_bound or (server.id is not None and request.header("DPoP") is not None):
@@ -191,6 +199,23 @@ class OktaAuth:
             "access_token": token,
             "scope": " ".join(scopes),
         }
+        return Response.json(body, headers=[("Cache-Control", "no-store"), ("Pragma", "no-cache")])
+
+    def _web_app_grant(
+        self, request: Request, form: dict[str, str], server: AuthorizationServer, grant_type: str
+    ) -> Response:
+        client = self._authenticate_client(request, form, server)
+        if client.app_type != "web":
+            raise oauth_error(
+                400, "unauthorized_client", "The client is not authorized to use the provided grant type."
+            )
+        jkt = None
+        if client.dpop_bound:
+            jkt = self._token_dpop(request, server)  # before the grant: a nonce round trip consumes nothing
+        grants = self.tenant.grants
+        body = grants.exchange_code(form, client, jkt) if grant_type == "authorization_code" else grants.refresh(
+            form, client, jkt
+        )
         return Response.json(body, headers=[("Cache-Control", "no-store"), ("Pragma", "no-cache")])
 
     def _authenticate_client(self, request: Request, form: dict[str, str], server: AuthorizationServer) -> OAuthClient:
@@ -366,6 +391,8 @@ class OktaAuth:
         exp = claims.get("exp")
         if not isinstance(exp, int | float) or exp <= self.tenant.now():
             raise self._invalid_token(request, scheme, any_of, "The access token is expired.")
+        if self.tenant.grants.access_token_revoked(claims.get("jti")):
+            raise self._invalid_token(request, scheme, any_of, "The access token is invalid.")
         return claims
 
     def _resource_dpop(self, request: Request, token: str, jkt: str, any_of: tuple[str, ...]) -> None:

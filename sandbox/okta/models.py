@@ -156,9 +156,16 @@ class OAuthClient:
     name: str
     scopes: set[str]
     dpop_bound: bool = False
-    auth_method: str = "private_key_jwt"  # or "client_secret" (custom AS only)
+    auth_method: str = "private_key_jwt"  # or "client_secret" (custom AS, and web apps on the org AS)
     keys: list[dict[str, Any]] = field(default_factory=list)  # public JWKs
     secret_hashes: list[str] = field(default_factory=list)
+    # An OIDC web app (org AS, authorization code + refresh token; see sandbox.okta.grants)
+    app_type: str = "service"  # or "web"
+    redirect_uris: list[str] = field(default_factory=list)
+    grant_types: set[str] = field(default_factory=lambda: {"client_credentials"})
+    pkce_required: bool = True
+    refresh_rotation: str = "ROTATE"  # or "STATIC"
+    refresh_leeway: int = 30  # seconds a rotated refresh token stays valid (0-60)
 
     def public_view(self) -> dict[str, Any]:
         return {
@@ -169,6 +176,10 @@ class OAuthClient:
             "token_endpoint_auth_method": self.auth_method,
             "key_ids": [k.get("kid") for k in self.keys],
             "secrets": len(self.secret_hashes),
+            "app_type": self.app_type,
+            "grant_types": sorted(self.grant_types),
+            "redirect_uris": list(self.redirect_uris),
+            "refresh_token": {"rotation_type": self.refresh_rotation, "leeway": self.refresh_leeway},
         }
 
 

@@ -5,7 +5,9 @@ Routes
 =========================================  =============================================
 ``GET  /.well-known/oauth-authorization-server``  org AS metadata
 ``GET  /oauth2/v1/keys``                   org AS signing keys (JWKS)
-``POST /oauth2/v1/token``                  client credentials, ``private_key_jwt`` (+DPoP)
+``POST /oauth2/v1/token``                  client credentials, ``private_key_jwt`` (+DPoP); for web
+                                           apps authorization_code and refresh_token (rotation)
+``GET  /oauth2/v1/authorize``              authorization code with PKCE (see :mod:`sandbox.okta.grants`)
 ``GET  /oauth2/{as}/.well-known/oauth-authorization-server``, ``/oauth2/{as}/v1/keys``,
 ``POST /oauth2/{as}/v1/token``             custom authorization servers
 ``/api/v1/users…``, ``/api/v1/groups…``, ``/api/v1/logs``   see :mod:`sandbox.okta.api`
@@ -38,6 +40,7 @@ from okta_auth0_sync_sandbox.okta import errors
 from okta_auth0_sync_sandbox.okta.admin import OktaAdmin
 from okta_auth0_sync_sandbox.okta.api import OktaApi
 from okta_auth0_sync_sandbox.okta.auth import OktaAuth
+from okta_auth0_sync_sandbox.okta.grants import Grants
 from okta_auth0_sync_sandbox.okta.hooks import EventHook, EventHooks
 from okta_auth0_sync_sandbox.okta.models import AuthorizationServer, OAuthClient
 from okta_auth0_sync_sandbox.okta.service import OktaService
@@ -72,6 +75,7 @@ class OktaTenant(Tenant):
         self.jti_cache = JtiCache()
         self.service = OktaService(self)
         self.auth = OktaAuth(self)
+        self.grants = Grants(self)
         self.hooks = EventHooks(lambda: self.base_url, lambda: self.now())
         self.org_as: AuthorizationServer
         self.auth_servers: dict[str, AuthorizationServer] = {}
@@ -83,6 +87,7 @@ class OktaTenant(Tenant):
         add("GET", "/.well-known/oauth-authorization-server", lambda r: self.auth.metadata(self.org_as))
         add("GET", "/oauth2/v1/keys", lambda r: self.auth.keys(self.org_as))
         add("POST", "/oauth2/v1/token", lambda r: self.auth.token(r, self.org_as))
+        add("GET", "/oauth2/v1/authorize", self.grants.authorize)
         add("GET", "/oauth2/{as}/.well-known/oauth-authorization-server", lambda r: self.auth.metadata(self._as(r)))
         add("GET", "/oauth2/{as}/v1/keys", lambda r: self.auth.keys(self._as(r)))
         add("POST", "/oauth2/{as}/v1/token", lambda r: self.auth.token(r, self._as(r)))
@@ -229,6 +234,7 @@ class OktaTenant(Tenant):
     def reset(self, fixture: dict[str, Any] | None = None) -> None:
         super().reset(fixture)
         self.jti_cache.clear()
+        self.grants.clear()
 
     # == Python API: credentials ============================================================
     def auth_server(self, as_id: str | None = None) -> AuthorizationServer:
@@ -285,6 +291,62 @@ class OktaTenant(Tenant):
             self._extra_clients.append((as_id, OAuthClient(client.client_id, name, set(scopes), dpop_bound, auth)))
         return client
 
+    def register_web_app(
+        self,
+        client_id: str | None = None,
+        *,
+        name: str = "sandbox-web-app",
+        scopes: Iterable[str] = (),
+        redirect_uris: Iterable[str] = (),
+        auth: str = "client_secret",
+        dpop_bound: bool = False,
+        rotation: str = "ROTATE",
+        leeway: int = 30,
+        pkce_required: bool = True,
+        grant_types: Iterable[str] = ("authorization_code", "refresh_token"),
+    ) -> OAuthClient:
+        """Create an OIDC web app on the org AS (authorization code + refresh token), its Okta API
+        scopes granted; ``auth`` is ``client_secret`` (then :meth:`register_client_secret`) or
+        ``private_key_jwt`` (then :meth:`register_app_key`)."""
+        if auth not in ("private_key_jwt", "client_secret"):
+            raise ValueError("auth must be 'private_key_jwt' or 'client_secret'")
+        if rotation not in ("ROTATE", "STATIC") or not 0 <= leeway <= 60:
+            raise ValueError("rotation is ROTATE or STATIC, leeway 0 to 60 seconds")
+        unknown = set(scopes) - self.org_as.scopes
+        if unknown:
+            raise ValueError(f"scopes not defined on the authorization server: {sorted(unknown)}")
+        settings: dict[str, Any] = {
+            "app_type": "web",
+            "redirect_uris": list(redirect_uris),
+            "grant_types": set(grant_types),
+            "pkce_required": pkce_required,
+            "refresh_rotation": rotation,
+            "refresh_leeway": leeway,
+        }
+        client = OAuthClient(client_id or random_id("0oa"), name, set(scopes), dpop_bound, auth, **settings)
+        with self.lock:
+            self._add_client(None, client)
+            template = OAuthClient(client.client_id, name, set(scopes), dpop_bound, auth, **settings)
+            self._extra_clients.append((None, template))
+        return client
+
+    def set_refresh_rotation(self, client_id: str, rotation: str = "ROTATE", leeway: int = 30) -> None:
+        client = self.client(client_id)
+        client.refresh_rotation, client.refresh_leeway = rotation, leeway
+
+    def sign_in(self, login: str | None, *, decision: str = "approve") -> None:
+        """Test only: an admin is signed in to the org in "the browser", and ``/authorize``
+        answers as if they approved (``decision="deny"``: as if they refused); ``None`` signs out."""
+        if login is None:
+            self.grants.signed_in = None
+            return
+        user = self.service.directory.find_user(login)
+        if user is None or user.status != "ACTIVE":
+            raise ValueError(f"no active user {login!r} to sign in")
+        if decision not in ("approve", "deny"):
+            raise ValueError("decision is 'approve' or 'deny'")
+        self.grants.signed_in = (user.id, decision)
+
     def register_app_key(
         self,
         client_id: str,
@@ -307,8 +369,8 @@ class OktaTenant(Tenant):
         with self.lock:
             client.keys[:] = [k for k in client.keys if k.get("kid") != kid]
 
-    def register_client_secret(self, client_id: str, auth_server: str) -> str:
-        """Generate a client secret for a ``client_secret`` client of a custom AS."""
+    def register_client_secret(self, client_id: str, auth_server: str | None = None) -> str:
+        """Generate a client secret for a ``client_secret`` client (custom AS, or an org-AS web app)."""
         client = self.client(client_id, auth_server)
         if client.auth_method != "client_secret":
             raise ValueError(f"client {client_id} authenticates with {client.auth_method}")

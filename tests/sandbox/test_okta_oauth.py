@@ -176,7 +176,9 @@ def test_metadata_of_org_as(sb):
     assert meta["issuer"] == sb.okta.base_url
     assert meta["token_endpoint"] == f"{sb.okta.base_url}/oauth2/v1/token"
     assert meta["jwks_uri"] == f"{sb.okta.base_url}/oauth2/v1/keys"
-    assert meta["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
+    # service apps use private_key_jwt only; web apps (authorization code) may use a client secret
+    methods = meta["token_endpoint_auth_methods_supported"]
+    assert methods == ["client_secret_basic", "client_secret_post", "private_key_jwt"]
     assert "ES256" in meta["dpop_signing_alg_values_supported"]
 
 
