@@ -63,6 +63,18 @@ class Execution:
         return sum(1 for e in self.history if e["type"].endswith("StateEntered"))
 
     @property
+    def retries(self) -> int:
+        """Task attempts beyond the first of each state entered (``Retry``): AWS bills each retry as
+        a state transition, though the history enters the state only once."""
+        scheduled = sum(1 for e in self.history if e["type"] in ("LambdaFunctionScheduled", "TaskScheduled"))
+        return max(0, scheduled - sum(1 for e in self.history if e["type"] == "TaskStateEntered"))
+
+    @property
+    def billed_transitions(self) -> int:
+        """State transitions as billed: every state entered, and every retry."""
+        return self.transitions + self.retries
+
+    @property
     def cause_message(self) -> str | None:
         """The ``errorMessage`` inside a Lambda error cause (or the raw cause)."""
         from okta_auth0_sync.base.errors import cause_message
