@@ -43,6 +43,7 @@ class OktaApi:
         add("GET", "/api/v1/users/{id}", self.get_user)
         add("DELETE", "/api/v1/users/{id}", self.delete_user)
         add("POST", "/api/v1/users/{id}/lifecycle/{op}", self.lifecycle)
+        add("GET", "/api/v1/users/{id}/groups", self.list_user_groups)
         add("GET", "/api/v1/groups", self.list_groups)
         add("GET", "/api/v1/groups/{id}", self.get_group)
         add("GET", "/api/v1/groups/{id}/users", self.list_group_users)
@@ -51,10 +52,14 @@ class OktaApi:
         add("GET", "/api/v1/logs", self.list_logs)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _page_links(self, request: Request, next_after: str | None) -> list[tuple[str, str]]:
+    def _page_links(
+        self, request: Request, next_after: str | None, drop: tuple[str, ...] = ()
+    ) -> list[tuple[str, str]]:
+        """``self``, and ``next`` (the same query ``after`` the cursor, without the ``drop``
+        parameters: a System Log cursor replaces ``since``)."""
         links = [link_header(request.url, "self")]
         if next_after is not None:
-            params = [(k, v) for k, vs in request.query.items() if k != "after" for v in vs]
+            params = [(k, v) for k, vs in request.query.items() if k != "after" and k not in drop for v in vs]
             params.append(("after", next_after))
             query = urlencode(params, quote_via=quote)
             links.append(link_header(f"{self.tenant.base_url}{request.raw_path}?{query}", "next"))
@@ -162,6 +167,14 @@ class OktaApi:
         )
         return Response.json(body)
 
+    def list_user_groups(self, request: Request) -> Response:
+        """``GET /api/v1/users/{id}/groups``: every group the user is in (one page; scope okta.users.read)."""
+        self.auth.authenticate(request, USERS_READ)
+        user = self.service.user(request.params["id"])
+        groups = self.service.directory.groups
+        body = [groups[g].to_json(self.tenant.base_url) for g in sorted(groups) if user.id in groups[g].members]
+        return Response.json(body, headers=[link_header(request.url, "self")])
+
     # -- groups -----------------------------------------------------------------------------
     def list_groups(self, request: Request) -> Response:
         self.auth.authenticate(request, GROUPS_READ)
@@ -228,8 +241,11 @@ class OktaApi:
             since = parse_iso8601(request.arg("since") or "") if request.arg("since") else None
         except ValueError as exc:
             raise errors.raise_api(400, "E0000030", "Bad request. Invalid date format.", [str(exc)]) from exc
+        if since is not None and request.arg("after"):
+            raise errors.validation_failed("after", "after: since and after cannot be used together")
         upper = until if until is not None else now
-        since = since if since is not None else upper - 7 * 86400
+        # A page after a cursor (a next link) has no since: the cursor says where it starts.
+        since = since if since is not None else (float("-inf") if request.arg("after") else upper - 7 * 86400)
         order = (request.arg("sortOrder") or "ASCENDING").upper()
         if order not in ("ASCENDING", "DESCENDING"):
             raise errors.validation_failed("sortOrder", "sortOrder: must be ASCENDING or DESCENDING")
@@ -264,13 +280,12 @@ class OktaApi:
                 break
             page.append(entry)
         polling = order == "ASCENDING" and until is None
-        if page and (more or polling):
-            next_after = encode_cursor(f"seq:{page[-1].seq}")
-        elif polling:
-            next_after = cursor or encode_cursor(f"seq:{self.service.logs[-1].seq if self.service.logs else 0}")
-        else:
-            next_after = None
-        return Response.json([e.event for e in page], headers=self._page_links(request, next_after))
+        if polling and not page:
+            # Polling: an empty page's next link is the request itself (read it again later).
+            links = [link_header(request.url, "self"), link_header(request.url, "next")]
+            return Response.json([], headers=links)
+        next_after = encode_cursor(f"seq:{page[-1].seq}") if page and (more or polling) else None
+        return Response.json([e.event for e in page], headers=self._page_links(request, next_after, drop=("since",)))
 
 
 def _keyword_text(event: dict[str, Any]) -> str:

@@ -205,3 +205,31 @@ def test_dpop_mode(okta_config, sb, monkeypatch):
     assert "'htu' claim" in by_login_err.headers["WWW-Authenticate"]
     token_statuses = [c.status for c in sb.okta.calls.filter(route="/oauth2/v1/token")]
     assert token_statuses == [400, 200]  # use_dpop_nonce challenge, then the DPoP token
+
+
+def test_user_groups_and_suspend_unsuspend_for_deprovisioning(okta_config, sb):
+    """What deprovisioning calls: a user's groups (is another mapped group still granting it?),
+    the membership removal, suspend and unsuspend, each as the official SDK sends it."""
+
+    async def scenario():
+        client = OktaClient(okta_config())
+        groups, _, err = await client.list_user_groups(OKTA.priya)
+        _, _, unassign_err = await client.unassign_user_from_group(OKTA.partners, OKTA.priya)
+        after, _, _ = await client.list_user_groups(OKTA.priya)
+        suspend_err = (await client.suspend_user(OKTA.priya))[-1]  # the SDK returns a pair or a triple
+        suspended, _, _ = await client.get_user(OKTA.priya)
+        again_err = (await client.suspend_user(OKTA.priya))[-1]  # not active any more
+        unsuspend_err = (await client.unsuspend_user(OKTA.priya))[-1]
+        back, _, _ = await client.get_user(OKTA.priya)
+        missing = await client.list_user_groups("00uDoesNotExist00000")
+        return groups, err, unassign_err, after, suspend_err, suspended, again_err, unsuspend_err, back, missing[-1]
+
+    groups, err, unassign_err, after, suspend_err, suspended, again_err, unsuspend_err, back, missing = run(scenario())
+    assert err is None and OKTA.partners in [g.id for g in groups]
+    assert unassign_err is None and OKTA.partners not in [g.id for g in after]
+    assert suspend_err is None and suspended.status.value == "SUSPENDED"
+    assert again_err.status == 400 and again_err.error_code == "E0000001"
+    assert unsuspend_err is None and back.status.value == "ACTIVE"
+    assert missing.status == 404
+    events = [e["eventType"] for e in sb.okta.log_events()]
+    assert events == ["group.user_membership.remove", "user.lifecycle.suspend", "user.lifecycle.unsuspend"]

@@ -197,8 +197,8 @@ def test_state_table_round_trip(dynamodb):
         "auth0|b": {"outcome": "failed", "reason": "x" * 1000},  # empty okta_user_id left out, reason cut
     }
     assert sorted(table.members(mapping), key=lambda m: m["user_id"]) == [
-        {"user_id": "auth0|a", "outcome": "provisioned", "okta_user_id": "00ua"},
-        {"user_id": "auth0|b", "outcome": "failed"},
+        {"user_id": "auth0|a", "outcome": "provisioned", "okta_user_id": "00ua", "run_id": "run-1"},
+        {"user_id": "auth0|b", "outcome": "failed", "run_id": "run-1"},
     ]
     raw = dynamodb.get_item(TableName="state", Key=marshal({"pk": mapping.key, "sk": "member#auth0|a"}))["Item"]
     assert unmarshal(raw)["run_id"] == "run-1" and raw["updated_at"]["S"].endswith("Z")

@@ -17,7 +17,7 @@ from okta_auth0_sync.base.errors import (
     UpstreamDetails,
     UpstreamError,
 )
-from okta_auth0_sync.clients.http import HttpClient, json_body, request_id
+from okta_auth0_sync.clients.http import HttpClient, json_body, next_link, request_id
 from okta_auth0_sync.domain.identities import OktaUser
 
 
@@ -59,6 +59,52 @@ class OktaClient:
         self.http.request(
             "PUT", "/api/v1/groups/{group_id}/users/{user_id}", path_params={"group_id": group_id, "user_id": user_id}
         )
+
+    def remove_from_group(self, group_id: str, user_id: str) -> None:
+        """``DELETE /api/v1/groups/{gid}/users/{uid}`` (204; idempotent; scope ``okta.groups.manage``)."""
+        self.http.request(
+            "DELETE",
+            "/api/v1/groups/{group_id}/users/{user_id}",
+            path_params={"group_id": group_id, "user_id": user_id},
+        )
+
+    def user_group_ids(self, user_id: str) -> set[str]:
+        """``GET /api/v1/users/{id}/groups``: the ids of every group the user is in (one page holds
+        them all for any realistic user; ``Link`` paging followed anyway)."""
+        return {
+            group["id"]
+            for page in self.http.paginate("/api/v1/users/{id}/groups", path_params={"id": user_id})
+            for group in page
+            if isinstance(group, dict) and "id" in group
+        }
+
+    def lifecycle(self, user_id: str, operation: str) -> None:
+        """``POST /api/v1/users/{id}/lifecycle/{op}`` for ``suspend``, ``unsuspend``, ``deactivate``
+        or ``activate`` (no e-mail sent; scope ``okta.users.manage``). Okta answers 400/403 when
+        the user's status does not allow it (:class:`RequestRejected`/:class:`PermissionDenied`)."""
+        if operation not in ("suspend", "unsuspend", "deactivate", "activate"):
+            raise ValueError(f"unsupported lifecycle operation {operation!r}")
+        params = {"sendEmail": "false"} if operation in ("activate", "deactivate") else None
+        self.http.request(
+            "POST",
+            "/api/v1/users/{id}/lifecycle/" + operation,
+            path_params={"id": user_id},
+            params=params,
+            retry_post=True,  # a repeated lifecycle change is refused by status, never duplicated
+        )
+
+    def system_log_page(
+        self, *, next_url: str | None = None, params: dict[str, str] | None = None
+    ) -> tuple[list[Any], str | None]:
+        """One page of ``GET /api/v1/logs`` (scope ``okta.logs.read``): the events and the
+        ``rel="next"`` link. Either the query (``params``, a first read) or a ``next`` link from an
+        earlier page (checked to lead back to this org). Paced like every call, on the small
+        System Log bucket's own headers."""
+        response = self.http.request("GET", "/api/v1/logs", url=next_url, params=None if next_url else params)
+        events = response.json()
+        if not isinstance(events, list):
+            raise UpstreamError("Okta GET /api/v1/logs answered something other than a list", tenant="okta")
+        return events, next_link(response)
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         """``GET /api/v1/groups/{id}`` (scope ``okta.groups.read``)."""

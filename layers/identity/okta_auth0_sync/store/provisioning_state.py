@@ -3,11 +3,19 @@
 Items:
 
 - ``pk = map#{role_id}#{group_id}``, ``sk = member#{auth0 user id}``: ``outcome``
-  (provisioned | existing_added | failed | skipped), ``okta_user_id``, ``reason``, ``run_id``,
-  ``updated_at``. A member whose last outcome is provisioned/existing_added is not touched
-  again (unless a run asks to ``recheck``); failed members are retried by every run.
-- ``pk = run#{run_id}``, ``sk = list`` / ``batch#000042``: what each step of a run did (counts,
-  failures, API calls, tokens), read back by the report. Expire after 30 days (``ttl``).
+  (provisioned | existing_added | restored | removed | failed | skipped | unverified_email),
+  ``okta_user_id``, ``reason``, ``run_id`` (the run that wrote the outcome: a run's counts are
+  the items it wrote, so each member counts once however often a step is retried or redriven),
+  ``updated_at``, ``v`` (a version: every write is conditional on the version read, so two
+  writers for one member cannot both win), ``created`` (sticky: this package created the Okta
+  user), ``okta_action`` (suspended | deactivated: what this package did to the Okta user on
+  deprovisioning, undone on a rejoin), ``departed`` (left_role | blocked | deleted). A member
+  whose outcome is in :data:`DONE` is not touched again (unless a run asks to ``recheck``);
+  the others are retried by every run.
+- ``pk = run#{run_id}``: what each step of a run did, read back by the report: ``sk = list``
+  (the listing's progress and counts), ``batch#000042`` (a batch of member ids for the worker),
+  ``result#000042`` (a batch's counts, overwritten when redone), ``usage#{step}#{request id}``
+  (every invocation's API calls, 429s, tokens, success or not). Expire after 30 days (``ttl``).
 """
 
 from __future__ import annotations
@@ -18,9 +26,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping
+from okta_auth0_sync.store import aws
 from okta_auth0_sync.store.dynamodb import AttributeValue, Table, marshal, unmarshal
 
-DONE = frozenset({"provisioned", "existing_added"})
+DONE = frozenset({"provisioned", "existing_added", "restored"})  # in the group, put there by this package
 SUMMARY_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -37,7 +46,7 @@ class StateTable(Table):
                 self.table_name: {
                     "Keys": keys,
                     "ConsistentRead": True,
-                    "ProjectionExpression": "sk, outcome, okta_user_id, reason",
+                    "ProjectionExpression": "sk, outcome, okta_user_id, reason, v, created, okta_action",
                 }
             }
             for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
@@ -62,13 +71,78 @@ class StateTable(Table):
             items.append({"PutRequest": {"Item": marshal(item)}})
         self._batch_write(items)
 
+    def member(self, mapping: RoleGroupMapping, user_id: str) -> dict[str, Any] | None:
+        """One member's item (consistent read), or None."""
+        item = self.client.get_item(
+            TableName=self.table_name,
+            Key=marshal({"pk": mapping.key, "sk": f"member#{user_id}"}),
+            ConsistentRead=True,
+        ).get("Item")
+        return {"user_id": user_id, **_member(item)[1]} if item else None
+
+    def write_member(
+        self, mapping: RoleGroupMapping, run_id: str, outcome: dict[str, Any], *, seen_version: int
+    ) -> bool:
+        """Record one member's outcome if the item is still at ``seen_version`` (0: no item, or
+        one written before versions existed); False when another writer got there first.
+
+        ``outcome``: ``user_id``, ``outcome``, and optionally ``okta_user_id``, ``reason``,
+        ``created`` (True: sticky, never cleared), ``okta_action`` and ``departed`` (set, or
+        removed when present as None)."""
+        values: dict[str, Any] = {
+            ":outcome": outcome["outcome"],
+            ":run": run_id,
+            ":now": _now(),
+            ":next": seen_version + 1,
+        }
+        sets = ["outcome = :outcome", "run_id = :run", "updated_at = :now", "v = :next"]
+        removes = []
+        if outcome.get("okta_user_id"):
+            sets.append("okta_user_id = :okta")
+            values[":okta"] = outcome["okta_user_id"]
+        if outcome.get("reason"):
+            sets.append("reason = :reason")
+            values[":reason"] = str(outcome["reason"])[:1000]
+        else:
+            removes.append("reason")
+        if outcome.get("created"):
+            sets.append("created = :true")
+            values[":true"] = True
+        for name in ("okta_action", "departed"):
+            if name in outcome:
+                if outcome[name]:
+                    sets.append(f"{name} = :{name}")
+                    values[f":{name}"] = outcome[name]
+                else:
+                    removes.append(name)
+        if seen_version:
+            condition = "v = :seen"
+            values[":seen"] = seen_version
+        else:
+            condition = "attribute_not_exists(v)"
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=marshal({"pk": mapping.key, "sk": f"member#{outcome['user_id']}"}),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=marshal(values),
+            )
+        except Exception as exc:  # botocore's ClientError, without importing botocore here
+            if aws.error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def members(self, mapping: RoleGroupMapping) -> Iterator[dict[str, Any]]:
         """Every member ever recorded for the mapping (for drift: who left the role)."""
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": marshal({":pk": mapping.key}),
-            "ProjectionExpression": "sk, outcome, okta_user_id",
+            "ProjectionExpression": "sk, outcome, okta_user_id, run_id, v, created, okta_action, departed",
+            "ConsistentRead": True,
         }
         while True:
             page = self.client.query(**kwargs)
