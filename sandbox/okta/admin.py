@@ -6,7 +6,8 @@ POST     /__sandbox/event-hooks                      register (+verify) ``{"url"
                                                      "event_types", "headers", "name", "verify"}``
 POST     /__sandbox/event-hooks/flush                deliver the queue now
 PUT      /__sandbox/event-hooks/settings             ``{"batch_size", "duplicate", "timeout",
-                                                     "background", "interval"}``
+                                                     "background", "interval", "enabled"}``
+                                                     (``enabled: false``: deliveries lost, an outage)
 DELETE   /__sandbox/event-hooks/{id}                 remove a hook
 POST     /__sandbox/users/{id}/lifecycle/{op}        an Admin-Console lifecycle action
 POST     /__sandbox/oauth/sign-in                    test only: ``{"login", "decision"}`` an admin
@@ -53,7 +54,9 @@ class OktaAdmin:
                     "batch_size": self.tenant.hooks.batch_size,
                     "duplicate": self.tenant.hooks.duplicate,
                     "timeout": self.tenant.hooks.timeout,
+                    "enabled": self.tenant.hooks.enabled,
                 },
+                "lost": list(self.tenant.hooks.lost),
                 "deliveries": [d.as_dict() for d in self.tenant.hooks.deliveries],
             }
         )
@@ -80,6 +83,8 @@ class OktaAdmin:
             self.tenant.hooks.batch_size = int(spec["batch_size"])
         if "duplicate" in spec:
             self.tenant.hooks.duplicate = bool(spec["duplicate"])
+        if "enabled" in spec:  # false: an outage, every subscribed event is lost (no replay)
+            self.tenant.hooks.enabled = bool(spec["enabled"])
         if "timeout" in spec:
             self.tenant.hooks.timeout = float(spec["timeout"])
         if "background" in spec:

@@ -10,8 +10,10 @@
 * A delivery is a POST in Okta's envelope (``eventType: com.okta.event_hook`` …
   ``data.events[]``) with a per-request timeout (3 s by default) and **one** retry after a
   timeout, a connection error or a 5xx; never after a 4xx.
-* Knobs: ``batch_size`` (events merged into one delivery, default 1) and ``duplicate``
-  (send every delivery twice, the copy with a new ``eventId``: at-least-once).
+* Knobs: ``batch_size`` (events merged into one delivery, default 1), ``duplicate``
+  (send every delivery twice, the copy with a new ``eventId``: at-least-once) and ``enabled``
+  (``False`` simulates an outage: every event a hook subscribes to is lost, as after Okta's two
+  failed attempts, with no replay; counted in :attr:`EventHooks.lost`).
 
 Outcomes are kept in :attr:`EventHooks.deliveries`.  Secrets are never exposed.
 """
@@ -116,6 +118,8 @@ class EventHooks:
         self.timeout = 3.0
         self.batch_size = 1
         self.duplicate = False
+        self.enabled = True
+        self.lost: list[str] = []  # uuids of the events lost while deliveries were off
         self.deliveries: list[Delivery] = []
         self._queue: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.RLock()
@@ -189,6 +193,7 @@ class EventHooks:
             self._queue.clear()
             self.deliveries.clear()
             self.timeout, self.batch_size, self.duplicate = 3.0, 1, False
+            self.enabled, self.lost = True, []
 
     # -- queueing -----------------------------------------------------------------------------
     def on_event(self, event: dict[str, Any]) -> None:
@@ -200,7 +205,10 @@ class EventHooks:
                     and hook.verification_status == "VERIFIED"
                     and event.get("eventType") in hook.event_types
                 ):
-                    self._queue.append((hook.id, event))
+                    if self.enabled:
+                        self._queue.append((hook.id, event))
+                    else:
+                        self.lost.append(str(event.get("uuid")))
 
     @property
     def pending(self) -> int:

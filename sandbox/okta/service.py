@@ -431,6 +431,7 @@ class OktaService:
         self._seq += 1
         self.logs.append(LogEvent(self._seq, now, event))
         self.tenant.hooks.on_event(event)
+        self.tenant.log_stream.on_event(event)
         return event
 
     def bulk_add_users(

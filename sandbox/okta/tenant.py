@@ -42,6 +42,7 @@ from okta_auth0_sync_sandbox.okta.api import OktaApi
 from okta_auth0_sync_sandbox.okta.auth import OktaAuth
 from okta_auth0_sync_sandbox.okta.grants import Grants
 from okta_auth0_sync_sandbox.okta.hooks import EventHook, EventHooks
+from okta_auth0_sync_sandbox.okta.log_stream import LogStream, LogStreamAdmin
 from okta_auth0_sync_sandbox.okta.models import AuthorizationServer, OAuthClient
 from okta_auth0_sync_sandbox.okta.service import OktaService
 from okta_auth0_sync_sandbox.ratelimit import Decision
@@ -77,6 +78,7 @@ class OktaTenant(Tenant):
         self.auth = OktaAuth(self)
         self.grants = Grants(self)
         self.hooks = EventHooks(lambda: self.base_url, lambda: self.now())
+        self.log_stream = LogStream(lambda: self.domain)
         self.org_as: AuthorizationServer
         self.auth_servers: dict[str, AuthorizationServer] = {}
         super().__init__(fixture, domain=domain or fixture.get("domain", "sandbox.okta.test"), **kwargs)
@@ -102,6 +104,7 @@ class OktaTenant(Tenant):
     def load_fixture(self, fixture: dict[str, Any]) -> None:
         self.service.load(fixture)
         self.hooks.clear()
+        self.log_stream.clear()
         self.org_as = AuthorizationServer(
             id=None,
             name="Okta org authorization server",
@@ -521,6 +524,7 @@ class OktaTenant(Tenant):
     # == admin endpoints =======================================================================
     def admin_routes(self, router: Router) -> None:
         OktaAdmin(self).register(router)
+        LogStreamAdmin(self.log_stream).register(router)
 
     def snapshot(self) -> dict[str, Any]:
         d = self.service.directory

@@ -233,3 +233,30 @@ def test_user_groups_and_suspend_unsuspend_for_deprovisioning(okta_config, sb):
     assert missing.status == 404
     events = [e["eventType"] for e in sb.okta.log_events()]
     assert events == ["group.user_membership.remove", "user.lifecycle.suspend", "user.lifecycle.unsuspend"]
+
+
+def test_system_log_polling_with_the_sdk(okta_config, sb, clock):
+    """list_log_events parses every lifecycle event (the SDK's LogEvent model), and a polling query
+    (ascending, no until) links on even when it is caught up (issue 11: the System Log sweep)."""
+    from okta_auth0_sync_sandbox.util import iso8601
+
+    start = clock()
+    sb.okta.deactivate_user(OKTA.ada)
+    sb.okta.activate_user(OKTA.ada)
+    sb.okta.lifecycle(OKTA.alan, "unsuspend")
+
+    async def scenario():
+        client = OktaClient(okta_config("private_key"))
+        return await client.list_log_events(
+            since=iso8601(start - 1), filter='eventType sw "user.lifecycle."', sort_order="ASCENDING", limit=10
+        )
+
+    events, response, error = run(scenario())
+    assert error is None
+    assert [(e.event_type, e.target[0].id, e.outcome.result) for e in events] == [
+        ("user.lifecycle.deactivate", OKTA.ada, "SUCCESS"),
+        ("user.lifecycle.reactivate", OKTA.ada, "SUCCESS"),
+        ("user.lifecycle.unsuspend", OKTA.alan, "SUCCESS"),
+    ]
+    assert [e.uuid for e in events] == [e["uuid"] for e in sb.okta.log_events() if e["eventType"].startswith("user.")]
+    assert 'rel="next"' in response.headers["Link"]
