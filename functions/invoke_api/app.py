@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from okta_auth0_sync.base.errors import InvalidInput, NotFound
-from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain import ids, reconciliation
 from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput
 from okta_auth0_sync.domain.payloads.invoke import StartedExecution
 from okta_auth0_sync.domain.provisioning import ProvisioningRequest
@@ -104,6 +104,12 @@ def start_provisioning():
 def sync_user(okta_user_id: str):
     request = DeactivationSyncInput.on_demand(ids.okta_user_id(okta_user_id, "oktaUserId"), requested_by=_caller())
     return _accepted(invoke.start("user-sync", request.to_payload()), "user sync")
+
+
+@app.post("/reconciliation/runs")
+def start_reconciliation():
+    request = reconciliation.request_from_api_body(_json_body(), requested_by=_caller())
+    return _accepted(invoke.start("reconciliation", request), "reconciliation")
 
 
 @app.get("/executions/<execution_id>")

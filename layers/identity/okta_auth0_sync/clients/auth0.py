@@ -72,6 +72,33 @@ class Auth0Client:
                 return
             params = {"take": take, "from": cursor}
 
+    def blocked_user_ids(self, per_page: int = 100, max_pages: int = 10) -> tuple[set[str], bool]:
+        """Ids of blocked users (``q=blocked:true``, search v3), and whether that is all of them:
+        search serves the first 1,000 matches only (10 pages of 100), so a tenant with more
+        blocked users gets ``complete=False`` (the caller says so in its report)."""
+        found: set[str] = set()
+        for page in range(max_pages):
+            response = self.http.request(
+                "GET",
+                "/api/v2/users",
+                params={
+                    "q": "blocked:true",
+                    "search_engine": "v3",
+                    "per_page": per_page,
+                    "page": page,
+                    "fields": "user_id",
+                    "include_fields": "true",
+                },
+            )
+            body = response.json()
+            users = body.get("users", []) if isinstance(body, dict) else body
+            if not isinstance(users, list):
+                raise UpstreamError("Auth0 user search did not return a list", tenant="auth0")
+            found.update(u["user_id"] for u in users if isinstance(u, dict) and isinstance(u.get("user_id"), str))
+            if len(users) < per_page:
+                return found, True
+        return found, False
+
     def users_by_id(self, user_ids: list[str], fields: tuple[str, ...] = PROFILE_FIELDS) -> dict[str, dict[str, Any]]:
         """Many users' profiles in few calls: ``GET /api/v2/users?q=user_id:("a" OR "b" ...)``
         (search v3, ``SEARCH_IDS_PER_QUERY`` ids a call). Search is eventually consistent, so ids
@@ -126,6 +153,29 @@ class Auth0Client:
         if not isinstance(users, list):
             raise UpstreamError("Auth0 user search did not return a list", tenant="auth0", status=response.status_code)
         return [u["user_id"] for u in users if isinstance(u, dict) and isinstance(u.get("user_id"), str)]
+
+    def search_users_page(
+        self, query: str, *, page: int, per_page: int, fields: tuple[str, ...], sort: str | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of ``GET /api/v2/users?q=...&search_engine=v3&include_totals=true``: the users
+        and the query's total (search pages through the first 1,000 matches at most)."""
+        params: dict[str, Any] = {
+            "q": query,
+            "search_engine": "v3",
+            "per_page": per_page,
+            "page": page,
+            "include_totals": "true",
+            "fields": ",".join(fields),
+            "include_fields": "true",
+        }
+        if sort:
+            params["sort"] = sort
+        body = self.http.request("GET", "/api/v2/users", params=params).json()
+        users = body.get("users") if isinstance(body, dict) else body
+        if not isinstance(users, list):
+            raise UpstreamError("Auth0 user search did not return a list", tenant="auth0")
+        total = body.get("total") if isinstance(body, dict) else None
+        return [u for u in users if isinstance(u, dict)], total if isinstance(total, int) else len(users)
 
     # -- access revocation ------------------------------------------------------------------
     def delete_user_sessions(self, user_id: str) -> None:

@@ -6,7 +6,9 @@ Routes (REST API, Lambda REQUEST authorizer, see ``api_auth``):
   (``{"role_id", "group_id", "dry_run"}``); 202 with the execution id;
 - ``POST /users/{oktaUserId}/sync``       scope ``sync.users``: sync one Okta user's current
   status (deactivated / suspended / active) to Auth0 now; 202 with the execution id;
-- ``GET /executions/{executionId}``       scope ``sync.read``: status and report of a run.
+- ``GET /executions/{executionId}``       scope ``sync.read``: status and report of a run;
+- ``POST /reconciliation/runs``           scope ``sync.reconcile``: a full-state reconciliation
+  (``{"dry_run"}``); 202 with the execution id.
 
 Execution ids are ``<flow>.<execution name>`` (``provisioning.api-…``, ``user-sync.api-…``; no
 character that needs encoding in a path): only this package's state machines can be read through
@@ -32,9 +34,14 @@ ROUTE_SCOPES = {
     ("POST", "/provisioning/runs"): "sync.provision",
     ("POST", "/users/{oktaUserId}/sync"): "sync.users",
     ("GET", "/executions/{executionId}"): "sync.read",
+    ("POST", "/reconciliation/runs"): "sync.reconcile",
 }
 # Each flow the API starts or reads, and the setting holding its state machine's ARN.
-FLOWS = {"provisioning": "provisioning_state_machine_arn", "user-sync": "deactivation_state_machine_arn"}
+FLOWS = {
+    "provisioning": "provisioning_state_machine_arn",
+    "user-sync": "deactivation_state_machine_arn",
+    "reconciliation": "reconciliation_state_machine_arn",
+}
 
 _server: ResourceServer | None = None
 
@@ -116,7 +123,7 @@ def describe(execution_id: str) -> ExecutionStatus:
 
     flow, _, name = execution_id.partition(".")
     if flow not in FLOWS or not ids.matches(ids.API_EXECUTION_NAME, name):
-        raise InvalidInput("execution id must look like provisioning.<name> or user-sync.<name>")
+        raise InvalidInput("execution id must look like provisioning.<name>, user-sync.<name> or reconciliation.<name>")
     arn = _machine_arn(flow).replace(":stateMachine:", ":execution:") + ":" + name
     try:
         described = executions.client().describe_execution(executionArn=arn)
