@@ -1,0 +1,240 @@
+"""Auth0 -> Okta, end to end: writes made through the sandbox Auth0 Management API are logged,
+streamed as EventBridge events, matched by the template's rules (moto's pattern matcher),
+received by the real handler, and run through the real ``Auth0Lifecycle`` ASL against the
+sandbox Okta: a role assignment provisions, a removal deprovisions, a block / unblock / deletion
+suspends / unsuspends / deactivates, our own writes start nothing, duplicates start nothing, and
+out-of-order logs converge on the newest."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from okta_auth0_sync.base import counters
+from okta_auth0_sync_testbed.deployment import LocalDeployment
+from okta_auth0_sync_testbed.eventbridge import LogStream, deliver
+from tests.integration.conftest import HOOK_SECRET, connection_secrets
+
+MACHINE = "Auth0LifecycleStateMachine"
+BUS = "Auth0LogStreamBus"
+PARTNER_ROLE = "rol_rRVnAbarjZsuC2Xn"
+PARTNERS_GROUP = "00gU18bXbD9XEKxR56aB"
+ADMIN_SCOPES = (
+    "read:users",
+    "update:users",
+    "delete:users",
+    "read:roles",
+    "create:role_members",
+    "delete:role_members",
+)
+TRIALS = 3  # seeded ordering trials in make test (bench: python -m bench auth0_lifecycle)
+
+
+@pytest.fixture
+def stack(sb, credentials):
+    counters.api_calls.reset()
+    counters.tokens_minted.reset()
+    parameters = {
+        "OktaDomain": sb.okta.domain,
+        "Auth0Domain": sb.auth0.domain,
+        "Auth0LogEventSource": sb.auth0.tenant_logs.partner_source,
+        "Auth0RoleId": PARTNER_ROLE,
+        "OktaGroupId": PARTNERS_GROUP,
+    }
+    with LocalDeployment(connection_secrets(credentials), parameters=parameters) as deployment:
+        yield deployment
+
+
+@pytest.fixture
+def stream(sb, stack):
+    log_stream = LogStream(stack, sb.auth0, BUS)
+    yield log_stream
+    log_stream.close()
+
+
+@pytest.fixture
+def admin(sb):
+    """An operator's own M2M application (the Dashboard's stand-in), not the sync's."""
+    client = sb.auth0.register_client(name="acme-admin", management_scopes=ADMIN_SCOPES)
+    secret = sb.auth0.register_client_secret(client.client_id)
+    token = requests.post(
+        f"{sb.auth0.base_url}/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "audience": sb.auth0.management_audience,
+        },
+        timeout=10,
+    ).json()["access_token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    session.base = f"{sb.auth0.base_url}/api/v2"  # type: ignore[attr-defined]
+    return session
+
+
+def partner(sb, n: int = 1) -> str:
+    return sb.auth0.add_user(
+        email=f"new.partner{n}@partner.example", given_name="New", family_name=f"Partner{n}", email_verified=True
+    )["user_id"]
+
+
+def runs(stack):
+    done = stack.wait_all(MACHINE)
+    assert all(r.status == "SUCCEEDED" for r in done.values()), [(r.error, r.cause_message) for r in done.values()]
+    return done
+
+
+def assign(admin, user_id):
+    response = admin.post(f"{admin.base}/roles/{PARTNER_ROLE}/users", json={"users": [user_id]})
+    assert response.status_code == 200, response.text
+
+
+def okta_user(sb, n: int = 1):
+    return sb.okta.get_user(f"new.partner{n}@partner.example")
+
+
+def provisioned(sb, stream, stack, admin, n: int = 1) -> tuple[str, str]:
+    user_id = partner(sb, n)
+    assign(admin, user_id)
+    stream.pump()
+    runs(stack)
+    okta = okta_user(sb, n)
+    assert okta is not None and okta["status"] == "ACTIVE"
+    return user_id, okta["id"]
+
+
+def test_a_role_assignment_provisions_through_the_worker_and_a_repeat_starts_nothing(sb, stack, stream, admin):
+    user_id = partner(sb)
+    assign(admin, user_id)
+    (delivery,) = stream.pump()
+    assert delivery.matched == [("Auth0LogEventsFunction", "Auth0UserWrites")]
+    assert delivery.results[0]["started"] == 1
+    (run,) = runs(stack).values()
+    assert run.name == stream.events[0]["detail"]["log_id"]  # named after the log
+    assert run.output["outcome"] == "provision" and run.output["recorded"] == "newest"
+    okta = okta_user(sb)
+    assert okta["id"] in sb.okta.group_member_ids(PARTNERS_GROUP)
+    assert okta["profile"]["firstName"] == "New" and okta["profile"]["auth0_mastered"] == "true"
+    # the scheduled run's state table knows the member: the nightly run leaves them alone
+    report = stack.client("s3").list_objects_v2(Bucket=stack.ref("ProvisioningBucket"), Prefix="reports/")
+    assert [o["Key"] for o in report["Contents"]] == [f"reports/{run.name}.json"]
+    # the same log delivered again (EventBridge is at least once): nothing new starts
+    again = deliver(stack, BUS, stream.events[0])
+    assert again.results[0]["duplicates"] == 1 and again.results[0]["started"] == 0
+    assert len(stack.executions(MACHINE)) == 1
+    # a write that names no mapped role, and a non-blocking PATCH, are not followed (no rule or ignored)
+    admin.patch(f"{admin.base}/users/{user_id}", json={"user_metadata": {"x": 1}})
+    (ignored,) = stream.pump()
+    assert ignored.results[0]["ignored"] == 1 and len(stack.executions(MACHINE)) == 1
+
+
+def test_block_unblock_delete_reach_the_okta_user_this_package_created(sb, stack, stream, admin):
+    user_id, okta_id = provisioned(sb, stream, stack, admin)
+    admin.patch(f"{admin.base}/users/{user_id}", json={"blocked": True})
+    stream.pump()
+    runs(stack)
+    assert sb.okta.get_user(okta_id)["status"] == "SUSPENDED"
+    admin.patch(f"{admin.base}/users/{user_id}", json={"blocked": False})
+    stream.pump()
+    runs(stack)
+    assert sb.okta.get_user(okta_id)["status"] == "ACTIVE"
+    assert admin.delete(f"{admin.base}/users/{user_id}").status_code == 204
+    deliveries = stream.pump()  # the sapi and the sdu: two logs, one effect
+    assert sorted(m for d in deliveries for m in d.matched) == [
+        ("Auth0LogEventsFunction", "Auth0UserDeletions"),
+        ("Auth0LogEventsFunction", "Auth0UserWrites"),
+    ]
+    done = runs(stack)
+    assert sb.okta.get_user(okta_id)["status"] == "DEPROVISIONED"
+    # block, unblock, and the deletion's two logs (one applies, the other finds it done)
+    assert sorted(r.output["outcome"] for r in done.values()) == ["already_applied"] + ["applied"] * 3 + ["provision"]
+    assert counters.api_calls.total("okta", method="POST", route="/api/v1/users/{id}/lifecycle/suspend") == 1
+
+
+def test_a_user_this_package_did_not_create_is_left_alone(sb, stack, stream, admin):
+    # Priya's Okta account existed before: provisioning only added her to the group (existing_added)
+    priya = "auth0|c9aa6c7760952e8fc5892901"
+    run = stack.execute("ProvisioningStateMachine", {"role_id": PARTNER_ROLE, "group_id": PARTNERS_GROUP})
+    assert run.status == "SUCCEEDED"
+    admin.patch(f"{admin.base}/users/{priya}", json={"blocked": True})
+    stream.pump()
+    (lifecycle,) = runs(stack).values()
+    assert lifecycle.output["outcome"] == "not_ours"
+    assert sb.okta.get_user("00ue4eScyR1FYOcoldsi")["status"] == "ACTIVE"
+
+
+def test_removal_from_the_role_deprovisions(sb, stack, stream, admin):
+    user_id, okta_id = provisioned(sb, stream, stack, admin)
+    assert admin.delete(f"{admin.base}/users/{user_id}/roles", json={"roles": [PARTNER_ROLE]}).status_code == 204
+    stream.pump()
+    done = runs(stack)
+    assert sorted(r.output["outcome"] for r in done.values()) == ["deprovision", "provision"]
+    assert okta_id not in sb.okta.group_member_ids(PARTNERS_GROUP)
+    # assigned again: back in the group (the newest role state wins)
+    assign(admin, user_id)
+    stream.pump()
+    runs(stack)
+    assert okta_id in sb.okta.group_member_ids(PARTNERS_GROUP)
+
+
+def test_no_echo_with_both_directions_at_once(sb, stack, stream, admin, api):
+    """Okta deactivates Ada (the deactivation sync blocks her Auth0 accounts: our own writes) while
+    an Auth0 admin blocks a partner this package provisioned: the partner is suspended in Okta,
+    and none of the sync's own blocks comes back into Okta."""
+    user_id, okta_id = provisioned(sb, stream, stack, admin)
+    hook = sb.okta.register_event_hook(f"{api.url}/okta/event-hook", ["user.lifecycle.deactivate"], HOOK_SECRET)
+    assert hook
+    sb.okta.lifecycle("00uZPx7YubxGT9rKLiKE", "deactivate")  # Ada
+
+    def okta_side():
+        assert all(d.outcome == "success" for d in sb.okta.flush_event_hooks())
+        stack.wait_all("DeactivationSyncStateMachine")
+
+    def auth0_side():
+        admin.patch(f"{admin.base}/users/{user_id}", json={"blocked": True})
+
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(okta_side), pool.submit(auth0_side)]:
+            future.result()
+    stack.wait_all("DeactivationSyncStateMachine")
+    stream.pump()
+    runs(stack)
+    own = [e for e in stream.events if e["detail"]["data"]["client_id"] == stack_client_id(sb)]
+    patches = [e for e in own if e["detail"]["data"]["details"]["request"]["method"] == "patch"]
+    assert len(patches) == 2  # both of Ada's accounts blocked by the sync (then their sessions, tokens)
+    assert all(e["detail"]["data"]["details"]["request"]["body"]["blocked"] is True for e in patches)
+    assert sum(d.results[0].get("own_writes", 0) for d in stream.deliveries if d.results) == len(own)
+    names = {e["name"] for e in stack.executions(MACHINE)}
+    assert not names & {e["detail"]["log_id"] for e in own}  # no execution for our own writes
+    assert sb.okta.get_user(okta_id)["status"] == "SUSPENDED"  # the admin's block did reach Okta
+    assert sb.okta.get_user("00uZPx7YubxGT9rKLiKE")["status"] == "DEPROVISIONED"
+
+
+def stack_client_id(sb):
+    return sb.fixture["auth0"]["clients"][0]["client_id"]
+
+
+def test_duplicates_and_out_of_order_logs_converge_on_the_newest(sb, stack, stream, admin):
+    """Seeded trials: a provisioned partner gets a random history of blocks and unblocks; the
+    stream delivers the logs shuffled, some twice, all at once. Okta ends in the newest state."""
+    rng = random.Random(20261201)
+    user_id, okta_id = provisioned(sb, stream, stack, admin)
+    for _ in range(TRIALS):
+        for _ in range(rng.randint(2, 4)):
+            admin.patch(f"{admin.base}/users/{user_id}", json={"blocked": rng.random() < 0.5})
+            sb.clock_tick = None
+        queued = list(stream._queue.queue)
+        stream._queue.queue.clear()
+        deliveries = queued + rng.sample(queued, k=min(2, len(queued)))
+        rng.shuffle(deliveries)
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda event: deliver(stack, BUS, event), deliveries))
+        runs(stack)
+        newest = sb.auth0.get_user(user_id)["blocked"]
+        assert sb.okta.get_user(okta_id)["status"] == ("SUSPENDED" if newest else "ACTIVE")
+    distinct = {e["detail"]["log_id"] for e in stream.events}
+    assert len(stack.executions(MACHINE)) == len(distinct) - 0  # one execution per log, duplicates none
