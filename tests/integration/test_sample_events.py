@@ -26,12 +26,19 @@ FUNCTIONS = {
     "ProvisioningReportFunction": ["provisioning_report.json"],
     "StartProvisioningRunsFunction": ["start_provisioning_runs.json"],
     "ApiAuthorizerFunction": ["api_authorizer.json"],
-    "InvokeApiFunction": ["invoke_api_provision.json", "invoke_api_sync_user.json", "invoke_api_status.json"],
+    "InvokeApiFunction": [
+        "invoke_api_provision.json",
+        "invoke_api_sync_user.json",
+        "invoke_api_status.json",
+        "invoke_api_reconcile.json",
+    ],
+    "ReconcileFunction": ["reconcile.json"],
 }
 EXECUTIONS = {
     "IdentityLookupStateMachine": "identity_lookup_execution.json",
     "DeactivationSyncStateMachine": "deactivation_sync_execution.json",
     "ProvisioningStateMachine": "provisioning_execution.json",
+    "ReconciliationStateMachine": "reconciliation_execution.json",
 }
 
 
@@ -83,6 +90,8 @@ def test_task_samples(sb, stack):
     runs = stack.invoke("StartProvisioningRunsFunction", event("start_provisioning_runs.json"))
     assert [r["status"] for r in runs["runs"]] == ["started"]
     stack.wait_all("ProvisioningStateMachine")
+    step = stack.invoke("ReconcileFunction", event("reconcile.json"))
+    assert step["dry_run"] is True and step["phase"] == "done" and step["counts"]["started"] == 0
 
 
 def test_http_samples(stack):
@@ -97,6 +106,8 @@ def test_http_samples(stack):
     assert started["statusCode"] == 202
     assert stack.invoke("InvokeApiFunction", event("invoke_api_sync_user.json"))["statusCode"] == 202
     assert stack.invoke("InvokeApiFunction", event("invoke_api_status.json"))["statusCode"] == 404
+    assert stack.invoke("InvokeApiFunction", event("invoke_api_reconcile.json"))["statusCode"] == 202
+    stack.wait_all("ReconciliationStateMachine")
     stack.wait_all("ProvisioningStateMachine")
     stack.wait_all("DeactivationSyncStateMachine")
 

@@ -489,3 +489,4 @@ def reset() -> None:
     """Forget this container's settings: the next :func:`current` reads the environment again."""
     global _current
     _current = None
+    reconciliation_state_machine_arn: str | None = _variable("RECONCILIATION_STATE_MACHINE_ARN", kind="state_machine")

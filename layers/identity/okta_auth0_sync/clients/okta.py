@@ -106,6 +106,19 @@ class OktaClient:
             raise UpstreamError("Okta GET /api/v1/logs answered something other than a list", tenant="okta")
         return events, next_link(response)
 
+    def search_users_page(
+        self, search: str | None = None, *, next_url: str | None = None
+    ) -> tuple[list[Any], str | None]:
+        """One page (up to 200) of ``GET /api/v1/users?search=...`` (scope ``okta.users.read``; the
+        ``search`` syntax, which may name ``status`` and ``id``, e.g. ``status eq "DEPROVISIONED"``)
+        and the ``rel="next"`` link to resume from (checked to lead back to this org)."""
+        params = None if next_url else {"search": search or "", "limit": "200"}
+        response = self.http.request("GET", "/api/v1/users", url=next_url, params=params)
+        users = response.json()
+        if not isinstance(users, list):
+            raise UpstreamError("Okta GET /api/v1/users answered something other than a list", tenant="okta")
+        return users, next_link(response)
+
     def get_group(self, group_id: str) -> dict[str, Any]:
         """``GET /api/v1/groups/{id}`` (scope ``okta.groups.read``)."""
         group: dict[str, Any] = self.http.request("GET", "/api/v1/groups/{id}", path_params={"id": group_id}).json()
