@@ -8,10 +8,12 @@ ACTION := auth0/actions/deny-deactivated
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help test demo lint typecheck validate unit action-test build wheelhouse bench sandbox clean
+.PHONY: help test demo lint typecheck validate unit package-check coverage action-test build wheelhouse bench sandbox clean
 
 help:
 	@echo "make test      lint, type check, template validation, every test (Python and the Auth0 Action)"
+	@echo "make package-check  sam build offline (a step of make test) and what it built"
+	@echo "make coverage  the Python suite with line and branch coverage (library, handlers, CLI)"
 	@echo "make demo      run the flows end to end on the embedded sandbox tenants and moto"
 	@echo "make build     sam build (no Docker, no python3.13: makefile build method)"
 	@echo "make wheelhouse  the layer's wheels, for WHEELHOUSE=\$$PWD/.wheelhouse make build offline"
@@ -37,8 +39,19 @@ typecheck: $(STAMP)
 validate: $(STAMP)
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
+# The suite on two workers (pyproject addopts: -n 2; `-n 0` for one process).
 unit: $(STAMP)
 	$(VENV)/bin/pytest
+
+# `sam build` offline (cp313/arm64 wheels from a wheelhouse, no package index), and what it built.
+package-check: $(STAMP)
+	$(VENV)/bin/pytest -q -n 0 -m packaging tests/template/test_build.py
+
+# Line and branch coverage of the library the layer ships (and of the handlers and the CLI), not
+# part of make test: measuring costs CPU. Same suite, same workers; the report is printed.
+coverage: $(STAMP)
+	$(VENV)/bin/pytest -q --cov=okta_auth0_sync --cov=functions --cov=okta_auth0_sync_cli --cov-branch \
+	  --cov-report=term:skip-covered
 
 # The fuzz suites' long profile: 20,000 generated inputs per test (make test runs 300, derandomized);
 # the figures (inputs per entry point, 5xx and unhandled exceptions seen) are printed at the end.
@@ -50,7 +63,7 @@ action-test:
 	@command -v node >/dev/null || { echo "Node.js 20+ is required for the Auth0 Action tests"; exit 1; }
 	cd $(ACTION) && node --test
 
-test: lint typecheck validate unit action-test
+test: lint typecheck validate unit package-check action-test
 
 demo: $(STAMP)
 	$(PY) -m okta_auth0_sync_testbed.demo

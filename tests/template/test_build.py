@@ -1,5 +1,8 @@
 """`sam build` works here: no Docker, no python3.13 (makefile build method, cp313/aarch64 wheels),
-and offline: the wheels are downloaded first, then the build runs with no package index at all."""
+and offline: the wheels are downloaded first, then the build runs with no package index at all.
+
+Marked ``packaging``: `make test` runs it as a step of its own (`make package-check`), beside the
+Python suite rather than inside it; it is a build of the deployable artifact, not a test of code."""
 
 import os
 import shutil
@@ -11,6 +14,8 @@ import pytest
 import yaml
 
 from okta_auth0_sync_testbed.template import ROOT, Template
+
+pytestmark = pytest.mark.packaging
 
 SAM = Path(shutil.which("sam") or Path(sys.executable).parent / "sam")
 
