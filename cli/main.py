@@ -486,6 +486,10 @@ def parser() -> argparse.ArgumentParser:
     ch.set_defaults(func=cmd_check)
 
     sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m okta_auth0_sync_sandbox --help)")
+
+    from okta_auth0_sync_cli.operations import add_commands
+
+    add_commands(sub, _positive)
     return p
 
 
