@@ -90,7 +90,7 @@ class Drift:
     started: str | None = None  # started | duplicate | failed | None (dry run)
 
     def to_payload(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "kind": self.kind,
             "okta_user_id": self.okta_user_id,
             "okta_status": self.okta_status,

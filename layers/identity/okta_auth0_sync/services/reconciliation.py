@@ -184,7 +184,9 @@ class Reconciler:
 
 
 def _email(user: dict[str, Any]) -> str | None:
-    profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+    profile = user.get("profile")
+    if not isinstance(profile, dict):
+        return None
     email = profile.get("email") or profile.get("login")
     return email.lower() if isinstance(email, str) and email else None
 
