@@ -4,7 +4,7 @@ on two cores) instead of its 10,000 (`python -m bench convergence` for the full 
 
 import sys
 
-from bench import cold_start, convergence, deactivation, provisioning, thin_flow
+from bench import cold_start, convergence, deactivation, provisioning, reconciliation, thin_flow
 
 BENCHMARKS = {
     "cold_start": cold_start.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "deactivation": deactivation.main,
     "convergence": convergence.main,
     "provisioning": provisioning.main,
+    "reconciliation": reconciliation.main,
 }
 IN_THE_FULL_RUN = {"convergence": ["--trials", "1000"]}
 
