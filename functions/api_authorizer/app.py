@@ -8,7 +8,7 @@ with the caller in the context. Caching is off (a DPoP proof is single use and n
 
 from okta_auth0_sync import settings
 from okta_auth0_sync.domain.payloads.invoke import AuthorizerPolicy, AuthorizerRequest
-from okta_auth0_sync.jose.resource_server import AuthFailure
+from okta_auth0_sync.jose.resource_server import AuthFailure, ResourceServerNotConfigured
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
 from okta_auth0_sync.services.invoke import ROUTE_SCOPES, request_url, resource_server
 
@@ -29,6 +29,12 @@ def lambda_handler(event: dict, context) -> dict:
             url=request_url(event, settings.current().public_base_url),
             required_scope=required,
         )
+    except ResourceServerNotConfigured as unconfigured:
+        # The operator's fault, not the caller's: its own metric and alarm (InvokeApiNotConfiguredAlarm),
+        # an error-level line, and to the caller a 401 like any refusal (fail closed).
+        metrics.add_metric(name="ApiNotConfigured", unit=MetricUnit.Count, value=1)
+        logger.error("invoke API not configured: every caller is refused", extra={"reason": str(unconfigured)})
+        raise Exception("Unauthorized") from None
     except AuthFailure as failure:
         metrics.add_metric(name=f"ApiAuth{failure.status}", unit=MetricUnit.Count, value=1)
         logger.warning(

@@ -21,6 +21,7 @@ from okta_auth0_sync.jose.jwks import JWKS_MAX_AGE, JwksCache
 from okta_auth0_sync.jose.resource_server import AuthFailure, ResourceServer, ResourceServerNotConfigured
 from okta_auth0_sync.services import invoke
 from okta_auth0_sync.store.replay import ProofReplayCache
+from okta_auth0_sync_testbed.template import load_template
 
 ISSUER = "https://acme.okta.com/oauth2/aus1"
 AUDIENCE = "api://okta-auth0-sync"
@@ -482,3 +483,26 @@ def test_the_authorizer_refuses_a_genuine_token_when_the_api_is_not_configured(u
     with pytest.raises(Exception, match=r"^Unauthorized$") as raised:  # API Gateway: 401, not a 500
         api_authorizer().lambda_handler(event, LambdaContext())
     assert type(raised.value) is Exception
+
+
+def test_an_unconfigured_api_is_counted_apart_from_refused_callers(unconfigured, signing, capsys, caplog):
+    """The operator's mistake has its own metric (ApiNotConfigured, alarmed in the template) and an
+    error-level line; the caller's refusals (ApiAuth401) are not inflated by it."""
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc/v1/GET/executions/x1",
+        "resource": "/executions/{executionId}",
+        "path": "/executions/x1",
+        "httpMethod": "GET",
+        "headers": {"Authorization": f"Bearer {token(signing)}", "Host": "abc.example"},
+        "requestContext": {"domainName": "abc.example", "path": "/v1/executions/x1"},
+    }
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        api_authorizer().lambda_handler(event, LambdaContext())
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = [line for line in lines if "_aws" in line]
+    assert [m["Name"] for m in emf[-1]["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["ApiNotConfigured"]
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert errors and "not configured" in errors[0].getMessage() and "API_ISSUER" in errors[0].reason
+    alarm = load_template()["Resources"]["InvokeApiNotConfiguredAlarm"]["Properties"]
+    assert alarm["MetricName"] == "ApiNotConfigured"
