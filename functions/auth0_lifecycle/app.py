@@ -11,7 +11,6 @@ Input: ``{"step", "event": {log_id, date, kind, auth0_user_id[, role_id]}, "exec
 """
 
 from okta_auth0_sync import settings
-from okta_auth0_sync.domain.deprovisioning import DeprovisionPolicy
 from okta_auth0_sync.domain.payloads.auth0_lifecycle import LifecycleTask
 from okta_auth0_sync.runtime import connections
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
@@ -37,7 +36,7 @@ def lambda_handler(event: dict, context) -> dict:
     elif task.step == "decide_role":
         result = RoleEvents(ledger, state, mappings).decide(task.event, task.execution_name)
     elif task.step == "deprovision_role":
-        policy = getattr(config, "deprovision_policy", None) or DeprovisionPolicy()
+        policy = config.deprovision_policy  # the scheduled run's rules (DEPROVISION*)
         events = RoleEvents(ledger, state, mappings)
         result = {
             "results": events.deprovision(task.event, task.execution_name, okta=connections.okta(), policy=policy)

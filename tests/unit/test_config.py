@@ -123,7 +123,15 @@ NOT_OURS = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOO
 
 def template_variables() -> dict[str, set[str]]:
     """Every environment variable the template sets, and the functions it sets it for."""
-    template = Template.load(parameters={"OktaDomain": "o.example", "Auth0Domain": "a.example"})
+    template = Template.load(
+        parameters={
+            "OktaDomain": "o.example",
+            "Auth0Domain": "a.example",
+            # optional ingresses on, so that their functions (and variables) exist
+            "Auth0LogEventSource": "aws.partner/auth0.com/acme-1/auth0.logs",
+            "Auth0LogPolling": "true",
+        }
+    )
     found: dict[str, set[str]] = {}
     for name in template.of_type("AWS::Serverless::Function"):
         for variable in template.function(name).get("Environment", {}).get("Variables", {}):
@@ -268,12 +276,27 @@ MALFORMED = [
     ("PROVISIONING_CONCURRENCY", "0"),
     ("PROVISIONING_CONCURRENCY", "four"),
     ("PROVISIONING_BATCH_SIZE", "501"),
+    ("DEPROVISIONING", "sometimes"),
+    ("DEPROVISION_LIFECYCLE", "delete"),
+    ("DEPROVISION_ADOPTED_USERS", "yes please"),
+    ("DEPROVISION_MAX_PERCENT", "101"),
     ("ACTIVATE_ON_CREATE", "maybe"),
     ("FEDERATED_USERS", "t"),
     ("SKIP_BLOCKED_AUTH0_USERS", "y"),
     ("MASTERED_ATTRIBUTE", "auth0 mastered"),
     ("PROFILE_MAPPING", "{bad"),
     ("PROFILE_MAPPING", '{"login": "email"}'),
+    ("SYSTEM_LOG_BACKFILL_HOURS", "2161"),
+    ("SYSTEM_LOG_PAGE_SIZE", "1001"),
+    ("SYSTEM_LOG_MAX_PAGES", "0"),
+    ("AUTH0_LIFECYCLE_STATE_MACHINE_ARN", "Auth0Lifecycle"),
+    ("PROVISIONING_MAPPINGS", "{bad"),
+    ("PROVISIONING_MAPPINGS", '[{"role_id": "rol_a"}]'),
+    ("PROVISIONING_MAPPINGS", '{"role_id": "rol_a", "group_id": "00ga"}'),
+    ("REVERSE_SYNC_ON_BLOCK", "deactivate"),
+    ("REVERSE_SYNC_ON_DELETE", "delete"),
+    ("REVERSE_SYNC_ADOPTED_USERS", "sometimes"),
+    ("AUTH0_LOG_POLL_PAGES", "0"),
 ]
 # Free text: any value is taken as it is (a name, an id, a URL the resource server checks).
 FREE_TEXT = {
@@ -289,6 +312,7 @@ FREE_TEXT = {
     "API_JWKS_URI",
     "PUBLIC_BASE_URL",
     "PROOF_REPLAY_TABLE",
+    "CHECKPOINT_TABLE",
 }
 
 

@@ -28,6 +28,14 @@ Secret shapes (JSON):
   space-separated string; optional ``"base_url"``, ``"dpop"`` (bool), ``"dpop_private_key"``,
   ``"keys"`` (a list of ``{"private_key","key_id"}`` for rotation, preferred first).
 - Okta, API token: ``{"domain", "api_token"}`` (+ optional ``"base_url"``).
+- Okta, web app acting for an admin (authorization code + refresh token):
+  ``{"mode": "authorization_code", "domain", "client_id", "scopes"}`` plus the app's client
+  authentication, ``"client_secret"`` or ``"private_key"``/``"key_id"`` (or ``"keys"``); optional
+  ``"redirect_uri"`` (a loopback ``http://127.0.0.1:<port>/<path>``, default
+  ``http://127.0.0.1:8765/callback``), ``"dpop"``, ``"base_url"``. The consent command writes
+  ``"refresh_token"`` (and ``"dpop_private_key"`` when DPoP is on and none is set); the functions
+  replace ``"refresh_token"`` at each rotation and set ``"refresh_token_revoked"`` (a time) when
+  Okta refuses it.
 - A caller of the invoke API (operator CLI): the OAuth service-app shape plus
   ``"authorization_server"`` (the custom authorization server's id).
 """
@@ -42,8 +50,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar, overload
 
 from okta_auth0_sync.base import container
-from okta_auth0_sync.base.errors import ConfigurationError
+from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
 from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain.auth0_logs import ON_BLOCK, ON_DELETE, ReverseSyncPolicy
+from okta_auth0_sync.domain.deprovisioning import LIFECYCLE_ACTIONS, DeprovisionPolicy
 from okta_auth0_sync.domain.events import ACTIONS, DEFAULT_EVENT_TYPES
 from okta_auth0_sync.domain.policies import (
     DEFAULT_PROFILE_MAPPING,
@@ -52,6 +62,7 @@ from okta_auth0_sync.domain.policies import (
     RevocationPolicy,
     SyncPolicy,
 )
+from okta_auth0_sync.domain.provisioning import RoleGroupMapping
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
 _Number = TypeVar("_Number", int, float)
@@ -132,6 +143,11 @@ class AssertionKey:
 _ASSERTION_ALGS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"})
 
 
+OKTA_MODES = ("private_key_jwt", "authorization_code")
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+_LOOPBACK_REDIRECT = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})(/[A-Za-z0-9._~/-]*)$")
+
+
 @dataclass(frozen=True)
 class OktaConnection:
     domain: str
@@ -144,10 +160,18 @@ class OktaConnection:
     dpop_private_key: Any = field(default=None, repr=False)
     authorization_server: str | None = None  # a custom AS id (callers of the invoke API); None: the org AS
     source: str = ""
+    # "authorization_code" mode (a web app acting for the admin who consented)
+    grant: str = "client_credentials"  # or "authorization_code"
+    client_secret: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    refresh_token_revoked: str | None = None  # when the functions found it refused (re-run consent)
+    redirect_uri: str = DEFAULT_REDIRECT_URI
 
     @property
     def mode(self) -> str:
-        return "ssws" if self.api_token else "private_key_jwt"
+        if self.api_token:
+            return "ssws"
+        return "authorization_code" if self.grant == "authorization_code" else "private_key_jwt"
 
     @property
     def token_path(self) -> str:
@@ -170,21 +194,23 @@ class OktaConnection:
             raise ConfigurationError(f"secret {source}: must be a JSON object")
         domain = _domain(data, source)
         base_url = _base_url(data, domain, source)
+        mode = data.get("mode")
+        if mode is not None and mode not in OKTA_MODES:
+            raise ConfigurationError(
+                f"secret {source}: 'mode' must be one of {', '.join(OKTA_MODES)} (or absent: an API token "
+                "with 'api_token', else private_key_jwt)"
+            )
         api_token = _text(data, "api_token", source, required=False)
-        if api_token:
+        if api_token and mode is None:
             return cls(domain=domain, base_url=base_url, api_token=api_token, source=source)
+        if api_token:
+            raise ConfigurationError(f"secret {source}: 'api_token' and 'mode' {mode} do not go together")
+        if mode == "authorization_code":
+            return cls._web_app(data, domain, base_url, source)
         client_id = _text(data, "client_id", source)
         keys = _signing_keys(data, source)
-        scopes = data.get("scopes")
-        if isinstance(scopes, str):
-            scopes = scopes.split()
-        if not scopes or not isinstance(scopes, list | tuple) or not all(isinstance(s, str) for s in scopes):
-            raise ConfigurationError(
-                f"secret {source}: 'scopes' must list the Okta scopes granted to the app, e.g. [\"okta.users.read\"]"
-            )
-        dpop = data.get("dpop", False)
-        if not isinstance(dpop, bool):
-            raise ConfigurationError(f"secret {source}: 'dpop' must be true or false")
+        scopes = _scopes(data, source)
+        dpop = _dpop(data, source)
         server = data.get("authorization_server")
         if server is not None and not ids.matches(ids.OKTA_ID, server):
             raise ConfigurationError(f"secret {source}: 'authorization_server' must be a custom AS id such as aus1...")
@@ -199,6 +225,74 @@ class OktaConnection:
             authorization_server=server,
             source=source,
         )
+
+    @classmethod
+    def _web_app(cls, data: Mapping[str, Any], domain: str, base_url: str, source: str) -> OktaConnection:
+        """The authorization-code mode: the app's client authentication (a client secret or
+        private_key_jwt keys, not both), its scopes, the loopback redirect URI of the consent
+        command, and the refresh token once consent has run."""
+        client_id = _text(data, "client_id", source)
+        client_secret = _text(data, "client_secret", source, required=False)
+        has_key = data.get("private_key") is not None or data.get("keys") is not None
+        if client_secret and has_key:
+            raise ConfigurationError(
+                f"secret {source}: give the web app's 'client_secret' or its 'private_key', not both"
+            )
+        if not client_secret and not has_key:
+            raise ConfigurationError(
+                f"secret {source}: the web app authenticates with 'client_secret' (Client secret) or "
+                "'private_key' and 'key_id' (Public key / Private key): give one"
+            )
+        scopes = tuple(s for s in _scopes(data, source) if s != "offline_access")
+        redirect_uri = _text(data, "redirect_uri", source, required=False) or DEFAULT_REDIRECT_URI
+        match = _LOOPBACK_REDIRECT.match(redirect_uri)
+        if not match or not 1 <= int(match.group(2)) <= 65535:
+            raise ConfigurationError(
+                f"secret {source}: 'redirect_uri' must be a loopback URL with a port, such as "
+                f"{DEFAULT_REDIRECT_URI} (the consent command listens on it)"
+            )
+        refresh_token = data.get("refresh_token")
+        if refresh_token is not None and not (isinstance(refresh_token, str) and refresh_token.strip()):
+            raise ConfigurationError(f"secret {source}: 'refresh_token' must be a non-empty string (run consent)")
+        revoked = data.get("refresh_token_revoked")
+        if revoked is not None and not isinstance(revoked, str):
+            raise ConfigurationError(f"secret {source}: 'refresh_token_revoked' must be a time (string)")
+        dpop_key = data.get("dpop_private_key")
+        if dpop_key is not None and not (isinstance(dpop_key, Mapping) and "d" in dpop_key):
+            raise ConfigurationError(f"secret {source}: 'dpop_private_key' must be a private JWK")
+        return cls(
+            domain=domain,
+            base_url=base_url,
+            client_id=client_id,
+            keys=() if client_secret else _signing_keys(data, source),
+            scopes=scopes,
+            dpop=_dpop(data, source),
+            dpop_private_key=dict(dpop_key) if dpop_key is not None else None,
+            source=source,
+            grant="authorization_code",
+            client_secret=client_secret,
+            refresh_token=refresh_token.strip() if refresh_token else None,
+            refresh_token_revoked=revoked,
+            redirect_uri=redirect_uri,
+        )
+
+
+def _scopes(data: Mapping[str, Any], source: str) -> tuple[str, ...]:
+    scopes = data.get("scopes")
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    if not scopes or not isinstance(scopes, list | tuple) or not all(isinstance(s, str) for s in scopes):
+        raise ConfigurationError(
+            f"secret {source}: 'scopes' must list the Okta scopes granted to the app, e.g. [\"okta.users.read\"]"
+        )
+    return tuple(scopes)
+
+
+def _dpop(data: Mapping[str, Any], source: str) -> bool:
+    dpop = data.get("dpop", False)
+    if not isinstance(dpop, bool):
+        raise ConfigurationError(f"secret {source}: 'dpop' must be true or false")
+    return dpop
 
 
 def _signing_keys(data: Mapping[str, Any], source: str) -> tuple[AssertionKey, ...]:
@@ -385,6 +479,15 @@ def _provisioning_policy(env: _Environment) -> ProvisioningPolicy:
     )
 
 
+def _deprovision_policy(env: _Environment) -> DeprovisionPolicy:
+    return DeprovisionPolicy(
+        enabled=env.flag("DEPROVISIONING", True),
+        lifecycle=env.choice("DEPROVISION_LIFECYCLE", "none", LIFECYCLE_ACTIONS),
+        adopted_users=env.flag("DEPROVISION_ADOPTED_USERS", False),
+        max_percent=env.number("DEPROVISION_MAX_PERCENT", 10.0, float, 0.0, 100.0),
+    )
+
+
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}")
 
 
@@ -395,6 +498,32 @@ def _connection_names(env: _Environment, name: str) -> frozenset[str]:
         if not _CONNECTION_NAME.fullmatch(connection):
             raise _invalid(name, "must be Auth0 connection names separated by commas", connection)
     return frozenset(names)
+
+
+def _provisioning_mappings(env: _Environment) -> tuple[RoleGroupMapping, ...]:
+    """``PROVISIONING_MAPPINGS``: the JSON list of ``{"role_id", "group_id"}`` the stack maps (the
+    template writes the single mapping as a list of one); empty or unset: none."""
+    raw = env.text("PROVISIONING_MAPPINGS")
+    if raw is None:
+        return ()
+    try:
+        items = json.loads(raw)
+        if not isinstance(items, list):
+            raise ValueError
+        return tuple(RoleGroupMapping.from_payload(item) for item in items if item.get("role_id"))
+    except (ValueError, AttributeError, InvalidInput):
+        raise ConfigurationError(
+            'environment variable PROVISIONING_MAPPINGS must be a JSON list such as [{"role_id": "rol_...", '
+            '"group_id": "00g..."}]'
+        ) from None
+
+
+def _reverse_sync_policy(env: _Environment) -> ReverseSyncPolicy:
+    return ReverseSyncPolicy(
+        on_block=env.choice("REVERSE_SYNC_ON_BLOCK", "suspend", ON_BLOCK),
+        on_delete=env.choice("REVERSE_SYNC_ON_DELETE", "deactivate", ON_DELETE),
+        adopted_users=env.flag("REVERSE_SYNC_ADOPTED_USERS", False),
+    )
 
 
 @dataclass(frozen=True)
@@ -417,6 +546,7 @@ class Settings:
     # The state machines a function starts (event hook receiver, invoke API)
     deactivation_state_machine_arn: str | None = _variable("DEACTIVATION_STATE_MACHINE_ARN", kind="state_machine")
     provisioning_state_machine_arn: str | None = _variable("PROVISIONING_STATE_MACHINE_ARN", kind="state_machine")
+    reconciliation_state_machine_arn: str | None = _variable("RECONCILIATION_STATE_MACHINE_ARN", kind="state_machine")
     # The metadata update
     ledger_table: str | None = _variable("LEDGER_TABLE")
     sync_policy: SyncPolicy = field(default_factory=SyncPolicy)  # METADATA_*, BLOCK_*, CLEAR_*, REVOKE_*
@@ -425,6 +555,7 @@ class Settings:
     provisioning_bucket: str | None = _variable("PROVISIONING_BUCKET")
     provisioning_concurrency: int = 4  # PROVISIONING_CONCURRENCY (the Distributed Map's MaxConcurrency)
     provisioning_policy: ProvisioningPolicy = field(default_factory=ProvisioningPolicy)  # and its variables
+    deprovision_policy: DeprovisionPolicy = field(default_factory=DeprovisionPolicy)  # DEPROVISION*
     # The invoke API's authorizer
     # (the issuer is checked by the resource server: an invoke API without one refuses every caller)
     api_issuer: str | None = _variable("API_ISSUER")
@@ -432,6 +563,16 @@ class Settings:
     api_jwks_uri: str | None = _variable("API_JWKS_URI")  # default: {API_ISSUER}/v1/keys
     public_base_url: str | None = _variable("PUBLIC_BASE_URL")
     proof_replay_table: str | None = _variable("PROOF_REPLAY_TABLE")
+    # The Auth0 -> Okta direction (Auth0 log stream / poll, reverse lifecycle sync, role events)
+    auth0_lifecycle_state_machine_arn: str | None = _variable("AUTH0_LIFECYCLE_STATE_MACHINE_ARN", kind="state_machine")
+    provisioning_mappings: tuple[RoleGroupMapping, ...] = ()  # PROVISIONING_MAPPINGS
+    reverse_sync_policy: ReverseSyncPolicy = field(default_factory=ReverseSyncPolicy)  # REVERSE_SYNC_*
+    auth0_log_poll_pages: int = 10  # AUTH0_LOG_POLL_PAGES (GET /api/v2/logs requests per poll)
+    # Log pollers: the System Log sweep (and any poller keeping its place in the checkpoint table)
+    checkpoint_table: str | None = _variable("CHECKPOINT_TABLE")
+    system_log_backfill_hours: int = 24  # SYSTEM_LOG_BACKFILL_HOURS (a first sweep reads this far back)
+    system_log_page_size: int = 1000  # SYSTEM_LOG_PAGE_SIZE (events per /api/v1/logs request)
+    system_log_max_pages: int = 20  # SYSTEM_LOG_MAX_PAGES (requests per sweep; the rest waits for the next)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -454,6 +595,13 @@ class Settings:
             sync_policy=_sync_policy(env),
             provisioning_concurrency=env.number("PROVISIONING_CONCURRENCY", 4, int, 1, 40),
             provisioning_policy=_provisioning_policy(env),
+            deprovision_policy=_deprovision_policy(env),
+            provisioning_mappings=_provisioning_mappings(env),
+            reverse_sync_policy=_reverse_sync_policy(env),
+            auth0_log_poll_pages=env.number("AUTH0_LOG_POLL_PAGES", 10, int, 1, 100),
+            system_log_backfill_hours=env.number("SYSTEM_LOG_BACKFILL_HOURS", 24, int, 0, 2160),
+            system_log_page_size=env.number("SYSTEM_LOG_PAGE_SIZE", 1000, int, 1, 1000),
+            system_log_max_pages=env.number("SYSTEM_LOG_MAX_PAGES", 20, int, 1, 1000),
         )
 
     @staticmethod
@@ -489,4 +637,3 @@ def reset() -> None:
     """Forget this container's settings: the next :func:`current` reads the environment again."""
     global _current
     _current = None
-    reconciliation_state_machine_arn: str | None = _variable("RECONCILIATION_STATE_MACHINE_ARN", kind="state_machine")

@@ -161,16 +161,19 @@ class ReverseSync:
             return {**result, **_applied(current), "outcome": "not_provisioned", "okta_user_id": None}
         if not target.created and not self.policy.adopted_users:
             return {**result, **_applied(current), "outcome": "not_ours", "okta_user_id": target.okta_user_id}
+        did: str | None = None  # the Okta call this execution made, in any pass
         for _ in range(MAX_PASSES):
             operation = self._apply(current, target.okta_user_id)
             if operation == "gone":
                 return {**result, **_applied(current), "outcome": "okta_user_gone", "okta_user_id": target.okta_user_id}
+            if operation not in (None, "superseded"):
+                did = operation
             if operation != "superseded" and self.ledger.commit(current):
                 return {
                     **result,
                     **_applied(current),
-                    "outcome": "applied" if operation else "already_applied",
-                    "operation": operation,
+                    "outcome": "applied" if did else "already_applied",
+                    "operation": did,
                     "okta_user_id": target.okta_user_id,
                 }
             fresh = self.ledger.get(current.key)
