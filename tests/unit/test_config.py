@@ -266,6 +266,7 @@ MALFORMED = [
     ("HANDLED_EVENT_TYPES", " , "),
     ("DEACTIVATION_STATE_MACHINE_ARN", "DeactivationSync"),
     ("PROVISIONING_STATE_MACHINE_ARN", "arn:aws:lambda:us-east-1:123456789012:function:Provisioning"),
+    ("RECONCILIATION_STATE_MACHINE_ARN", "reconciliation"),
     ("METADATA_TARGET", "profile"),
     ("METADATA_KEY", "okta.sync"),
     ("METADATA_KEY", "$set"),
@@ -334,6 +335,7 @@ def test_every_checked_variable_has_a_malformed_case():
         ("provisioning_bucket", "PROVISIONING_BUCKET"),
         ("deactivation_state_machine_arn", "DEACTIVATION_STATE_MACHINE_ARN"),
         ("provisioning_state_machine_arn", "PROVISIONING_STATE_MACHINE_ARN"),
+        ("reconciliation_state_machine_arn", "RECONCILIATION_STATE_MACHINE_ARN"),
         ("event_hook_secret_id", "EVENT_HOOK_SECRET_ID"),
     ],
 )
