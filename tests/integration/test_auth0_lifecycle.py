@@ -216,3 +216,34 @@ def test_duplicates_and_out_of_order_logs_converge_on_the_newest(sb, stack, stre
         assert sb.okta.get_user(okta_id)["status"] == ("SUSPENDED" if newest else "ACTIVE")
     distinct = {e["detail"]["log_id"] for e in stream.events}
     assert len(stack.executions(MACHINE)) == len(distinct) - 0  # one execution per log, duplicates none
+
+
+def test_the_poll_fallback_reads_from_its_checkpoint_and_shares_execution_names_with_the_stream(sb, credentials, admin):
+    """Without a stream: GET /api/v2/logs from the checkpoint; a first poll only records where it
+    starts; a later poll starts the same execution (named by log_id) the stream would have."""
+    parameters = {
+        "OktaDomain": sb.okta.domain,
+        "Auth0Domain": sb.auth0.domain,
+        "Auth0LogEventSource": sb.auth0.tenant_logs.partner_source,
+        "Auth0LogPolling": "true",
+        "Auth0RoleId": PARTNER_ROLE,
+        "OktaGroupId": PARTNERS_GROUP,
+    }
+    client = credentials.auth0["client_id"]
+    granted = sb.auth0.client(client).grants[sb.auth0.management_audience]
+    sb.auth0.set_grant(client, sb.auth0.management_audience, {*granted, "read:logs"})
+    with LocalDeployment(connection_secrets(credentials), parameters=parameters) as polled:
+        stream = LogStream(polled, sb.auth0, BUS)  # present, but not pumped until the end
+        admin.patch(f"{admin.base}/users/{partner(sb, 3)}", json={"name": "before the first poll"})
+        first = polled.invoke("Auth0LogPollFunction", {})
+        assert first["pages"] == 0 and first["started_from"] == sb.auth0.tenant_logs.all()[-1]["log_id"]
+        user_id = partner(sb, 4)
+        assign(admin, user_id)
+        second = polled.invoke("Auth0LogPollFunction", {})
+        assert second["started"] == 1 and second["logs"] == 1
+        assert polled.invoke("Auth0LogPollFunction", {})["logs"] == 0  # the checkpoint moved on
+        runs(polled)
+        assert okta_user(sb, 4)["id"] in sb.okta.group_member_ids(PARTNERS_GROUP)
+        (late,) = stream.pump()[-1:]  # the stream delivers the same log late: nothing new
+        assert late.results[0]["duplicates"] == 1 and len(polled.executions(MACHINE)) == 1
+        stream.close()
