@@ -24,6 +24,7 @@ FUNCTIONS = {
     "ListRoleMembersFunction": ["list_role_members.json"],
     "ProvisionMembersFunction": ["provision_members.json"],
     "ProvisioningReportFunction": ["provisioning_report.json"],
+    "DeprovisionMembersFunction": ["deprovision_members.json"],
     "StartProvisioningRunsFunction": ["start_provisioning_runs.json"],
     "ApiAuthorizerFunction": ["api_authorizer.json"],
     "InvokeApiFunction": [
@@ -33,7 +34,11 @@ FUNCTIONS = {
         "invoke_api_reconcile.json",
     ],
     "ReconcileFunction": ["reconcile.json"],
+    "SystemLogSweepFunction": ["system_log_sweep.json"],
 }
+# Functions the default stack does not have (a parameter turns each on); their samples are tested
+# with them (tests/integration/test_system_log_ingress.py).
+CONDITIONAL = {"LogStreamFunction": ["log_stream_deactivate.json"]}
 EXECUTIONS = {
     "IdentityLookupStateMachine": "identity_lookup_execution.json",
     "DeactivationSyncStateMachine": "deactivation_sync_execution.json",
@@ -70,7 +75,7 @@ def test_every_function_and_state_machine_has_samples(stack):
     assert set(FUNCTIONS) == set(stack.template.of_type("AWS::Serverless::Function"))
     assert set(EXECUTIONS) == set(stack.template.of_type("AWS::Serverless::StateMachine"))
     used = (
-        {f for files in FUNCTIONS.values() for f in files}
+        {f for files in (*FUNCTIONS.values(), *CONDITIONAL.values()) for f in files}
         | set(EXECUTIONS.values())
         | {"provisioning_schedule_execution.json"}
     )
@@ -85,11 +90,15 @@ def test_task_samples(sb, stack):
     assert listing["members"]["members"] == 6 and listing["members"]["batches"] == 1
     batch = stack.invoke("ProvisionMembersFunction", event("provision_members.json"))
     assert batch["counts"] == {"would_create": 4, "would_add_existing": 1, "would_fail": 1}
+    deprovisioning = stack.invoke("DeprovisionMembersFunction", event("deprovision_members.json"))
+    assert deprovisioning["safety_stop"]["planned"] == 0 and deprovisioning["counts"] == {}
     report = stack.invoke("ProvisioningReportFunction", event("provisioning_report.json"))
-    assert report["members"] == 6 and report["batches"]["reported"] == 1
+    assert report["members"] == 6 and report["batches"] == 1
     runs = stack.invoke("StartProvisioningRunsFunction", event("start_provisioning_runs.json"))
     assert [r["status"] for r in runs["runs"]] == ["started"]
     stack.wait_all("ProvisioningStateMachine")
+    sweep = stack.invoke("SystemLogSweepFunction", event("system_log_sweep.json"))
+    assert sweep["first_run"] is True and sweep["stopped"] == "caught_up" and sweep["failed"] == 0
     step = stack.invoke("ReconcileFunction", event("reconcile.json"))
     assert step["dry_run"] is True and step["phase"] == "done" and step["counts"]["started"] == 0
 

@@ -136,10 +136,18 @@ def parse_delivery(body: str | bytes | None) -> dict[str, Any]:
 def select_events(envelope: Mapping[str, Any], handled_types: Iterable[str]) -> Selection:
     """Every event of the delivery that this package handles, one entry per User target.
     Malformed or unhandled events are skipped with a reason (the others still go through)."""
+    return select_lifecycle_events(envelope["data"]["events"], handled_types)
+
+
+def select_lifecycle_events(events: Iterable[Any], handled_types: Iterable[str]) -> Selection:
+    """The System Log events (``LogEvent`` objects, from a hook delivery, a ``/api/v1/logs`` page
+    or a Log Streaming ``detail``) that this package handles, one entry per User target, each
+    named as the deactivation sync's execution (the same name whichever ingress saw it first).
+    Malformed or unhandled events are skipped with a reason (the others still go through)."""
     handled = set(handled_types)
     to_sync: list[tuple[str, LifecycleEvent]] = []
     skipped: list[dict[str, str]] = []
-    for position, event in enumerate(envelope["data"]["events"]):
+    for position, event in enumerate(events):
         if not isinstance(event, dict):
             skipped.append({"event": f"#{position}", "reason": "not an object"})
             continue
