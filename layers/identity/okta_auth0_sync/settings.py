@@ -563,11 +563,6 @@ class Settings:
     api_jwks_uri: str | None = _variable("API_JWKS_URI")  # default: {API_ISSUER}/v1/keys
     public_base_url: str | None = _variable("PUBLIC_BASE_URL")
     proof_replay_table: str | None = _variable("PROOF_REPLAY_TABLE")
-    # Log pollers: the System Log sweep (and any poller keeping its place in the checkpoint table)
-    checkpoint_table: str | None = _variable("CHECKPOINT_TABLE")
-    system_log_backfill_hours: int = 24  # SYSTEM_LOG_BACKFILL_HOURS (a first sweep reads this far back)
-    system_log_page_size: int = 1000  # SYSTEM_LOG_PAGE_SIZE (events per /api/v1/logs request)
-    system_log_max_pages: int = 20  # SYSTEM_LOG_MAX_PAGES (requests per sweep; the rest waits for the next)
     # The Auth0 -> Okta direction (Auth0 log stream / poll, reverse lifecycle sync, role events)
     auth0_lifecycle_state_machine_arn: str | None = _variable("AUTH0_LIFECYCLE_STATE_MACHINE_ARN", kind="state_machine")
     provisioning_mappings: tuple[RoleGroupMapping, ...] = ()  # PROVISIONING_MAPPINGS
@@ -600,9 +595,6 @@ class Settings:
             sync_policy=_sync_policy(env),
             provisioning_concurrency=env.number("PROVISIONING_CONCURRENCY", 4, int, 1, 40),
             provisioning_policy=_provisioning_policy(env),
-            system_log_backfill_hours=env.number("SYSTEM_LOG_BACKFILL_HOURS", 24, int, 0, 2160),
-            system_log_page_size=env.number("SYSTEM_LOG_PAGE_SIZE", 1000, int, 1, 1000),
-            system_log_max_pages=env.number("SYSTEM_LOG_MAX_PAGES", 20, int, 1, 1000),
             deprovision_policy=_deprovision_policy(env),
             provisioning_mappings=_provisioning_mappings(env),
             reverse_sync_policy=_reverse_sync_policy(env),
