@@ -3,15 +3,18 @@ function over the sandbox tenants, seeded with a few hundred people and drift bo
 lifecycle change made without an event: the events were lost), fixed through the same on-demand
 deactivation-sync executions the invoke API starts."""
 
+import json
+
 import pytest
 
 from okta_auth0_sync.base import counters
 from okta_auth0_sync.domain.reconciliation import execution_name
 from okta_auth0_sync.store import executions
+from okta_auth0_sync_cli.main import main
 
 MACHINE, SYNC = "ReconciliationStateMachine", "DeactivationSyncStateMachine"
 DB, WORKFORCE = "Username-Password-Authentication", "okta-workforce"
-PEOPLE = 240
+PEOPLE = 160
 
 
 def flag(okta_user_id: str) -> dict:
@@ -73,7 +76,7 @@ def auth0_state(sb, people):
     return {a: account_state(sb, a) for p in people for a in p["accounts"]}
 
 
-def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(sb, stack, world):
+def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(sb, stack, world, capsys):
     before = auth0_state(sb, world["people"])
     counters.api_calls.reset()
 
@@ -111,9 +114,12 @@ def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(
     assert name in syncs and name.startswith("reconcile-")
     assert executions.start(stack.ref(SYNC), name, {"okta_user": {"id": "00uX"}}).status == "duplicate"
 
-    again = stack.execute(MACHINE, {"requested_by": "test"})
-    assert again.status == "SUCCEEDED", again.cause
-    assert again.output["drift_found"] == 0 and again.output["counts"]["started"] == 0
+    # A second run, on demand from the CLI, finds nothing and starts nothing.
+    code = main(["reconcile", "--state-machine-arn", stack.ref(MACHINE), "--wait", "--timeout", "60"])
+    out = capsys.readouterr().out
+    again = json.loads(out[out.index('{\n  "status"') :])  # after the in-process handlers' log lines
+    assert code == 0 and again["status"] == "SUCCEEDED" and again["requested_by"] == "cli"
+    assert again["drift_found"] == 0 and again["counts"]["started"] == 0
     assert len(stack.executions(SYNC)) == 9
 
 

@@ -1,8 +1,6 @@
 """The redrive runbook end to end: a deactivation sync fails on a permanent error (a missing
-scope), the operator fixes the configuration and runs `okta-auth0-sync redrive`; and the
-on-demand `okta-auth0-sync reconcile`. The CLI talks to the stack in moto (the real ASL)."""
-
-import json
+scope), the operator fixes the configuration and runs `okta-auth0-sync redrive`. The CLI talks to
+the stack in moto (the real ASL). `okta-auth0-sync reconcile`: test_reconciliation.py."""
 
 from okta_auth0_sync_cli.main import main
 from okta_auth0_sync_cli.operations import plan_redrives
@@ -58,12 +56,3 @@ def test_plan_redrives_picks_the_next_attempt_and_skips_what_is_done():
     listed += [e("d", "TIMED_OUT"), e("x-r1", "FAILED")]  # x-r1 has no original in the window: an original itself
     plans = plan_redrives(listed)
     assert [(p["name"], n) for p, n in plans] == [("a", "a-r2"), ("b", None), ("d", "d-r1"), ("x-r1", "x-r1-r1")]
-
-
-def test_reconcile_command_waits_for_the_report(sb, stack, capsys):
-    arn = stack.ref("ReconciliationStateMachine")
-    code, out, err = cli(capsys, "reconcile", "--state-machine-arn", arn, "--dry-run", "--wait", "--timeout", "60")
-    assert code == 0, err
-    report = json.loads(out[out.index('{\n  "status"') :])  # after the in-process handlers' log lines
-    assert report["status"] == "SUCCEEDED" and report["dry_run"] is True and report["counts"]["started"] == 0
-    assert stack.executions(MACHINE) == []
