@@ -4,7 +4,16 @@ on two cores) instead of its 10,000 (`python -m bench convergence` for the full 
 
 import sys
 
-from bench import auth0_lifecycle, cold_start, convergence, deactivation, provisioning, reconciliation, thin_flow
+from bench import (
+    auth0_lifecycle,
+    cold_start,
+    convergence,
+    deactivation,
+    provisioning,
+    reconciliation,
+    retry_budget,
+    thin_flow,
+)
 
 BENCHMARKS = {
     "cold_start": cold_start.main,
@@ -13,6 +22,7 @@ BENCHMARKS = {
     "convergence": convergence.main,
     "provisioning": provisioning.main,
     "reconciliation": reconciliation.main,
+    "retry_budget": retry_budget.main,
     "auth0_lifecycle": auth0_lifecycle.main,
 }
 IN_THE_FULL_RUN = {"convergence": ["--trials", "1000"]}
