@@ -27,6 +27,7 @@ from okta_auth0_sync.base.logs import redact
 from okta_auth0_sync.settings import Auth0Connection, OktaConnection
 
 OKTA_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage")
+OKTA_SWEEP_SCOPE = "okta.logs.read"  # the System Log sweep (SystemLogSweep, on by default)
 AUTH0_SCOPES = ("read:users", "read:roles", "read:role_members")
 AUTH0_WRITE_SCOPES = ("update:users", "update:users_app_metadata")  # either (blocked needs update:users)
 # Ending a deactivated person's access (RevokeSessions / RevokeRefreshTokens): the Enterprise
@@ -340,6 +341,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{kind} scopes granted",
             "missing " + ", ".join(missing) if missing else " ".join(sorted(granted)),
         )
+        if kind == "okta":
+            checks.line(
+                OKTA_SWEEP_SCOPE in granted,
+                "okta System Log scope",
+                f"{OKTA_SWEEP_SCOPE} granted: the System Log sweep can run"
+                if OKTA_SWEEP_SCOPE in granted
+                else f"missing {OKTA_SWEEP_SCOPE} (grant it and list it in 'scopes', or SystemLogSweep=false)",
+            )
         if kind == "auth0" and not args.without_revocation:
             lacking = [s for s in AUTH0_REVOCATION_SCOPES if s not in granted]
             checks.line(

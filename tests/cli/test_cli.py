@@ -177,8 +177,9 @@ def test_check_reports_pass_and_fail_lines(tenants, capsys):
         )
         code, out, _ = run(capsys, "check", "--stack-name", "okta-auth0-sync")
         assert code == 0, out
-        assert [line.split()[0] for line in out.splitlines()[:-1]] == ["PASS"] * 8
+        assert [line.split()[0] for line in out.splitlines()[:-1]] == ["PASS"] * 9
         assert "PASS  auth0 access revocation scopes" in out
+        assert "PASS  okta System Log scope: okta.logs.read granted" in out
         code, out, _ = run(capsys, "check", "--auth0-secret-id", arns["auth0-ro"], "--okta-secret-id", arns["okta-bad"])
         assert code == 1
         assert "FAIL  auth0 scopes granted: missing read:roles, read:role_members, update:users or" in out
