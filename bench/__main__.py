@@ -12,6 +12,7 @@ from bench import (
     provisioning,
     reconciliation,
     retry_budget,
+    system_log_sweep,
     thin_flow,
 )
 
@@ -23,6 +24,7 @@ BENCHMARKS = {
     "provisioning": provisioning.main,
     "reconciliation": reconciliation.main,
     "retry_budget": retry_budget.main,
+    "system_log_sweep": system_log_sweep.main,
     "auth0_lifecycle": auth0_lifecycle.main,
 }
 IN_THE_FULL_RUN = {"convergence": ["--trials", "1000"]}
