@@ -325,6 +325,63 @@ def on_demand(sb, stack: LocalDeployment, api: LocalRestApi) -> None:
     )
 
 
+def auth0_to_okta(sb, stack: LocalDeployment) -> None:
+    """The Auth0 log stream: a partner assigned to the role in Auth0 appears in the Okta group
+    within seconds, and a block in Auth0 suspends them in Okta."""
+    from okta_auth0_sync_testbed.eventbridge import LogStream
+
+    heading("Auth0 -> Okta in seconds: the Auth0 log stream (EventBridge)")
+    scopes = ("read:users", "update:users", "read:roles", "create:role_members")
+    client = sb.auth0.register_client(name="acme-admin", management_scopes=scopes)
+    secret = sb.auth0.register_client_secret(client.client_id)
+    token = requests.post(
+        f"{sb.auth0.base_url}/oauth/token",
+        json={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": secret,
+              "audience": sb.auth0.management_audience},
+        timeout=10,
+    ).json()["access_token"]  # fmt: skip
+    admin = {"Authorization": f"Bearer {token}"}
+    partner = sb.auth0.add_user(
+        email="lina.park@partner.example", given_name="Lina", family_name="Park", email_verified=True
+    )["user_id"]
+    stream = LogStream(stack, sb.auth0)  # every Auth0 log, as the EventBridge event the stream delivers
+    try:
+        say(f"An Auth0 admin (M2M app 'acme-admin') assigns {partner} to the Partner role:")
+        started = time.time()
+        requests.post(
+            f"{sb.auth0.base_url}/api/v2/roles/{PARTNER_ROLE}/users",
+            json={"users": [partner]},
+            headers=admin,
+            timeout=10,
+        ).raise_for_status()
+        log = sb.auth0.tenant_logs.all()[-1]
+        say(f"Auth0 logs it: type {log['type']}, {log['details']['request']['method'].upper()} "
+            f"{log['details']['request']['path']}, client_id {log['client_id']}", 2)  # fmt: skip
+
+        def in_group() -> bool:
+            user = sb.okta.get_user("lina.park@partner.example")
+            return user is not None and user["id"] in sb.okta.group_member_ids(PARTNERS_GROUP)
+
+        stream.pump()  # EventBridge delivers it to the stack's rules
+        wait_for(in_group)
+        okta_user = sb.okta.get_user("lina.park@partner.example")
+        elapsed = time.time() - started
+        say(f"{elapsed:.2f} s later: Okta user {okta_user['id']} ({okta_user['status']}) is in the Partners group", 2)
+        say(f"(created by the provisioning worker; the execution is named after log {log['log_id'][:16]}...)", 2)
+        say("The admin blocks her in Auth0:")
+        started = time.time()
+        requests.patch(
+            f"{sb.auth0.base_url}/api/v2/users/{partner}", json={"blocked": True}, headers=admin, timeout=10
+        ).raise_for_status()
+        stream.pump()
+        wait_for(lambda: sb.okta.get_user(okta_user["id"])["status"] == "SUSPENDED")
+        say(f"{time.time() - started:.2f} s later: the Okta user is SUSPENDED (only users this package created)", 2)
+    finally:
+        stream.close()
+    stack.wait_all("Auth0LifecycleStateMachine")
+    say(calls_line(), 2)
+
+
 def main() -> int:
     warnings.filterwarnings("ignore", "No application metrics to publish")
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter's own chatter
@@ -346,6 +403,7 @@ def main() -> int:
             "Auth0RoleId": PARTNER_ROLE,
             "OktaGroupId": PARTNERS_GROUP,
             "ApiIssuer": f"{sb.okta.base_url}/oauth2/{AUTH_SERVER}",
+            "Auth0LogEventSource": sb.auth0.tenant_logs.partner_source,
         }
         with (
             LocalDeployment(secrets, parameters=parameters) as stack,
@@ -358,6 +416,7 @@ def main() -> int:
             deactivation_sync(sb, stack, hook_api)
             concurrent_delivery(sb, stack)
             provisioning(sb, stack)
+            auth0_to_okta(sb, stack)
             on_demand(sb, stack, invoke_api)
     say()
     say("Done. `make test` proves all of this (and more) in CI.")
