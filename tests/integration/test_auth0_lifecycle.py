@@ -247,3 +247,18 @@ def test_the_poll_fallback_reads_from_its_checkpoint_and_shares_execution_names_
         (late,) = stream.pump()[-1:]  # the stream delivers the same log late: nothing new
         assert late.results[0]["duplicates"] == 1 and len(polled.executions(MACHINE)) == 1
         stream.close()
+
+
+def test_the_sample_events(sb, stack):
+    """events/auth0_log_event.json as sam local would send it; a malformed event starts nothing."""
+    import json
+    from pathlib import Path
+
+    sample = json.loads((Path(__file__).parents[2] / "events" / "auth0_log_event.json").read_text())
+    sample["source"] = sb.auth0.tenant_logs.partner_source
+    (delivery,) = [deliver(stack, BUS, sample)]
+    assert delivery.results == [{**delivery.results[0], "started": 1}]
+    assert runs(stack)[sample["detail"]["log_id"]].output["outcome"] == "not_provisioned"
+    for bad in ({"detail": "x"}, {"detail": {"data": {"type": "sapi"}}}, []):
+        assert "invalid" in stack.invoke("Auth0LogEventsFunction", bad)
+    assert len(stack.executions(MACHINE)) == 1

@@ -35,15 +35,22 @@ FUNCTIONS = {
     ],
     "ReconcileFunction": ["reconcile.json"],
     "SystemLogSweepFunction": ["system_log_sweep.json"],
+    "Auth0LifecycleFunction": ["auth0_lifecycle.json"],
 }
 # Functions the default stack does not have (a parameter turns each on); their samples are tested
 # with them (tests/integration/test_system_log_ingress.py).
-CONDITIONAL = {"LogStreamFunction": ["log_stream_deactivate.json"]}
+CONDITIONAL = {
+    "LogStreamFunction": ["log_stream_deactivate.json"],
+    # tests/integration/test_auth0_lifecycle.py
+    "Auth0LogEventsFunction": ["auth0_log_event.json"],
+    "Auth0LogPollFunction": ["auth0_log_poll.json"],
+}
 EXECUTIONS = {
     "IdentityLookupStateMachine": "identity_lookup_execution.json",
     "DeactivationSyncStateMachine": "deactivation_sync_execution.json",
     "ProvisioningStateMachine": "provisioning_execution.json",
     "ReconciliationStateMachine": "reconciliation_execution.json",
+    "Auth0LifecycleStateMachine": "auth0_lifecycle_execution.json",
 }
 
 
@@ -99,6 +106,8 @@ def test_task_samples(sb, stack):
     stack.wait_all("ProvisioningStateMachine")
     sweep = stack.invoke("SystemLogSweepFunction", event("system_log_sweep.json"))
     assert sweep["first_run"] is True and sweep["stopped"] == "caught_up" and sweep["failed"] == 0
+    lifecycle = stack.invoke("Auth0LifecycleFunction", event("auth0_lifecycle.json"))
+    assert lifecycle["outcome"] == "not_provisioned"  # no mapping in this stack: nothing of ours to follow
     step = stack.invoke("ReconcileFunction", event("reconcile.json"))
     assert step["dry_run"] is True and step["phase"] == "done" and step["counts"]["started"] == 0
 
