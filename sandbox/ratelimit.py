@@ -10,6 +10,10 @@
 ordered list of bucket names (e.g. Auth0 ``["global", "users_read"]``); all of them are
 checked first and only consumed when every one admits the request, so a 429 never eats
 tokens.  Buckets without a configuration are unlimited (the default), so tests opt in.
+
+``reset`` is whole epoch seconds, as the real services send it. With ``precise_reset`` (a
+benchmark that scales time down, so a "minute" lasts a few seconds) it is the exact moment, to
+the millisecond: rounding a 2-second window up to the next whole second would add up to 50 %.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset: int  # integer epoch seconds
+    reset: int | float  # integer epoch seconds (precise_reset: float, to the millisecond)
     retry_after: float = 0.0  # seconds until a request would be admitted (when denied)
 
 
@@ -48,13 +52,14 @@ class FixedWindow:
             self._start = now
             self._used = 0
 
-    def peek(self, name: str, now: float) -> Decision:
+    def peek(self, name: str, now: float, precise: bool = False) -> Decision:
         self._roll(now)
         assert self._start is not None
         end = self._start + self.window
         allowed = self._used < self.limit
         remaining = max(self.limit - self._used - (1 if allowed else 0), 0)
-        return Decision(name, allowed, self.limit, remaining, math.ceil(end), 0.0 if allowed else end - now)
+        reset = round(end, 3) if precise else math.ceil(end)
+        return Decision(name, allowed, self.limit, remaining, reset, 0.0 if allowed else end - now)
 
     def consume(self, now: float) -> None:
         self._roll(now)
@@ -82,16 +87,14 @@ class TokenBucket:
         if self._updated is None or now > self._updated:
             self._updated = now
 
-    def peek(self, name: str, now: float) -> Decision:
+    def peek(self, name: str, now: float, precise: bool = False) -> Decision:
         self._refill(now)
         allowed = self._tokens >= 1.0
         left = self._tokens - 1.0 if allowed else self._tokens
         remaining = max(math.floor(left + 1e-9), 0)
-        if left >= self.burst:
-            reset = math.ceil(now)
-        else:
-            # the moment the next whole token is added
-            reset = math.ceil(now + (math.floor(left + 1e-9) + 1 - left) / self.rate)
+        # full: now; else the moment the next whole token is added
+        exact = now if left >= self.burst else now + (math.floor(left + 1e-9) + 1 - left) / self.rate
+        reset: int | float = round(exact, 3) if precise else math.ceil(exact)
         retry = 0.0 if allowed else (1.0 - self._tokens) / self.rate
         return Decision(name, allowed, self.burst, remaining, reset, retry)
 
@@ -113,6 +116,7 @@ class RateLimiter:
         self.default_window = self._initial_window = float(default_window)
         self._buckets: dict[str, FixedWindow | TokenBucket] = {}
         self._lock = threading.Lock()
+        self.precise_reset = False  # reset headers to the millisecond (benchmarks scaling time)
 
     def configure(self, bucket: str, **params: Any) -> None:
         """Set (or replace) a bucket.  Fixed window: ``limit``, optional ``window``.
@@ -141,6 +145,7 @@ class RateLimiter:
         with self._lock:
             self._buckets.clear()
             self.default_window = self._initial_window
+            self.precise_reset = False
 
     def set_window(self, window: float) -> None:
         """Change the default window; existing fixed-window buckets adopt it too."""
@@ -166,7 +171,7 @@ class RateLimiter:
             for name in buckets:
                 limiter = self._buckets.get(name)
                 if limiter is not None:
-                    decisions.append((limiter, limiter.peek(name, now)))
+                    decisions.append((limiter, limiter.peek(name, now, self.precise_reset)))
             if not decisions:
                 return None, None
             for _, decision in decisions:

@@ -133,7 +133,11 @@ class Tenant:
         return self.rate_limiter.config()
 
     def configure_rate_limits(self, spec: dict[str, Any]) -> None:
-        """Bulk form used by the admin API and the CLI: ``{bucket: params | None}``."""
+        """Bulk form used by the admin API and the CLI: ``{bucket: params | None}``, and
+        ``"precise_reset": true`` for reset headers to the millisecond (time-scaled benchmarks)."""
+        spec = dict(spec)
+        if "precise_reset" in spec:
+            self.rate_limiter.precise_reset = bool(spec.pop("precise_reset"))
         for bucket, params in spec.items():
             if params is None:
                 self.remove_rate_limit(bucket)

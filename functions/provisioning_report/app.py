@@ -2,7 +2,7 @@
 members with reasons, drift, API calls per tenant, 429s, tokens minted, duration. Returned as
 the execution output (small), stored whole in S3, logged as JSON and published as metrics.
 
-Input (``ReportInput``): ``{"run": {...}, "members": {"batches"}, "started_at", "tokens_minted"}``.
+Input (``ReportInput``): ``{"request": <the execution input>, "run_id", "started_at", "tokens_minted"}``.
 Output: the report (``RunReport``), with ``report_key`` naming its S3 object.
 """
 
@@ -22,6 +22,8 @@ METRIC_NAMES = {
     "failed": "MembersFailed",
     "skipped": "MembersSkipped",
     "unchanged": "MembersUnchanged",
+    "removed": "MembersRemoved",
+    "restored": "MembersRestored",
 }
 
 
@@ -34,8 +36,8 @@ def lambda_handler(event: dict, context) -> dict:
         request.run,
         state,
         started_at=request.started_at,
-        extra_usage={"usage": {"tokens_minted": request.tokens_minted}},
-        expected_batches=request.expected_batches,
+        tokens_minted=request.tokens_minted,
+        report_memory_mb=int(getattr(context, "memory_limit_in_mb", 0) or 512),
     )
     key = f"reports/{request.run.run_id}.json"
     aws.client("s3").put_object(
@@ -50,6 +52,10 @@ def lambda_handler(event: dict, context) -> dict:
         for outcome, name in METRIC_NAMES.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=report.counts.get(outcome, 0))
         metrics.add_metric(name="MembersLeftRole", unit=MetricUnit.Count, value=report.left_role)
+        if report.cost is not None:
+            metrics.add_metric(
+                name="ProvisioningRunStateTransitions", unit=MetricUnit.Count, value=report.cost.state_transitions
+            )
         if report.duration_seconds is not None:
             metrics.add_metric(name="ProvisioningRunSeconds", unit=MetricUnit.Seconds, value=report.duration_seconds)
     output = report.to_payload()

@@ -87,9 +87,10 @@ def test_a_second_run_with_no_change_writes_nothing_to_okta(sb, stack):
     assert report["counts"] == {"failed": 1, "unchanged": 5}  # the failed member is retried, and fails again
     assert report["failed_total"] == 1
     assert report["tokens_minted"] == 0  # the shared cache still holds both tokens
-    # Reads: the group check, the role's page, the failed member's profile.
+    # Reads: the group check; the role's page, the failed member's profile, the blocked users
+    # (is a member in the group blocked now?).
     assert counters.api_calls.total("okta") == 1
-    assert counters.api_calls.total("auth0") == 2
+    assert counters.api_calls.total("auth0") == 3
 
 
 def test_a_failed_member_is_retried_and_succeeds_once_fixed(sb, stack):
@@ -190,11 +191,14 @@ def test_several_mappings_start_one_execution_each_and_a_repeated_tick_starts_no
 
 
 @pytest.mark.slow
-def test_a_few_thousand_members(sb, stack):
-    sb.auth0.bulk_add_users(3000, role_id=PARTNER_ROLE, email_template="member{n}@bulk.example")
+def test_many_members_stream_from_the_listing_into_the_worker(sb, stack):
+    """Enough members for several role pages and batches (larger runs: python -m bench provisioning)."""
+    sb.auth0.bulk_add_users(600, role_id=PARTNER_ROLE, email_template="member{n}@bulk.example")
     report = provision(stack)
-    assert report["members"] == 3006
-    assert report["counts"]["provisioned"] == 3004
-    assert report["batches"] == {"expected": 61, "reported": 61, "retried_attempts": 0}
+    assert report["members"] == 606
+    assert report["counts"] == {"provisioned": 604, "existing_added": 1, "failed": 1}
+    assert report["batches"] == 13 and report["listing_complete"] is True
     assert stack.payload_violations == []
     assert report["api_calls_per_member"]["auth0"] < 0.05
+    # One worker invocation, its loop choice, the listing, deprovisioning: a handful of transitions.
+    assert report["cost"]["state_transitions"] <= 12

@@ -36,7 +36,7 @@ from okta_auth0_sync.domain.identities import Auth0User, OktaUser
 from okta_auth0_sync.domain.lifecycle import DesiredState
 from okta_auth0_sync.domain.payloads.invoke import ExecutionStatus, StartedExecution
 from okta_auth0_sync.domain.payloads.provisioning.members import Listing
-from okta_auth0_sync.domain.payloads.provisioning.report import RunReport
+from okta_auth0_sync.domain.payloads.provisioning.report import RunCost, RunReport
 from okta_auth0_sync.domain.payloads.provisioning.runs import FanOutInput, StartedRun
 from okta_auth0_sync.domain.policies import ProvisioningPolicy, SyncPolicy
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping, RunOptions
@@ -669,44 +669,50 @@ def test_update_metadata_really_uses_person_sync():
 
 
 LISTING = {
-    "bucket": "provisioning-bucket",
-    "key": "runs/exec-1/batches.json",
     "members": 120,
     "pending": 70,
     "unchanged": 50,
     "batches": 3,
+    "managed": 40,
     "left_role": 1,
-    "left_role_sample": ["auth0|gone"],
+    "blocked": 0,
+    "blocked_complete": True,
 }
+
+
+class FakeRunState(FakeStateTable):
+    """The state table as the provisioning handlers use it: parts written and read back."""
+
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        super().__init__(table_name, client)
+        self.parts: dict[str, dict] = {}
+
+    def put_summary(self, run_id: str, part: str, summary: dict) -> None:
+        super().put_summary(run_id, part, summary)
+        self.parts[part] = summary
+
+    def part(self, run_id: str, part: str) -> dict | None:
+        return self.parts.get(part)
 
 
 @pytest.fixture
 def listing(monkeypatch, clients, state_tables, tallies):
     monkeypatch.setenv("STATE_TABLE", "ProvisioningState")
     monkeypatch.setenv("PROVISIONING_BUCKET", "provisioning-bucket")
-    monkeypatch.setenv("PROVISIONING_CONCURRENCY", "6")
     monkeypatch.setenv("PROVISIONING_BATCH_SIZE", "25")
     module = load_handler("list_role_members")
 
     def list_members(options, **kwargs):
         counters.api_calls.record("auth0", "GET", "/api/v2/roles/{id}/users", 200)
         counters.api_calls.record("okta", "GET", "/api/v1/groups/{id}", 200)
-        return Listing(
-            bucket="provisioning-bucket",
-            key="runs/exec-1/batches.json",
-            members=120,
-            pending=70,
-            batches=3,
-            left_role=1,
-            left_role_sample=("auth0|gone",),
-        )
+        return Listing(members=120, pending=70, batches=3, managed=40, left_role=1, left_role_sample=("auth0|gone",))
 
     members = Recorder(list_members)
     s3 = SimpleNamespace(name="s3-client")
     monkeypatch.setattr(module, "list_members", members)
-    monkeypatch.setattr(module, "StateTable", FakeStateTable)
+    monkeypatch.setattr(module, "StateTable", FakeRunState)
     monkeypatch.setattr(aws, "client", lambda service: {"s3": s3}[service])
-    return SimpleNamespace(handler=module.lambda_handler, members=members, s3=s3, clients=clients)
+    return SimpleNamespace(handler=module.lambda_handler, members=members, s3=s3, clients=clients, module=module)
 
 
 LIST_EVENT = {
@@ -715,40 +721,41 @@ LIST_EVENT = {
 }
 
 
-def test_list_role_members_lists_into_s3_and_records_a_summary(listing, ctx, state_tables):
+def test_list_role_members_lists_and_records_its_usage(listing, ctx, state_tables):
     out = listing.handler(LIST_EVENT, ctx)
     ((args, kwargs),) = listing.members.calls
-    options = args[0]
-    assert options == RunOptions(RoleGroupMapping(ROLE_ID, GROUP_ID), "exec-1", dry_run=True, recheck=False)
+    assert args[0] == RunOptions(RoleGroupMapping(ROLE_ID, GROUP_ID), "exec-1", dry_run=True, recheck=False)
     assert kwargs["auth0"] is listing.clients.auth0 and kwargs["okta"] is listing.clients.okta
     assert kwargs["bucket"] == "provisioning-bucket" and kwargs["s3"] is listing.s3
     assert kwargs["state"] is state_tables[0] and state_tables[0].table_name == "ProvisioningState"
     assert isinstance(kwargs["policy"], ProvisioningPolicy) and kwargs["policy"].batch_size == 25
-    assert state_tables[0].summaries == [
-        (
-            "exec-1",
-            "list",
-            {**LISTING, "usage": {"api_calls": {"auth0": 1, "okta": 1}, "rate_limited": {}, "tokens_minted": 0}},
-        )
-    ]
+    ((run_id, part, usage),) = state_tables[0].summaries
+    assert (run_id, part) == ("exec-1", f"usage#list#{ctx.aws_request_id}")
+    assert usage["ok"] is True and usage["api_calls"] == {"auth0": 1, "okta": 1} and usage["step"] == "list"
     assert out == {
         "run": {"role_id": ROLE_ID, "group_id": GROUP_ID, "run_id": "exec-1", "dry_run": True, "recheck": False},
         "members": LISTING,
-        "concurrency": 6,
     }
-    selected = assert_selectable(out, "provisioning", "ListRoleMembers")
-    # what the next states read from $.listing: AnyWork's batches, the Map's ItemReader bucket/key
-    assert {k: selected["members"][k] for k in ("bucket", "key", "batches")} == {
-        "bucket": "provisioning-bucket",
-        "key": "runs/exec-1/batches.json",
-        "batches": 3,
-    }
-    assert selected["run"]["run_id"] == "exec-1"
+    assert assert_selectable(out, "provisioning", "ListRoleMembers")["run"]["run_id"] == "exec-1"
 
 
-def test_list_role_members_default_concurrency(listing, ctx, monkeypatch):
-    monkeypatch.delenv("PROVISIONING_CONCURRENCY")
-    assert listing.handler(LIST_EVENT, ctx)["concurrency"] == 4
+def test_list_role_members_a_failed_attempt_still_records_its_usage(listing, ctx, state_tables, monkeypatch):
+    def failing(options, **kwargs):
+        counters.api_calls.record("auth0", "GET", "/api/v2/roles/{id}/users", 503)
+        raise RateLimited("auth0 429 after retries", tenant="auth0", status=429)
+
+    monkeypatch.setattr(listing.module, "list_members", failing)
+    with pytest.raises(RateLimited):
+        listing.handler(LIST_EVENT, ctx)
+    ((_, part, usage),) = state_tables[0].summaries
+    assert part.startswith("usage#list#") and usage["ok"] is False and usage["api_calls"] == {"auth0": 1}
+
+
+def test_list_role_members_marks_a_failed_listing_so_the_worker_stops(listing, ctx, state_tables):
+    event = {**LIST_EVENT, "failure": {"Error": "UpstreamUnavailable", "Cause": "{}"}}
+    out = listing.handler(event, ctx)
+    assert out["failed"] is True and not listing.members.called and not listing.clients.asked
+    assert state_tables[0].parts["progress"] == {"failed": True}
 
 
 @pytest.mark.parametrize(
@@ -760,6 +767,7 @@ def test_list_role_members_default_concurrency(listing, ctx, monkeypatch):
         ({**LIST_EVENT, "request": {"role_id": ROLE_ID, "group_id": "group-1"}}, "group_id"),
         ({**LIST_EVENT, "request": {**LIST_EVENT["request"], "dry_run": "yes"}}, "dry_run"),
         ({**LIST_EVENT, "request": {**LIST_EVENT["request"], "recheck": 1}}, "recheck"),
+        ({**LIST_EVENT, "failure": "boom"}, "failure"),
         (None, "run_id"),
     ],
 )
@@ -772,24 +780,32 @@ def test_list_role_members_rejects_bad_runs(listing, ctx, state_tables, event, m
 # ================================================================================== provision_members
 
 
-class FakeBatchWorker:
-    made: list[FakeBatchWorker] = []
-    outcome: Any = None
+class FakeRunWorker:
+    made: list[FakeRunWorker] = []
+    outcome: Any = (5, True)
 
     def __init__(self, options, **kwargs) -> None:
+        from okta_auth0_sync.services.provisioning.usage import SharedUsage
+
         self.options, self.kwargs, self.ran = options, kwargs, []
-        FakeBatchWorker.made.append(self)
+        self.thread_usage = SharedUsage()
+        FakeRunWorker.made.append(self)
 
-    def run(self, user_ids):
-        self.ran.append(user_ids)
+    def run(self, next_batch):
+        self.ran.append(("run", next_batch))
         counters.api_calls.record("okta", "POST", "/api/v1/users", 200)
-        if isinstance(FakeBatchWorker.outcome, BaseException):
-            raise FakeBatchWorker.outcome
-        return FakeBatchWorker.outcome
+        if isinstance(FakeRunWorker.outcome, BaseException):
+            raise FakeRunWorker.outcome
+        return FakeRunWorker.outcome
+
+    def run_batch(self, index, user_ids):
+        self.ran.append(("batch", index, user_ids))
+        return {"counts": {"provisioned": 2, "existing_added": 1}}
 
 
-BATCH_SUMMARY = {"members": 3, "counts": {"provisioned": 2, "existing_added": 1}, "failures": [], "failures_total": 0}
 RUN = {"role_id": ROLE_ID, "group_id": GROUP_ID, "run_id": "exec-1", "dry_run": False, "recheck": False}
+REQUEST = {"role_id": ROLE_ID, "group_id": GROUP_ID, "dry_run": False, "tokens": {"minted": 0}}
+WORKER_EVENT = {"request": REQUEST, "run_id": "exec-1", "next": 2}
 BATCH_EVENT = {"run": RUN, "batch": {"index": 3, "user_ids": ["auth0|a1", "auth0|a2", "google-oauth2|1"]}}
 
 
@@ -804,91 +820,72 @@ def provision(monkeypatch, clients, state_tables, metrics, tallies):
     }.items():
         monkeypatch.setenv(name, value)
     module = load_handler("provision_members")
-    FakeBatchWorker.made, FakeBatchWorker.outcome = [], dict(BATCH_SUMMARY)
-    failure = Recorder({"members": 3, "counts": {"failed": 2, "provisioned": 1}, "failures": [], "failures_total": 2})
-    monkeypatch.setattr(module, "BatchWorker", FakeBatchWorker)
-    monkeypatch.setattr(module, "StateTable", FakeStateTable)
-    monkeypatch.setattr(module, "record_batch_failure", failure)
+    FakeRunWorker.made, FakeRunWorker.outcome = [], (5, True)
+    failure = Recorder(4)
+    monkeypatch.setattr(module, "RunWorker", FakeRunWorker)
+    monkeypatch.setattr(module, "StateTable", FakeRunState)
+    monkeypatch.setattr(module, "record_worker_failure", failure)
     return SimpleNamespace(handler=module.lambda_handler, failure=failure, clients=clients, metrics=metrics)
 
 
-def test_provision_members_runs_the_batch_worker(provision, ctx, state_tables):
-    out = provision.handler(BATCH_EVENT, ctx)
-    (worker,) = FakeBatchWorker.made
+def test_provision_members_runs_the_worker_from_where_it_stopped(provision, ctx, state_tables):
+    out = provision.handler(WORKER_EVENT, ctx)
+    (worker,) = FakeRunWorker.made
     assert worker.options == RunOptions.from_payload(RUN)
     assert worker.kwargs["auth0"] is provision.clients.auth0 and worker.kwargs["okta"] is provision.clients.okta
     assert worker.kwargs["state"] is state_tables[0] and state_tables[0].table_name == "ProvisioningState"
     policy = worker.kwargs["policy"]
-    assert isinstance(policy, ProvisioningPolicy)
     assert (policy.activate, policy.federated, policy.mastered_attribute) == (False, True, None)
-    assert worker.ran == [BATCH_EVENT["batch"]["user_ids"]]
-    assert not provision.failure.called
-    assert state_tables[0].summaries == [
-        (
-            "exec-1",
-            "batch#000003",
-            {**BATCH_SUMMARY, "usage": {"api_calls": {"okta": 1}, "rate_limited": {}, "tokens_minted": 0}},
-        )
-    ]
-    assert out == {"index": 3, "counts": {"provisioned": 2, "existing_added": 1}}
-    assert_selectable(out, "provisioning", "ProvisionBatch")
-    assert provision.metrics == {"Members_provisioned": 2, "Members_existing_added": 1}
+    assert worker.ran == [("run", 2)]
+    assert out == {"next": 5, "more": True}
+    assert assert_selectable(out, "provisioning", "ProvisionMembers") == {"next": 5, "more": True}
+    ((_, part, usage),) = state_tables[0].summaries
+    assert part == f"usage#worker#{ctx.aws_request_id}" and usage["api_calls"] == {"okta": 1}
 
 
-def test_provision_members_records_a_caught_batch_failure(provision, ctx, state_tables):
+def test_provision_members_a_failed_attempt_still_records_its_usage(provision, ctx, state_tables):
+    FakeRunWorker.outcome = RateLimited("okta create users: 429 after retries", tenant="okta", status=429)
+    with pytest.raises(RateLimited):  # the class name is what the task's Retry matches
+        provision.handler(WORKER_EVENT, ctx)
+    ((_, part, usage),) = state_tables[0].summaries
+    assert part.startswith("usage#worker#") and usage["ok"] is False and usage["api_calls"] == {"okta": 1}
+
+
+def test_provision_members_records_a_caught_worker_failure(provision, ctx, state_tables):
     cause = json.dumps({"errorType": "RateLimited", "errorMessage": "okta 429 " + "x" * 400})
-    event = {**BATCH_EVENT, "failure": {"Error": "RateLimited", "Cause": cause}}
-    out = provision.handler(event, ctx)
+    out = provision.handler({**WORKER_EVENT, "failure": {"Error": "RateLimited", "Cause": cause}}, ctx)
     ((args, _),) = provision.failure.calls
-    options, state, user_ids, error, message = args
-    assert options == RunOptions.from_payload(RUN) and state is state_tables[0]
-    assert user_ids == BATCH_EVENT["batch"]["user_ids"] and error == "RateLimited"
-    assert message == ("okta 429 " + "x" * 400)[:300]  # the errorMessage inside the cause, cut to 300
-    assert not FakeBatchWorker.made and not provision.clients.asked  # no tenant is needed to record a failure
-    assert out == {"index": 3, "counts": {"failed": 2, "provisioned": 1}}
-    assert_selectable(out, "provisioning", "RecordBatchFailure")
-    assert state_tables[0].summaries[0][1] == "batch#000003"
+    options, state, next_batch, error, message = args
+    assert options == RunOptions.from_payload(RUN) and state is state_tables[0] and next_batch == 2
+    assert error == "RateLimited" and message == ("okta 429 " + "x" * 400)[:300]
+    assert not FakeRunWorker.made and not provision.clients.asked  # no tenant is needed to record a failure
+    assert out == {"next": 2, "more": False}
 
 
-def test_provision_members_failure_without_details(provision, ctx):
-    provision.handler({**BATCH_EVENT, "failure": None}, ctx)
-    (_, _, _, error, message), _ = provision.failure.last
-    assert (error, message) == ("Unknown", "")
-    provision.handler({**BATCH_EVENT, "failure": {"Error": "States.Timeout", "Cause": "not json"}}, ctx)
-    (_, _, _, error, message), _ = provision.failure.last
-    assert (error, message) == ("States.Timeout", "not json")
-
-
-def test_provision_members_a_failed_attempt_still_reports_its_usage(provision, ctx, state_tables):
-    FakeBatchWorker.outcome = RateLimited("okta create users: 429 after retries", tenant="okta", status=429)
-    with pytest.raises(RateLimited):  # the class name is what the Map's Retry matches
-        provision.handler(BATCH_EVENT, ctx)
-    assert state_tables[0].summaries == [
-        (
-            "exec-1",
-            f"batch#000003#attempt#{ctx.aws_request_id}",
-            {"usage": {"api_calls": {"okta": 1}, "rate_limited": {}, "tokens_minted": 0}},
-        )
-    ]
-    assert not provision.metrics
+def test_provision_members_one_given_batch(provision, ctx, state_tables):
+    out = provision.handler(BATCH_EVENT, ctx)
+    (worker,) = FakeRunWorker.made
+    assert worker.ran == [("batch", 3, BATCH_EVENT["batch"]["user_ids"])]
+    assert out == {"index": 3, "counts": {"provisioned": 2, "existing_added": 1}}
 
 
 @pytest.mark.parametrize(
-    ("event", "exc", "message"),
+    ("event", "message"),
     [
-        ({"run": RUN, "batch": {"index": 0}}, InvalidInput, "batch must be"),
-        ({"run": RUN, "batch": {"index": 0, "user_ids": "auth0|a1"}}, InvalidInput, "batch must be"),
-        ({"run": RUN, "batch": {"index": 0, "user_ids": ["auth0|a1", 7]}}, InvalidInput, "batch must be"),
-        ({"run": RUN, "batch": {"index": "0", "user_ids": []}}, InvalidInput, "batch must be"),
-        ({"run": RUN}, InvalidInput, "batch must be"),
-        ({"run": {**RUN, "run_id": None}, "batch": BATCH_EVENT["batch"]}, InvalidInput, "run_id"),
-        ({"batch": BATCH_EVENT["batch"]}, InvalidInput, "run_id"),
+        ({**WORKER_EVENT, "next": -1}, "next"),
+        ({**WORKER_EVENT, "next": "2"}, "next"),
+        ({**WORKER_EVENT, "next": True}, "next"),
+        ({**WORKER_EVENT, "run_id": None}, "run_id"),
+        ({"run": RUN, "batch": {"index": 0}}, "batch must be"),
+        ({"run": RUN, "batch": {"index": 0, "user_ids": ["auth0|a1", 7]}}, "batch must be"),
+        ({"batch": BATCH_EVENT["batch"]}, "run_id"),
+        (None, "run_id"),
     ],
 )
-def test_provision_members_rejects_bad_batches(provision, ctx, state_tables, event, exc, message):
-    with pytest.raises(exc, match=message):
+def test_provision_members_rejects_bad_input(provision, ctx, state_tables, event, message):
+    with pytest.raises(InvalidInput, match=message):
         provision.handler(event, ctx)
-    assert not FakeBatchWorker.made and not provision.failure.called and not state_tables
+    assert not FakeRunWorker.made and not provision.failure.called and not state_tables
 
 
 # ================================================================================== provisioning_report
@@ -899,37 +896,20 @@ def _report_of(options: RunOptions) -> RunReport:
     return RunReport(
         run=options,
         members=120,
-        counts={"provisioned": 60, "existing_added": 5, "failed": 2, "unchanged": 50},
+        counts={"provisioned": 60, "existing_added": 5, "failed": 2, "unchanged": 50, "removed": 3},
         failed_members=[{"user_id": "auth0|bad", "reason": "E0000001"}],
         failed_total=2,
-        batches_expected=3,
-        batches_reported=3,
-        retried_attempts=0,
-        left_role=1,
+        batches=3,
+        listing_complete=True,
+        left_role=3,
         left_role_sample=["auth0|gone"],
+        deprovisioning={"safety_stop": {"stopped": False}, "counts": {"removed": 3}},
         api_calls={"okta": 70, "auth0": 4},
         rate_limited_responses={},
         tokens_minted=2,
         duration_seconds=12.5,
+        cost=RunCost(state_transitions=12, lambda_requests=6, lambda_gb_seconds=10.0, dollars=0.00043),
     )
-
-
-def _report_json(options: RunOptions, *, duration: float | None = 12.5) -> dict:
-    """The same report as JSON: the shape stored in S3 and returned to the state machine."""
-    return {
-        **options.to_payload(),
-        "members": 120,
-        "counts": {"provisioned": 60, "existing_added": 5, "failed": 2, "unchanged": 50},
-        "failed_members": [{"user_id": "auth0|bad", "reason": "E0000001"}],
-        "failed_total": 2,
-        "batches": {"expected": 3, "reported": 3, "retried_attempts": 0},
-        "drift": {"left_role": 1, "left_role_sample": ["auth0|gone"]},
-        "api_calls": {"okta": 70, "auth0": 4},
-        "api_calls_per_member": {"okta": 0.583, "auth0": 0.033},
-        "rate_limited_responses": {},
-        "tokens_minted": 2,
-        "duration_seconds": duration,
-    }
 
 
 @pytest.fixture
@@ -945,7 +925,7 @@ def reporting(monkeypatch, metrics, state_tables):
     return SimpleNamespace(handler=module.lambda_handler, build=build, s3=s3, metrics=metrics)
 
 
-REPORT_EVENT = {"run": RUN, "members": {**LISTING}, "started_at": "2024-05-02T09:00:00.000Z", "tokens_minted": 2}
+REPORT_EVENT = {"request": REQUEST, "run_id": "exec-1", "started_at": "2024-05-02T09:00:00.000Z", "tokens_minted": 2}
 
 
 def test_provisioning_report_builds_stores_and_returns_the_report(reporting, ctx, state_tables):
@@ -953,47 +933,34 @@ def test_provisioning_report_builds_stores_and_returns_the_report(reporting, ctx
     (options, state), kwargs = reporting.build.last
     assert options == RunOptions.from_payload(RUN)
     assert state is state_tables[0] and state.table_name == "ProvisioningState"
-    assert kwargs == {
-        "started_at": "2024-05-02T09:00:00.000Z",
-        "extra_usage": {"usage": {"tokens_minted": 2}},
-        "expected_batches": 3,
-    }
+    assert kwargs["started_at"] == "2024-05-02T09:00:00.000Z" and kwargs["tokens_minted"] == 2
     ((_, put),) = reporting.s3.put_object.calls
     assert put["Bucket"] == "provisioning-bucket" and put["Key"] == "reports/exec-1.json"
     assert put["ContentType"] == "application/json" and put["ServerSideEncryption"] == "AES256"
-    assert json.loads(put["Body"]) == _report_json(options)
-    assert out == {**_report_json(options), "report_key": "reports/exec-1.json"}
+    expected = _report_of(options).to_payload()
+    assert json.loads(put["Body"]) == expected
+    assert out == {**expected, "report_key": "reports/exec-1.json"}
+    assert out["cost"] == {"state_transitions": 12, "lambda_requests": 6, "lambda_gb_seconds": 10.0, "dollars": 0.00043}
     assert assert_selectable(out, "provisioning", "BuildReport") == {"report": out}
-    assert reporting.metrics == {
-        "MembersProvisioned": 60,
-        "MembersExistingAdded": 5,
-        "MembersFailed": 2,
-        "MembersSkipped": 0,
-        "MembersUnchanged": 50,
-        "MembersLeftRole": 1,
-        "ProvisioningRunSeconds": 12.5,
-    }
+    assert reporting.metrics["MembersProvisioned"] == 60 and reporting.metrics["MembersRemoved"] == 3
+    assert reporting.metrics["ProvisioningRunStateTransitions"] == 12
 
 
 def test_provisioning_report_of_a_dry_run_publishes_no_metrics(reporting, ctx):
-    out = reporting.handler({**REPORT_EVENT, "run": {**RUN, "dry_run": True}}, ctx)
+    out = reporting.handler({**REPORT_EVENT, "request": {**REQUEST, "dry_run": True}}, ctx)
     assert out["dry_run"] is True and out["report_key"] == "reports/exec-1.json"
     assert not reporting.metrics
 
 
-def test_provisioning_report_when_nothing_was_listed(reporting, ctx):
-    """AnyWork -> BuildReport without a Map: no batches, and a token count that may be null."""
-    reporting.handler({"run": RUN, "members": {"batches": 0}, "started_at": None, "tokens_minted": None}, ctx)
-    assert reporting.build.last[1] == {
-        "started_at": None,
-        "extra_usage": {"usage": {"tokens_minted": 0}},
-        "expected_batches": 0,
-    }
-    reporting.handler({"run": RUN}, ctx)
-    assert reporting.build.last[1]["expected_batches"] == 0
+def test_provisioning_report_of_a_caller_with_the_run_options(reporting, ctx):
+    """An event-driven caller passes the run options it has (``{"run": ...}``), tokens may be null."""
+    reporting.handler({"run": RUN, "started_at": None, "tokens_minted": None}, ctx)
+    assert reporting.build.last[1]["tokens_minted"] == 0
 
 
-@pytest.mark.parametrize("event", [{}, {"run": {**RUN, "group_id": "nope"}}, {"run": {**RUN, "run_id": ""}}, None])
+@pytest.mark.parametrize(
+    "event", [{}, {"run": {**RUN, "group_id": "nope"}}, {"run": {**RUN, "run_id": ""}}, {"request": REQUEST}, None]
+)
 def test_provisioning_report_rejects_a_bad_run(reporting, ctx, event):
     with pytest.raises(InvalidInput):
         reporting.handler(event, ctx)

@@ -15,7 +15,13 @@ from okta_auth0_sync.domain.events import LifecycleEvent
 from okta_auth0_sync.domain.payloads.deactivation import DeactivationSyncInput, MetadataUpdateRequest
 from okta_auth0_sync.domain.payloads.invoke import AuthorizerPolicy, AuthorizerRequest
 from okta_auth0_sync.domain.payloads.lookup import LookupRequest
-from okta_auth0_sync.domain.payloads.provisioning.batch import Batch, BatchFailure, BatchInput
+from okta_auth0_sync.domain.payloads.provisioning.batch import (
+    Batch,
+    BatchFailure,
+    BatchInput,
+    WorkerInput,
+    WorkerResult,
+)
 from okta_auth0_sync.domain.payloads.provisioning.members import Listing, ListMembersInput, ListMembersResult
 from okta_auth0_sync.domain.payloads.provisioning.report import ReportInput
 from okta_auth0_sync.domain.payloads.provisioning.runs import FanOutInput
@@ -39,7 +45,16 @@ def sample(name: str) -> dict:
 
 
 def asl(machine: str) -> dict:
-    return json.loads((ROOT / "statemachines" / f"{machine}.asl.json").read_text())["States"]
+    """Every state of a machine by name, those inside Parallel branches and Map processors too."""
+
+    def flatten(states: dict) -> dict:
+        out = dict(states)
+        for state in states.values():
+            for inner in [*state.get("Branches", []), state.get("ItemProcessor") or {}]:
+                out.update(flatten(inner.get("States", {})))
+        return out
+
+    return flatten(json.loads((ROOT / "statemachines" / f"{machine}.asl.json").read_text())["States"])
 
 
 # -------------------------------------------------------------------------------------- ids
@@ -142,32 +157,33 @@ def test_the_api_body_must_be_an_object():
         ProvisioningRequest.from_api_body([{"role_id": "rol_a", "group_id": "00ga"}], "0oaOperator")
 
 
-def test_the_batches_the_listing_writes_are_what_each_map_item_reads():
-    written = json.loads(
-        json.dumps([Batch(0, ("auth0|a1", "auth0|a2")).to_payload(), Batch(1, ("auth0|a3",)).to_payload()])
-    )
-    listing = Listing(
-        "bucket", "runs/exec-1/batches.json", members=3, pending=3, batches=2, left_role=0, left_role_sample=()
-    )
-    result = json.loads(json.dumps(ListMembersResult(RUN, listing, 4).to_payload()))
-    # the Map's ItemSelector: {"run.$": "$.listing.run", "batch.$": "$$.Map.Item.Value"}
-    items = [BatchInput.from_payload({"run": result["run"], "batch": item}) for item in written]
-    assert [(i.run, i.batch.index, i.batch.user_ids) for i in items] == [
-        (RUN, 0, ("auth0|a1", "auth0|a2")),
-        (RUN, 1, ("auth0|a3",)),
-    ]
-    assert all(item.failure is None for item in items)
+def test_the_worker_reads_what_the_state_machine_passes_round_after_round():
+    # StartWorker: {"request.$": "$", "cursor": {"next": 0, "more": true}}; ProvisionMembers:
+    # {"request.$": "$.request", "run_id.$": "$$.Execution.Name", "next.$": "$.cursor.next"}
+    payload = asl("provisioning")["ProvisionMembers"]["Parameters"]["Payload"]
+    assert payload == {"request.$": "$.request", "run_id.$": "$$.Execution.Name", "next.$": "$.cursor.next"}
+    request = {**RUN.to_payload(), "tokens": {"minted": 2}}
+    first = WorkerInput.from_payload({"request": request, "run_id": RUN.run_id, "next": 0})
+    assert (first.run, first.next_batch, first.failure) == (RUN, 0, None)
+    answer = json.loads(json.dumps(WorkerResult(7, True).to_payload()))
+    again = WorkerInput.from_payload({"request": request, "run_id": RUN.run_id, "next": answer["next"]})
+    assert again.next_batch == 7
 
 
-def test_the_report_reads_what_the_listing_wrote():
-    listing = Listing("bucket", "key", members=10, pending=4, batches=1, left_role=2, left_role_sample=("a", "b"))
-    result = ListMembersResult(RUN, listing, 4).to_payload()
-    assert result["members"]["unchanged"] == 6
-    # BuildReport: run and members from $.listing, the start time and the tokens minted
+def test_an_event_driven_batch_of_one_is_read_as_a_batch():
+    item = BatchInput.from_payload({"run": RUN.to_payload(), "batch": Batch(0, ("auth0|a1",)).to_payload()})
+    assert (item.run, item.batch.index, item.batch.user_ids, item.failure) == (RUN, 0, ("auth0|a1",), None)
+
+
+def test_the_report_reads_the_execution_input_and_name():
+    listing = Listing(members=10, pending=4, batches=1, managed=3, left_role=2, left_role_sample=("a", "b"))
+    result = ListMembersResult(RUN, listing).to_payload()
+    assert result["members"]["unchanged"] == 6 and "left_role_sample" not in result["members"]
+    # BuildReport: {"request.$": "$", "run_id.$": "$$.Execution.Name", "started_at.$", "tokens_minted.$"}
     request = ReportInput.from_payload(
-        {"run": result["run"], "members": result["members"], "started_at": "2024-05-02T09:00:00Z", "tokens_minted": 3}
+        {"request": RUN.to_payload(), "run_id": RUN.run_id, "started_at": "2024-05-02T09:00:00Z", "tokens_minted": 3}
     )
-    assert request == ReportInput(RUN, "2024-05-02T09:00:00Z", 3, 1)
+    assert request == ReportInput(RUN, "2024-05-02T09:00:00Z", 3)
 
 
 @pytest.mark.parametrize(
@@ -175,8 +191,8 @@ def test_the_report_reads_what_the_listing_wrote():
     [
         ({"run": RUN.to_payload(), "started_at": "yesterday"}, "started_at"),
         ({"run": RUN.to_payload(), "tokens_minted": "many"}, "tokens_minted"),
-        ({"run": RUN.to_payload(), "members": {"batches": "all"}}, "members.batches"),
-        ({"run": RUN.to_payload(), "members": [1]}, "members must be an object"),
+        ({"request": RUN.to_payload()}, "run_id"),
+        ({"request": [1], "run_id": "x"}, "request must be an object"),
     ],
 )
 def test_a_report_request_is_checked(event, message):

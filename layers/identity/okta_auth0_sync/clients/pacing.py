@@ -42,6 +42,17 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
+def _float_header(headers: Mapping[str, str], name: str) -> float | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None  # no NaN, no infinity
+
+
 def server_clock_offset(headers: Mapping[str, str], now: float) -> float:
     """Local minus server time, from the ``Date`` header (0 if absent). Okta says to compute
     waits against the server's ``Date``, not the local clock."""
@@ -59,9 +70,10 @@ def server_clock_offset(headers: Mapping[str, str], now: float) -> float:
 
 def reset_in(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds until the quota resets, from ``X-Rate-Limit-Reset``/``x-ratelimit-reset``."""
-    reset = _int_header(headers, "X-Rate-Limit-Reset")
+    # Whole epoch seconds from the real services; a fraction is kept when sent (a time-scaled sandbox).
+    reset = _float_header(headers, "X-Rate-Limit-Reset")
     if reset is None:
-        reset = _int_header(headers, "x-ratelimit-reset")
+        reset = _float_header(headers, "x-ratelimit-reset")
     if reset is None:
         return None
     return max(0.0, reset + server_clock_offset(headers, now) - now)
@@ -128,14 +140,22 @@ class RequestPacer:
                 return 0.0
             window_left = state.reset_at - now
             if state.remaining <= 0:
-                # Spent: wait for the reset; a little jitter so workers don't stampede it.
-                delay = window_left + random.uniform(0.0, min(0.25, 0.05 * max(window_left, 1.0)))
+                # Spent: wait for the reset, with a little jitter (at most 1 % of the wait, 0.25 s)
+                # so workers don't stampede it; the new window's whole quota is then used at once.
+                delay = window_left + random.uniform(0.0, min(0.25, 0.01 * window_left))
             elif state.limit > 0 and state.remaining <= max(1, int(state.limit * self.low_water)):
                 delay = window_left / (state.remaining + 1)
             else:
                 delay = 0.0
             state.remaining -= 1
             return delay
+
+    def snapshot(self, bucket: str) -> BucketState | None:
+        """The last observation of ``bucket`` (a copy), or None: what a caller sizing its
+        concurrency to the quota reads."""
+        with self._lock:
+            state = self._buckets.get(bucket)
+            return None if state is None else BucketState(state.limit, state.remaining, state.reset_at)
 
     def acquire(self, bucket: str) -> None:
         delay = self.delay_for(bucket)

@@ -167,11 +167,32 @@ class StateTable(Table):
             ),
         )
 
-    def summaries(self, run_id: str) -> dict[str, dict[str, Any]]:
+    def part(self, run_id: str, part: str) -> dict[str, Any] | None:
+        """One part of a run (consistent read): the listing's progress, a batch, a result."""
+        item = self.client.get_item(
+            TableName=self.table_name, Key=marshal({"pk": f"run#{run_id}", "sk": part}), ConsistentRead=True
+        ).get("Item")
+        return json.loads(unmarshal(item)["data"]) if item else None
+
+    def parts(self, run_id: str, parts: list[str]) -> dict[str, dict[str, Any]]:
+        """Several parts of a run at once (consistent batch reads, 100 a call)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(parts), 100):
+            keys = [marshal({"pk": f"run#{run_id}", "sk": p}) for p in parts[start : start + 100]]
+            request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    values = unmarshal(item)
+                    found[values["sk"]] = json.loads(values["data"])
+        return found
+
+    def summaries(self, run_id: str, prefix: str | None = None) -> dict[str, dict[str, Any]]:
+        """Every part of a run (or those whose name starts with ``prefix``)."""
+        condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": marshal({":pk": f"run#{run_id}"}),
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": marshal({":pk": f"run#{run_id}", ":prefix": prefix}),
             "ConsistentRead": True,
         }
         out: dict[str, dict[str, Any]] = {}

@@ -22,6 +22,7 @@ always safe.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,8 @@ from okta_auth0_sync.domain.deprovisioning import (
     removal_limit,
     undo_action,
 )
-from okta_auth0_sync.domain.provisioning import RoleGroupMapping
+from okta_auth0_sync.domain.provisioning import RoleGroupMapping, RunOptions
+from okta_auth0_sync.services.provisioning.members import departures_key
 from okta_auth0_sync.store.provisioning_state import StateTable
 
 
@@ -205,3 +207,30 @@ def _apply_lifecycle(context: MemberContext, okta: OktaClient, okta_user_id: str
     except RequestRejected:
         return None  # the status changed meanwhile: someone else's doing
     return DID[action]
+
+
+def deprovision_run(
+    options: RunOptions,
+    *,
+    context: MemberContext,
+    okta: OktaClient,
+    state: StateTable,
+    s3: Any,
+    bucket: str,
+) -> dict[str, Any]:
+    """A scheduled run's deprovisioning step, after the listing: the departures it found (S3),
+    each member's item read again (consistently) from the state table, then
+    :func:`deprovision_departed`. The summary is recorded as the run's ``deprovision`` part."""
+    body = json.loads(s3.get_object(Bucket=bucket, Key=departures_key(options.run_id))["Body"].read())
+    departures = [(d["user_id"], d["reason"]) for d in body.get("departures", [])]
+    items = state.outcomes(options.mapping, [uid for uid, _ in departures])
+    summary = deprovision_departed(
+        [(uid, reason, {"user_id": uid, **items.get(uid, {})}) for uid, reason in departures],
+        managed=int(body.get("managed", 0)),
+        role_members=int(body.get("role_members", 0)),
+        context=context,
+        okta=okta,
+        state=state,
+    )
+    state.put_summary(options.run_id, "deprovision", summary)
+    return summary

@@ -1,15 +1,34 @@
-"""Step 3 of a run: the report, built from what every step recorded in the state table."""
+"""Step 3 of a run: the report, built from what every step recorded in the state table.
+
+- Member counts: each member's outcome item names the run that wrote it, so a run's counts are
+  the items it wrote (one per member, whatever was retried or redriven); ``unchanged`` is every
+  other role member. A dry run writes no outcome: its counts are its batches' results (each
+  batch's last, complete attempt).
+- Usage: every invocation of every step recorded what it spent (``usage#...`` parts), failed
+  attempts included: API calls per tenant, 429s, tokens, Lambda seconds.
+- Cost: billed state transitions (Standard workflows bill every state entered, every retry
+  included: :data:`FIXED_TRANSITIONS` plus one per task invocation plus one per worker loop
+  choice), Lambda requests and GB-seconds, at the list prices below.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from okta_auth0_sync.domain.payloads.provisioning.report import RunReport
+from okta_auth0_sync.domain.payloads.provisioning.report import RunCost, RunReport
 from okta_auth0_sync.domain.provisioning import RunOptions
 from okta_auth0_sync.store.provisioning_state import StateTable
 
 FAILURES_IN_OUTPUT = 50
+# States of a run entered exactly once: OneMappingOrMany, EnsureTokens, Work (Parallel),
+# StartWorker, WorkerDone, BuildReport. Every task invocation (retries included) is one more; so
+# is every MoreWork? choice after a worker invocation that returned.
+FIXED_TRANSITIONS = 6
+PRICE_PER_TRANSITION = 0.025 / 1000  # Step Functions Standard, us-east-1
+PRICE_PER_REQUEST = 0.20 / 1_000_000  # Lambda
+PRICE_PER_GB_SECOND = 0.0000133334  # Lambda arm64
+NOT_ROLE_MEMBERS = frozenset({"left_role", "deleted"})  # departures no longer in the role
 
 
 def build_report(
@@ -17,50 +36,89 @@ def build_report(
     state: StateTable,
     *,
     started_at: str | None,
-    extra_usage: dict[str, Any],
-    expected_batches: int,
+    tokens_minted: int,
+    report_memory_mb: int = 512,
 ) -> RunReport:
     parts = state.summaries(options.run_id)
-    listing = parts.get("list", {})
-    batches = {k: v for k, v in parts.items() if k.startswith("batch#") and "#attempt#" not in k}
-    failed_attempts = [v for k, v in parts.items() if "#attempt#" in k]  # retried attempts: usage only
-    counts: dict[str, int] = {}
-    failures: list[dict[str, str]] = []
-    failures_total = 0
+    progress = parts.get("progress", {})
+    results = [v for k, v in sorted(parts.items()) if k.startswith("result#")]
+    usages = [v for k, v in parts.items() if k.startswith("usage#")]
+    # A run without a listing (an event-driven batch): its members are the batches' members.
+    members = int(progress.get("members", 0)) if progress else sum(sum(r.get("counts", {}).values()) for r in results)
+    counts = _dry_counts(results, progress) if options.dry_run else _recorded_counts(options, state, members)
+    failures = [f for r in results for f in r.get("failures", [])]
+    failures_total = sum(int(r.get("failures_total", 0)) for r in results)
     api_calls: dict[str, int] = {}
     rate_limited: dict[str, int] = {}
-    tokens = 0
-    for part in [listing, *batches.values(), *failed_attempts, extra_usage]:
-        for outcome, n in part.get("counts", {}).items():
-            counts[outcome] = counts.get(outcome, 0) + n
-        failures.extend(part.get("failures", []))
-        failures_total += part.get("failures_total", 0)
-        usage = part.get("usage", {})
+    tokens = tokens_minted
+    for usage in usages:
         for tenant, n in usage.get("api_calls", {}).items():
             api_calls[tenant] = api_calls.get(tenant, 0) + n
         for tenant, n in usage.get("rate_limited", {}).items():
             rate_limited[tenant] = rate_limited.get(tenant, 0) + n
-        tokens += usage.get("tokens_minted", 0)
-    unchanged = listing.get("unchanged", 0)
-    if unchanged:
-        counts["unchanged"] = counts.get("unchanged", 0) + unchanged
+        tokens += int(usage.get("tokens_minted", 0))
     duration = None
     if started_at:
         started = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
         duration = round((datetime.now(UTC) - started).total_seconds(), 3)
     return RunReport(
         run=options,
-        members=listing.get("members", 0),
+        members=members,
         counts=dict(sorted(counts.items())),
         failed_members=failures[:FAILURES_IN_OUTPUT],
         failed_total=failures_total,
-        batches_expected=expected_batches,
-        batches_reported=len(batches),
-        retried_attempts=len(failed_attempts),
-        left_role=listing.get("left_role", 0),
-        left_role_sample=listing.get("left_role_sample", []),
+        batches=int(progress.get("batches", 0)),
+        listing_complete=bool(progress.get("complete")),
+        left_role=int(progress.get("left_role", 0)),
+        left_role_sample=list(progress.get("left_role_sample", [])),
+        deprovisioning=parts.get("deprovision"),
         api_calls=api_calls,
         rate_limited_responses=rate_limited,
         tokens_minted=tokens,
         duration_seconds=duration,
+        cost=run_cost(usages, report_memory_mb),
+    )
+
+
+def _recorded_counts(options: RunOptions, state: StateTable, members: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    in_role = 0
+    for item in state.members(options.mapping):
+        if item.get("run_id") != options.run_id:
+            continue
+        outcome = item.get("outcome", "unknown")
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if not (outcome == "removed" and item.get("departed") in NOT_ROLE_MEMBERS):
+            in_role += 1  # a role member (blocked members who were removed are still in the role)
+    if members - in_role > 0:
+        counts["unchanged"] = members - in_role
+    return counts
+
+
+def _dry_counts(results: list[dict[str, Any]], progress: dict[str, Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in results:
+        for outcome, n in result.get("counts", {}).items():
+            counts[outcome] = counts.get(outcome, 0) + n
+    unchanged = int(progress.get("unchanged", 0))
+    if unchanged:
+        counts["unchanged"] = counts.get("unchanged", 0) + unchanged
+    return counts
+
+
+def run_cost(usages: list[dict[str, Any]], report_memory_mb: int) -> RunCost:
+    """Billed transitions and the AWS cost of the run from what every invocation recorded (the
+    report's own invocation and the token step are counted as one request each, at 1 s)."""
+    invocations = len(usages)
+    loops = sum(1 for u in usages if u.get("step") == "worker" and u.get("ok"))
+    transitions = FIXED_TRANSITIONS + invocations + loops
+    gb_seconds = sum(float(u.get("seconds", 0)) * int(u.get("memory_mb", 0)) / 1024 for u in usages)
+    gb_seconds += 2 * 1.0 * report_memory_mb / 1024  # EnsureTokens and BuildReport, estimated
+    requests = invocations + 2
+    dollars = transitions * PRICE_PER_TRANSITION + requests * PRICE_PER_REQUEST + gb_seconds * PRICE_PER_GB_SECOND
+    return RunCost(
+        state_transitions=transitions,
+        lambda_requests=requests,
+        lambda_gb_seconds=round(gb_seconds, 1),
+        dollars=round(dollars, 5),
     )

@@ -1,29 +1,83 @@
-"""Step 2 of a run, per batch of role members: read their Auth0 profiles in a few calls, then
-create each Okta user in the group (or add the existing one), recording outcomes as they go.
+"""Step 2 of a run, beside the listing: take each batch as soon as the listing writes it, read its
+members' Auth0 profiles in a few calls, then create each Okta user in the group (or add the
+existing one, or restore a member who came back), recording each outcome as it happens.
 
-One bad member never stops the batch: profile problems and Okta validation errors become that
+One worker invocation runs until the listing is complete and every batch is done, or until its
+Lambda deadline is near; it then answers ``{"next": <first batch not done>, "more": true}`` and
+the state machine invokes it again from there (a loop of two transitions, not a child execution
+per batch). Members are processed concurrently, as many in flight as the Okta create quota can
+use (:class:`Concurrency`, sized from the rate-limit headers), and the HTTP layer's pacer spends
+each window's quota from its first second and waits exactly for the reset.
+
+One bad member never stops the run: profile problems and Okta validation errors become that
 member's ``failed`` outcome with the reason. Rate limits and outages that outlast the HTTP
-layer's retries propagate, so Step Functions retries the batch; members already recorded are
-then skipped, so a retry repeats no work.
+layer's retries propagate, so Step Functions retries the invocation; members already recorded
+are then skipped. Each outcome is written once per member and run (a conditional write on the
+version read), so a retried or redriven run counts each member exactly once.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
+from okta_auth0_sync.base import container, counters
 from okta_auth0_sync.base.errors import AlreadyExists, NotFound, RequestRejected, UpstreamUnavailable
 from okta_auth0_sync.clients.auth0 import Auth0Client
 from okta_auth0_sync.clients.okta import OktaClient
+from okta_auth0_sync.domain.deprovisioning import REMOVED, DeprovisionPolicy
 from okta_auth0_sync.domain.policies import ProvisioningPolicy
 from okta_auth0_sync.domain.profiles import okta_profile
 from okta_auth0_sync.domain.provisioning import RunOptions
+from okta_auth0_sync.services.provisioning.deprovision import MemberContext, restore_member
+from okta_auth0_sync.services.provisioning.usage import SharedUsage
 from okta_auth0_sync.store.provisioning_state import DONE, StateTable
 
-FLUSH_EVERY = 10  # outcomes written this often, so a retried batch repeats (almost) nothing
+CREATE_BUCKET = "POST /api/v1/users"
 FAILURE_SAMPLE = 100
+DEADLINE_MARGIN = 60.0  # seconds kept before the Lambda deadline: no new batch is started after
+POLL_SECONDS = 0.05  # waiting for the listing's next batch
+MAX_CONCURRENCY = 32  # well under Okta's 75 concurrent requests per org
 
 
-class BatchWorker:
+class Concurrency:
+    """How many members to have in flight: enough to spend what is left of the create quota in
+    the rest of its window at the latency observed, never more than ``ceiling``. Re-read from the
+    pacer's last rate-limit headers before each member (no fixed setting to tune)."""
+
+    def __init__(self, okta: OktaClient, ceiling: int = MAX_CONCURRENCY, clock: Callable[[], float] = time.time):
+        self.okta, self.ceiling, self.clock = okta, ceiling, clock
+        self.latency = 0.2  # seconds per create, smoothed
+        self._lock = threading.Lock()
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self.latency = 0.8 * self.latency + 0.2 * seconds
+
+    def target(self) -> int:
+        state = self.okta.http.limiter.snapshot(CREATE_BUCKET)
+        if state is None:
+            return 4  # no headers yet: a few, to learn the quota
+        window_left = max(state.reset_at - self.clock(), 0.05)
+        if state.remaining <= 0:
+            return 1  # spent: the pacer holds everyone until the reset
+        per_second = state.remaining / window_left
+        return max(2, min(self.ceiling, math.ceil(per_second * self.latency * 2) + 1))
+
+
+@dataclass
+class BatchState:
+    index: int
+    futures: list[Future[dict[str, Any]]]
+    dry_counts: dict[str, int]
+
+
+class RunWorker:
     def __init__(
         self,
         options: RunOptions,
@@ -32,31 +86,131 @@ class BatchWorker:
         okta: OktaClient,
         state: StateTable,
         policy: ProvisioningPolicy,
+        deprovision_policy: DeprovisionPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.options = options
         self.auth0 = auth0
         self.okta = okta
         self.state = state
         self.policy = policy
-        self._pending: list[dict[str, Any]] = []
+        self.member_context = MemberContext(
+            options.mapping, options.run_id, deprovision_policy or DeprovisionPolicy(), dry_run=options.dry_run
+        )
+        self.concurrency = Concurrency(okta)
+        self._clock, self._sleep = clock, sleep
+        self._in_flight = threading.Semaphore(MAX_CONCURRENCY)
+        self.thread_usage = SharedUsage()  # what the member threads spent (the handler records it)
 
-    def run(self, user_ids: list[str]) -> dict[str, Any]:
-        mapping = self.options.mapping
-        recorded = {} if self.options.recheck else self.state.outcomes(mapping, user_ids)
-        todo = [uid for uid in user_ids if recorded.get(uid, {}).get("outcome") not in DONE]
-        results: list[dict[str, Any]] = [
-            {"user_id": uid, "outcome": "unchanged"} for uid in user_ids if uid not in set(todo)
-        ]
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self, next_batch: int) -> tuple[int, bool]:
+        """Process batches from ``next_batch`` on; ``(first batch not done, more to do?)``."""
+        open_batches: list[BatchState] = []
+        with ThreadPoolExecutor(max_workers=MAX_CONCURRENCY, thread_name_prefix="member") as pool:
+            index = next_batch
+            while True:
+                progress = self.state.part(self.options.run_id, "progress") or {}
+                written, complete = int(progress.get("batches", 0)), bool(progress.get("complete"))
+                if progress.get("failed"):
+                    break  # the listing failed for good: the run ends, nothing more comes
+                if index < written and not self._deadline_near():
+                    open_batches.append(self._start_batch(index, pool))
+                    index += 1
+                    self._close_done(open_batches, wait=len(open_batches) > 2)
+                    continue
+                if complete and index >= written:
+                    break
+                if self._deadline_near():
+                    break
+                self._close_done(open_batches, wait=False)
+                self._sleep(POLL_SECONDS)
+            self._close_done(open_batches, wait=True, everything=True)
+        progress = self.state.part(self.options.run_id, "progress") or {}
+        finished = bool(progress.get("complete")) and index >= int(progress.get("batches", 0))
+        return index, not (finished or progress.get("failed"))
+
+    def run_batch(self, index: int, user_ids: list[str]) -> dict[str, Any]:
+        """One given batch, now (an event-driven caller's batch of one): the same per-member
+        rules, outcomes and result part as a scheduled run's batch. Returns the batch's result."""
+        with ThreadPoolExecutor(max_workers=MAX_CONCURRENCY, thread_name_prefix="member") as pool:
+            self.state.put_summary(self.options.run_id, f"batch#{index:06d}", {"user_ids": user_ids})
+            batches = [self._start_batch(index, pool)]
+            self._close_done(batches, wait=True, everything=True)
+        return self.state.part(self.options.run_id, f"result#{index:06d}") or {}
+
+    def _deadline_near(self) -> bool:
+        left = container.remaining_seconds()
+        return left is not None and left < DEADLINE_MARGIN
+
+    def _start_batch(self, index: int, pool: ThreadPoolExecutor) -> BatchState:
+        batch = self.state.part(self.options.run_id, f"batch#{index:06d}") or {}
+        user_ids = list(dict.fromkeys(batch.get("user_ids", [])))
+        recorded = self.state.outcomes(self.options.mapping, user_ids)
+        todo = [uid for uid in user_ids if self.options.recheck or recorded.get(uid, {}).get("outcome") not in DONE]
+        dry_counts: dict[str, int] = {}
+        if len(todo) < len(user_ids):
+            dry_counts["unchanged"] = len(user_ids) - len(todo)
         profiles = self.auth0.users_by_id(todo) if todo else {}
+        futures = []
         for user_id in todo:
-            outcome = self._member(user_id, profiles.get(user_id))
-            results.append(outcome)
-            self._remember(outcome)
-        self._flush()
-        return summarize(results)
+            while self._busy() >= self.concurrency.target():
+                self._sleep(0.002)
+            self._in_flight.acquire()
+            futures.append(pool.submit(self._member_safely, user_id, profiles.get(user_id), recorded.get(user_id)))
+        return BatchState(index, futures, dry_counts)
+
+    def _busy(self) -> int:
+        return MAX_CONCURRENCY - self._in_flight._value
+
+    def _close_done(self, batches: list[BatchState], *, wait: bool, everything: bool = False) -> None:
+        """Record the counts of finished batches (oldest first); with ``wait``, wait for the
+        oldest one (or all, ``everything``). Their results are exceptions re-raised here."""
+        while batches:
+            oldest = batches[0]
+            if not (wait or all(f.done() for f in oldest.futures)):
+                return
+            counts = dict(oldest.dry_counts)
+            failures = []
+            for future in oldest.futures:
+                outcome = future.result()  # a member's exception fails the invocation (retried)
+                counts[outcome["outcome"]] = counts.get(outcome["outcome"], 0) + 1
+                if outcome["outcome"] in ("failed", "would_fail"):
+                    failures.append({"user_id": outcome["user_id"], "reason": outcome.get("reason", "")})
+            self.state.put_summary(
+                self.options.run_id,
+                f"result#{oldest.index:06d}",
+                {"counts": counts, "failures": failures[:FAILURE_SAMPLE], "failures_total": len(failures)},
+            )
+            batches.pop(0)
+            if not everything:
+                wait = False
 
     # -- one member ----------------------------------------------------------------------------
-    def _member(self, user_id: str, user: dict[str, Any] | None) -> dict[str, Any]:
+    def _member_safely(self, user_id: str, user: dict[str, Any] | None, item: dict[str, Any] | None) -> dict[str, Any]:
+        started = time.monotonic()
+        with counters.usage() as usage:
+            try:
+                outcome = self._member(user_id, user, item or {})
+                self._record(outcome, item or {})
+                return outcome
+            finally:
+                self.thread_usage.add(usage)
+                self.concurrency.observe(time.monotonic() - started)
+                self._in_flight.release()
+
+    def _record(self, outcome: dict[str, Any], item: dict[str, Any]) -> None:
+        if self.options.dry_run or outcome.get("recorded") or outcome["outcome"] == "conflict":
+            outcome.pop("recorded", None)
+            return
+        if item.get("outcome") == REMOVED and outcome["outcome"] not in DONE:
+            return  # a removed member still kept out (blocked, unverified...): stays removed, unchanged
+        if not self.state.write_member(
+            self.options.mapping, self.options.run_id, outcome, seen_version=int(item.get("v") or 0)
+        ):
+            outcome["outcome"] = "conflict"  # another writer got there first: it is theirs to count
+
+    def _member(self, user_id: str, user: dict[str, Any] | None, item: dict[str, Any]) -> dict[str, Any]:
         dry = self.options.dry_run
         if user is None:
             return _failed(user_id, "Auth0 user not found (deleted after it was listed?)", dry)
@@ -66,10 +220,18 @@ class BatchWorker:
             # The email becomes (or finds) the Okta login: an unverified one could name someone
             # else's workforce account and pull it into the partner group. Re-checked every run.
             return {"user_id": user_id, "outcome": "unverified_email", "reason": "email not verified in Auth0"}
+        if item.get("outcome") == REMOVED:
+            restored = restore_member(user_id, item, context=self.member_context, okta=self.okta, state=self.state)
+            if restored is not None:
+                return {**restored, "recorded": not dry}
         checked = okta_profile(user, self.policy)
         if checked[1] is not None:  # (None, reason)
             return _failed(user_id, checked[1], dry)
-        profile = checked[0]
+        return self._into_group(user_id, checked[0])
+
+    def _into_group(self, user_id: str, profile: dict[str, Any]) -> dict[str, Any]:
+        """Create the member's Okta user in the group, or add the existing one."""
+        dry = self.options.dry_run
         if dry:
             existing = self.okta.find_user(profile["login"])
             return {
@@ -82,7 +244,7 @@ class BatchWorker:
         except RequestRejected as exc:  # Okta validation (schema attribute missing, bad value...)
             return _failed(user_id, str(exc), dry)
         if created is not None:
-            return {"user_id": user_id, "outcome": "provisioned", "okta_user_id": created}
+            return {"user_id": user_id, "outcome": "provisioned", "okta_user_id": created, "created": True}
         existing = self.okta.find_user(profile["login"])
         if existing is None:  # E0000001 on another unique field (e.g. email), or deleted meanwhile
             return _failed(user_id, "Okta refused the login as taken but no user has it", dry)
@@ -114,52 +276,39 @@ class BatchWorker:
                 return None
             return create()
 
-    # -- state ---------------------------------------------------------------------------------
-    def _remember(self, outcome: dict[str, Any]) -> None:
-        if self.options.dry_run or outcome["outcome"] == "unchanged":
-            return
-        self._pending.append(outcome)
-        if len(self._pending) >= FLUSH_EVERY:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self.state.record(self.options.mapping, self.options.run_id, self._pending)
-            self._pending = []
-
 
 def _failed(user_id: str, reason: str, dry_run: bool) -> dict[str, Any]:
     return {"user_id": user_id, "outcome": "would_fail" if dry_run else "failed", "reason": reason[:300]}
 
 
-def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-    failures = [
-        {"user_id": r["user_id"], "reason": r["reason"]} for r in results if r["outcome"] in ("failed", "would_fail")
-    ]
-    return {
-        "members": len(results),
-        "counts": counts,
-        "failures": failures[:FAILURE_SAMPLE],
-        "failures_total": len(failures),
-    }
-
-
-def record_batch_failure(
-    options: RunOptions, state: StateTable, user_ids: list[str], error: str, cause: str
-) -> dict[str, Any]:
-    """The batch task failed for good (after Step Functions' retries): every member of the batch
-    not already done is recorded as failed with the reason, so the next run retries them and
-    the report lists them."""
-    recorded = state.outcomes(options.mapping, user_ids)
-    results = []
-    for uid in user_ids:
-        if recorded.get(uid, {}).get("outcome") in DONE:
-            results.append({"user_id": uid, "outcome": recorded[uid]["outcome"]})
-        else:
-            results.append(_failed(uid, f"batch failed: {error}: {cause}", options.dry_run))
-    if not options.dry_run:
-        state.record(options.mapping, options.run_id, [r for r in results if r["outcome"] == "failed"])
-    return summarize(results)
+def record_worker_failure(
+    options: RunOptions, state: StateTable, next_batch: int, error: str, cause: str, last_batch: int | None = None
+) -> int:
+    """The worker failed for good (after Step Functions' retries): every member of the batches not
+    done, and not already done by an earlier attempt, is recorded as failed with the reason, so
+    the report lists them and the next run retries them. Returns how many were recorded."""
+    progress = state.part(options.run_id, "progress") or {}
+    recorded = 0
+    end = int(progress.get("batches", 0)) if last_batch is None else last_batch + 1
+    for index in range(next_batch, end):
+        batch = state.part(options.run_id, f"batch#{index:06d}") or {}
+        user_ids = list(dict.fromkeys(batch.get("user_ids", [])))
+        items = state.outcomes(options.mapping, user_ids)
+        failures = []
+        for user_id in user_ids:
+            item = items.get(user_id, {})
+            if item.get("outcome") in DONE:
+                continue
+            outcome = _failed(user_id, f"the run's worker failed: {error}: {cause}", options.dry_run)
+            failures.append({"user_id": user_id, "reason": outcome["reason"]})
+            if not options.dry_run and state.write_member(
+                options.mapping, options.run_id, outcome, seen_version=int(item.get("v") or 0)
+            ):
+                recorded += 1
+        state.put_summary(
+            options.run_id,
+            f"result#{index:06d}",
+            {"counts": {"would_fail" if options.dry_run else "failed": len(failures)}, "failures": failures[:100],
+             "failures_total": len(failures)},
+        )  # fmt: skip
+    return recorded

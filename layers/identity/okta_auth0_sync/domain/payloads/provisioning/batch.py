@@ -1,4 +1,5 @@
-"""One batch of role members: the item the listing writes to S3, and ``provision_members``' input and answer."""
+"""The worker's input and answer (``provision_members``, looped beside the listing), a batch of
+role members as the listing writes it, and the deprovisioning step's input."""
 
 from __future__ import annotations
 
@@ -56,9 +57,54 @@ class BatchFailure:
 
 
 @dataclass(frozen=True)
+class WorkerInput:
+    """``provision_members``' input (``ProvisionMembers``, looped): ``{"request": <the execution
+    input>, "run_id": <the execution name>, "next": <first batch not done>}``, plus ``"failure"``
+    when the step's ``Catch`` records the batches not done as failed instead."""
+
+    run: RunOptions
+    next_batch: int
+    failure: BatchFailure | None = None
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> WorkerInput:
+        event = event_object(payload)
+        request = optional_object(event.get("request"), "request")
+        run = RunOptions.from_payload({**request, "run_id": event.get("run_id")})
+        next_batch = event.get("next", 0)
+        if isinstance(next_batch, bool) or not isinstance(next_batch, int) or next_batch < 0:
+            raise InvalidInput("next must be a batch index (a whole number at least 0)")
+        return cls(run, next_batch, BatchFailure.from_payload(event["failure"]) if "failure" in event else None)
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    """``provision_members``' answer: where the next invocation starts, and whether one is needed."""
+
+    next_batch: int
+    more: bool
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"next": self.next_batch, "more": self.more}
+
+
+@dataclass(frozen=True)
+class DeprovisionInput:
+    """``deprovision_members``' input (``Deprovision``, after the listing): ``{"run": {...}}``."""
+
+    run: RunOptions
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> DeprovisionInput:
+        event = event_object(payload)
+        return cls(RunOptions.from_payload(event.get("run") or {}))
+
+
+@dataclass(frozen=True)
 class BatchInput:
-    """``provision_members``' input (the Map's ``ItemSelector``): ``{"run": {...}, "batch": {...}}``,
-    plus ``"failure"`` when the item's ``Catch`` records the batch as failed."""
+    """``provision_members``' input for one given batch (an event-driven caller's batch of one):
+    ``{"run": {...}, "batch": {...}}``, plus ``"failure"`` when its ``Catch`` records the batch
+    as failed."""
 
     run: RunOptions
     batch: Batch

@@ -13,28 +13,46 @@ from okta_auth0_sync.domain.provisioning import RunOptions
 
 @dataclass(frozen=True)
 class ReportInput:
-    """``provisioning_report``'s input (``BuildReport``): ``{"run", "members": <the listing>,
-    "started_at", "tokens_minted"}``. Without a Map (nothing to do) ``members.batches`` is 0 and
-    ``tokens_minted`` may be null."""
+    """``provisioning_report``'s input (``BuildReport``): ``{"request": <the execution input>,
+    "run_id": <the execution name>, "started_at", "tokens_minted"}``, or ``{"run": {...},
+    "started_at", "tokens_minted"}`` (a caller that has the run options already)."""
 
     run: RunOptions
     started_at: str | None
     tokens_minted: int
-    expected_batches: int
 
     @classmethod
     def from_payload(cls, payload: Any) -> ReportInput:
         event = event_object(payload)
-        run = RunOptions.from_payload(event.get("run") or {})
-        started_at = event.get("started_at")
+        if "run" in event:
+            run = RunOptions.from_payload(event.get("run") or {})
+        else:
+            request = optional_object(event.get("request"), "request")
+            run = RunOptions.from_payload({**request, "run_id": event.get("run_id")})
+        started_at = event.get("started_at") if event.get("started_at") != "" else None  # "": absent
         if started_at is not None and (not isinstance(started_at, str) or parse_time(started_at) is None):
             raise InvalidInput("started_at must be an ISO 8601 time")
-        return cls(
-            run,
-            started_at,
-            optional_count(event.get("tokens_minted"), "tokens_minted"),
-            optional_count(optional_object(event.get("members"), "members").get("batches"), "members.batches"),
-        )
+        return cls(run, started_at, optional_count(event.get("tokens_minted"), "tokens_minted"))
+
+
+@dataclass(frozen=True)
+class RunCost:
+    """What the run cost on AWS, from the counts every step recorded: state transitions as
+    Standard workflows bill them (every state entered, every retry), Lambda requests and
+    GB-seconds, priced at the us-east-1 list prices (arm64)."""
+
+    state_transitions: int
+    lambda_requests: int
+    lambda_gb_seconds: float
+    dollars: float
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "state_transitions": self.state_transitions,
+            "lambda_requests": self.lambda_requests,
+            "lambda_gb_seconds": self.lambda_gb_seconds,
+            "dollars": self.dollars,
+        }
 
 
 @dataclass(frozen=True)
@@ -44,18 +62,19 @@ class RunReport:
 
     run: RunOptions
     members: int
-    counts: dict[str, int]
+    counts: dict[str, int]  # every role member once (unchanged: nothing to do), departures too
     failed_members: list[dict[str, str]]  # a sample, with reasons
     failed_total: int
-    batches_expected: int
-    batches_reported: int
-    retried_attempts: int  # batch attempts that failed and were retried (their usage still counts)
+    batches: int
+    listing_complete: bool
     left_role: int
     left_role_sample: list[str]
-    api_calls: dict[str, int]  # per tenant
+    deprovisioning: dict[str, Any] | None  # the safety stop's verdict, counts, a sample
+    api_calls: dict[str, int]  # per tenant, every attempt of every step
     rate_limited_responses: dict[str, int]  # per tenant
     tokens_minted: int
     duration_seconds: float | None
+    cost: RunCost | None = None
     report_key: str | None = None
 
     @property
@@ -64,6 +83,10 @@ class RunReport:
             return {}
         return {tenant: round(n / self.members, 3) for tenant, n in self.api_calls.items()}
 
+    @property
+    def safety_stopped(self) -> bool:
+        return bool((self.deprovisioning or {}).get("safety_stop", {}).get("stopped"))
+
     def to_payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             **self.run.to_payload(),
@@ -71,17 +94,16 @@ class RunReport:
             "counts": self.counts,
             "failed_members": self.failed_members,
             "failed_total": self.failed_total,
-            "batches": {
-                "expected": self.batches_expected,
-                "reported": self.batches_reported,
-                "retried_attempts": self.retried_attempts,
-            },
+            "batches": self.batches,
+            "listing_complete": self.listing_complete,
             "drift": {"left_role": self.left_role, "left_role_sample": self.left_role_sample},
+            "deprovisioning": self.deprovisioning,
             "api_calls": self.api_calls,
             "api_calls_per_member": self.api_calls_per_member,
             "rate_limited_responses": self.rate_limited_responses,
             "tokens_minted": self.tokens_minted,
             "duration_seconds": self.duration_seconds,
+            "cost": self.cost.to_payload() if self.cost else None,
         }
         if self.report_key is not None:
             out["report_key"] = self.report_key
