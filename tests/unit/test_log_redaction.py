@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -924,3 +925,47 @@ def test_the_token_cache_logs_through_the_redacting_logger(logs):
     cache.log.warning("token cache: read failed", extra={"client_secret": AUTH0_CLIENT_SECRET})
     _assert_absent(logs, AUTH0_CLIENT_SECRET)
     assert logs.last()["message"] == "token cache: read failed"
+
+
+# ------------------------------------------------- records never reach a root handler; botocore bodies
+CLIENT_SECRET_VALUE = "k9TqZ4mW8xR2vB6nH1sJ5dL3pF7gC0yE-auth0-client-secret"
+
+@pytest.fixture
+def root_at_debug():
+    """The root logger at DEBUG with a handler of its own: what Lambda's runtime has when the
+    function's ApplicationLogLevel is DEBUG (advanced logging controls)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def test_the_package_logger_never_hands_its_records_to_a_root_handler(logs, root_at_debug):
+    """A handler added to the root logger after the package's logger was made (Powertools filters
+    only the ones present then) would print records unredacted: they never reach it."""
+    logger.info("token answer", extra={"body": f"client_secret={CLIENT_SECRET_VALUE}&grant_type=client_credentials"})
+    assert "token answer" in logs.text and CLIENT_SECRET_VALUE not in logs.text
+    assert root_at_debug.getvalue() == ""
+
+
+def test_botocore_bodies_and_signed_headers_are_not_logged_at_debug(monkeypatch, root_at_debug):
+    """Secrets Manager's answers (SecretString), PutSecretValue requests and the role's session
+    token are in botocore's DEBUG lines; those loggers are held at INFO whatever the root level."""
+    import boto3
+    from moto import mock_aws
+
+    session_token = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN0123456789abcdef"
+    monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="us-east-1")
+        arn = client.create_secret(Name="debug/auth0", SecretString=json.dumps({"client_secret": CLIENT_SECRET_VALUE}))["ARN"]
+        client.put_secret_value(SecretId=arn, SecretString=json.dumps({"client_secret": CLIENT_SECRET_VALUE + "-rotated"}))
+        assert CLIENT_SECRET_VALUE in client.get_secret_value(SecretId=arn)["SecretString"]
+    text = root_at_debug.getvalue()
+    assert "Event before-call.secrets-manager.GetSecretValue" in text  # botocore's own DEBUG chatter still flows
+    assert CLIENT_SECRET_VALUE not in text and session_token not in text

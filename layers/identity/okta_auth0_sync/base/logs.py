@@ -23,6 +23,7 @@ Every text rule takes time linear in the text: a logged event can hold 256 KB an
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -269,3 +270,17 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(logger_formatter=RedactingFormatter())
+
+# Records of the package's logger go to its redacting handler only. Propagating them as well would
+# hand every record, unredacted, to whatever handler sits on the root logger: Lambda's runtime
+# handler (Powertools filters the handlers present when it starts, not ones added later), or one a
+# library installs with logging.basicConfig.
+logging.getLogger(logger.name).propagate = False
+
+# botocore writes whole request and response bodies and signed headers at DEBUG: a Secrets Manager
+# answer (SecretString), a PutSecretValue request, the role's session token (X-Amz-Security-Token).
+# Lambda's advanced logging controls (ApplicationLogLevel DEBUG) set the root logger to DEBUG, so
+# these loggers are held at INFO whatever the root level; their INFO and above still come through.
+PAYLOAD_LOGGERS = ("botocore.endpoint", "botocore.parsers", "botocore.auth", "botocore.awsrequest")
+for _name in PAYLOAD_LOGGERS:
+    logging.getLogger(_name).setLevel(logging.INFO)
