@@ -149,7 +149,7 @@ PATHS = st.sampled_from(
 ) | st.text(max_size=40)
 
 
-@settings(max_examples=120, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     log_type=st.sampled_from(["sapi", "sdu", "s"]) | st.text(max_size=5),
     method=st.sampled_from(["post", "patch", "delete", "PATCH"]) | JSON,
@@ -172,7 +172,7 @@ def test_hostile_logs_never_break_the_classifier(log_type, method, path, body, u
     assert bool(found.events) != bool(found.ignored)
 
 
-@settings(max_examples=120, derandomize=True, deadline=None)
+@settings(max_examples=60, derandomize=True, deadline=None)
 @given(payload=JSON)
 def test_hostile_task_input_is_invalid_input(payload):
     with contextlib.suppress(InvalidInput):
