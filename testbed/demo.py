@@ -386,6 +386,9 @@ def main() -> int:
     warnings.filterwarnings("ignore", "No application metrics to publish")
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter's own chatter
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the functions' log stream for the whole run
+    from okta_auth0_sync.base.logs import logger
+
+    logger.registered_handler.setStream(sys.stdout)  # bound to the real stdout when it was imported
     say("okta-auth0-sync demo: sandbox Okta and Auth0 on loopback, the SAM template's stack in moto,")
     say("the real state machine definitions, our Lambda handlers in-process.")
     with sandbox_runner.start() as sb:
