@@ -64,8 +64,8 @@ def token(signing, *, alg="RS256", kid="as-key-1", key=None, **claims):
     body = {
         "iss": ISSUER,
         "aud": AUDIENCE,
-        "iat": int(NOW),
-        "exp": int(NOW) + 3600,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 3600,
         "cid": "0oaCaller",
         "sub": "0oaCaller",
         "scp": ["sync.provision"],
@@ -130,6 +130,10 @@ def test_no_credentials_is_401_without_an_error_code(server):
     ],
 )
 def test_bad_claims_are_401_invalid_token(server, signing, claims, reason):
+    # The times above were set at import; a slow run starts this test minutes later (nbf = NOW + 600
+    # once looked valid): they are moved by as long as that took.
+    drift = int(time.time()) - int(NOW)
+    claims = {k: v + drift if k in ("exp", "nbf", "iat") and isinstance(v, int) else v for k, v in claims.items()}
     f = failure(server, token(signing, **claims))
     assert (f.status, f.error) == (401, "invalid_token") and reason in f.description
     assert 'error="invalid_token"' in f.www_authenticate
