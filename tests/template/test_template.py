@@ -194,3 +194,33 @@ def test_an_authorizer_failure_is_a_503_with_retry_after_not_a_500():
     assert failure["StatusCode"] == 503
     assert failure["ResponseParameters"]["Headers"]["Retry-After"] == "'30'"
     assert "temporarily_unavailable" in failure["ResponseTemplates"]["application/json"]
+
+
+def test_every_event_bridge_receiver_keeps_what_it_could_not_handle():
+    """EventBridge invokes a function asynchronously: its RetryPolicy covers the hand-over only. A
+    failed invocation must end in an alarmed dead-letter queue, not be dropped after Lambda's retries."""
+    streams = Template.load(
+        parameters={
+            "OktaDomain": "o.example",
+            "Auth0Domain": "a.example",
+            "OktaLogStreamEventSource": "aws.partner/okta.com/acme/stream",
+            "Auth0LogEventSource": "aws.partner/auth0.com/acme-123/auth0.logs",
+        }
+    )
+    alarmed = {
+        json.dumps(alarm["Properties"]["Dimensions"][0]["Value"])
+        for alarm in streams.of_type("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    receivers = {
+        name: streams.function(name)
+        for name in streams.of_type("AWS::Serverless::Function")
+        if any(e["Type"] == "EventBridgeRule" for e in streams.function(name).get("Events", {}).values())
+    }
+    assert {"LogStreamFunction", "Auth0LogEventsFunction"} <= set(receivers)
+    for name, props in receivers.items():
+        assert props["EventInvokeConfig"]["MaximumRetryAttempts"] == 2, name
+        queue = props["DeadLetterQueue"]["TargetArn"]["Fn::GetAtt"][0]
+        assert json.dumps({"Fn::GetAtt": [queue, "QueueName"]}) in alarmed, f"{name}: {queue} has no alarm"
+        for event in props["Events"].values():
+            assert event["Properties"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}, name
