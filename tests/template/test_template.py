@@ -224,3 +224,22 @@ def test_every_event_bridge_receiver_keeps_what_it_could_not_handle():
         assert json.dumps({"Fn::GetAtt": [queue, "QueueName"]}) in alarmed, f"{name}: {queue} has no alarm"
         for event in props["Events"].values():
             assert event["Properties"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}, name
+
+
+def test_an_org_without_a_public_endpoint_deploys_no_hook():
+    """EventHookEndpoint=false: no HookApi, no receiver, no hook alarm or URL; the stream and the
+    sweep still start the same syncs."""
+    streamed = Template.load(
+        parameters={
+            "OktaDomain": "o.example",
+            "Auth0Domain": "a.example",
+            "EventHookEndpoint": "false",
+            "OktaLogStreamEventSource": "aws.partner/okta.com/acme/stream",
+        }
+    )
+    deployed = {name for name, res in streamed.resources.items() if streamed.condition_holds(res.get("Condition"))}
+    gone = {"HookApi", "HookApiAccessLogs", "EventHookFunction", "EventHookFunctionLogs", "EventHookRejectedAlarm"}
+    assert not gone & deployed
+    assert {"LogStreamFunction", "SystemLogSweepFunction", "DeactivationSyncStateMachine"} <= deployed
+    assert not streamed.condition_holds(streamed.doc["Outputs"]["EventHookUrl"]["Condition"])
+    assert all(T.condition_holds(T.resources[name].get("Condition")) for name in gone)  # on by default
