@@ -31,8 +31,10 @@ STREAM = "LogStreamFunction"
 @pytest.fixture
 def ingress(sb, credentials, request):
     """The stack with Log Streaming on (``OktaLogStreamEventSource``) and the sandbox streaming to
-    it; parametrized indirectly with ``n``, each System Log request asks for ``n`` events."""
-    page_size = getattr(request, "param", None)
+    it; parametrized indirectly with ``n``, each System Log request asks for ``n`` events, or with
+    ``"no hook endpoint"``, the stack is deployed without one (``EventHookEndpoint=false``)."""
+    param = getattr(request, "param", None)
+    page_size = param if isinstance(param, int) else None
     env = {"SYSTEM_LOG_PAGE_SIZE": str(page_size)} if page_size else {}
     sb.okta.log_stream.configure(event_source_name="okta-auth0-sync")
     counters.api_calls.reset()
@@ -41,6 +43,7 @@ def ingress(sb, credentials, request):
         "OktaDomain": sb.okta.domain,
         "Auth0Domain": sb.auth0.domain,
         "OktaLogStreamEventSource": sb.okta.log_stream.source,
+        "EventHookEndpoint": "false" if param == "no hook endpoint" else "true",
     }
     with LocalDeployment(connection_secrets(credentials), parameters=parameters, env=env) as deployment:
         yield deployment
@@ -113,7 +116,9 @@ def test_with_hook_deliveries_off_every_event_reaches_auth0_after_the_next_sweep
     assert counters.api_calls.total("okta", route="/api/v1/logs") == 3
 
 
+@pytest.mark.parametrize("ingress", ["no hook endpoint"], indirect=True)
 def test_log_streaming_alone_then_the_sweep_finds_everything_done(sb, ingress):
+    assert "EventHookFunction" not in ingress.template.of_type("AWS::Serverless::Function")
     sb.okta.log_stream.duplicate = True  # at least once
     sb.okta.deactivate_user(GRACE)
     sb.okta.lifecycle(ADA, "suspend")  # streamed (Okta sends everything) but not matched by the rule
