@@ -16,6 +16,7 @@ class SyncError(Exception):
     """Base class of every error raised by this library."""
 
     retryable = False
+    metric: str | None = None  # a metric the handler publishes (count 1) when it fails with this error
 
 
 class ConfigurationError(SyncError):
@@ -87,6 +88,14 @@ class AlreadyExists(UpstreamError):
 
 class RequestRejected(UpstreamError):
     """A 4xx that retrying cannot fix (validation errors and the like)."""
+
+
+class ConsentRequired(UpstreamError):
+    """The Okta authorization-code connection has no usable refresh token: never consented, or
+    Okta refused it (``invalid_grant``: reuse detected and the family revoked, 90 days passed, an
+    admin revoked it). Nothing retries this; an admin re-runs the consent command."""
+
+    metric = "OktaConsentRequired"
 
 
 class DpopRequired(UpstreamError):

@@ -32,6 +32,11 @@ from okta_auth0_sync.store.secrets import load_secret
 if TYPE_CHECKING:
     from okta_auth0_sync.clients.tokens.auth0 import Auth0ClientCredentials
     from okta_auth0_sync.clients.tokens.okta import OktaServiceApp
+    from okta_auth0_sync.clients.tokens.okta_web import LeaseGuard, OktaWebApp
+
+# Written by the functions themselves at each refresh (authorization_code mode): not a change of
+# the connection, so no reason to rebuild its clients.
+_ROTATING_FIELDS = ("refresh_token", "refresh_token_revoked")
 
 _Client = TypeVar("_Client")
 
@@ -70,7 +75,8 @@ class _Tenant(Generic[_Client]):
         s = settings.current()
         secret_id = getattr(s, f"{self.kind}_secret_id")
         data = load_secret(secret_id, max_age=s.secret_max_age, force_fetch=force, env_name=self.secret_env)
-        fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        stable = {k: v for k, v in data.items() if k not in _ROTATING_FIELDS}
+        fingerprint = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
         with self._lock:
             if fingerprint == self._fingerprint:
                 return False
@@ -114,6 +120,25 @@ class _Tenant(Generic[_Client]):
             token = self.minter.mint()
         return token
 
+    @property
+    def exclusive(self) -> bool:
+        """The minter must never run twice at once (Okta refresh-token rotation)."""
+        return bool(getattr(self.minter, "exclusive", False))
+
+    @property
+    def lease_seconds(self) -> float:
+        return float(getattr(self.minter, "lease_seconds", 10.0))
+
+    def mint_fenced(self, lease: LeaseGuard) -> AccessToken:
+        token: AccessToken
+        try:
+            token = self.minter.mint_fenced(lease)
+        except AuthenticationFailed:
+            if not self.refresh(force=True) or self.minter is None:
+                raise
+            token = self.minter.mint_fenced(lease)
+        return token
+
     def token(self) -> AccessToken | None:
         """A valid token in the shared cache (minted if needed); None for SSWS connections."""
         self.refresh()
@@ -129,8 +154,10 @@ def http_client(connection: Auth0Connection | OktaConnection, **kwargs: Any) -> 
 
 def minter(
     connection: Auth0Connection | OktaConnection, http: HttpClient | None = None
-) -> Auth0ClientCredentials | OktaServiceApp | None:
-    """What mints tokens for a connection (None for an SSWS API token: nothing to mint)."""
+) -> Auth0ClientCredentials | OktaServiceApp | OktaWebApp | None:
+    """What mints tokens for a connection (None for an SSWS API token: nothing to mint). An
+    authorization_code connection refreshes through its secret (``connection.source``, the secret
+    id) in Secrets Manager."""
     http = http or http_client(connection)
     if isinstance(connection, Auth0Connection):
         from okta_auth0_sync.clients.tokens.auth0 import Auth0ClientCredentials
@@ -138,6 +165,10 @@ def minter(
         return Auth0ClientCredentials(connection, http)
     if connection.mode == "ssws":
         return None
+    if connection.mode == "authorization_code":
+        from okta_auth0_sync.clients.tokens.okta_web import OktaWebApp
+
+        return OktaWebApp(connection, http)
     from okta_auth0_sync.clients.tokens.okta import OktaServiceApp
 
     return OktaServiceApp(connection, http)

@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from okta_auth0_sync import settings
 from okta_auth0_sync.base import container
+from okta_auth0_sync.base.errors import SyncError
 from okta_auth0_sync.base.logs import logger
 
 metrics = Metrics()
@@ -54,7 +55,12 @@ def handler(
         @functools.wraps(func)
         def run(event: dict[str, Any], context: Any) -> Any:
             with container.invocation(context):
-                return func(event, context)
+                try:
+                    return func(event, context)
+                except SyncError as exc:
+                    if exc.metric:  # e.g. OktaConsentRequired: its alarm tells an admin to act
+                        metrics.add_metric(name=exc.metric, unit=MetricUnit.Count, value=1)
+                    raise
 
         traced: list[Handler] = []  # the Tracer's wrapper of ``run``, made by the first traced invocation
 

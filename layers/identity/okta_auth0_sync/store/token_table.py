@@ -89,6 +89,23 @@ class TokenTable(Table):
             ExpressionAttributeValues=marshal({":now": now}),
         )
 
+    def confirm_lease(self, cache_key: str, holder: str, *, now: float, seconds: float) -> bool:
+        """Still ``holder``'s lease? Then extend it to ``now + seconds`` and answer True (the
+        holder id is the fencing token: a lease that expired and was taken by another is lost for
+        good, even if that one has already released it)."""
+        item = {
+            "pk": "lease#" + cache_key,
+            "holder": holder,
+            "lease_until": now + seconds,
+            "ttl": int(now) + LEASE_ITEM_TTL_SECONDS,
+        }
+        return self._unless_condition_fails(
+            self.client.put_item,
+            Item=marshal(item),
+            ConditionExpression="holder = :h",
+            ExpressionAttributeValues=marshal({":h": holder}),
+        )
+
     def release_lease(self, cache_key: str, holder: str) -> bool:
         """Give the lease back; False: ``holder`` no longer held it."""
         return self._unless_condition_fails(

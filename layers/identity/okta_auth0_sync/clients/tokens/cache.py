@@ -11,6 +11,13 @@ that finds no fresh token takes a short lease (a conditional put) before minting
 the still-valid old token or wait briefly for the leaseholder's new one, and mint themselves only
 if the leaseholder seems gone (availability over strictness).
 
+A minter that says ``exclusive = True`` (the Okta refresh-token grant, whose rotated refresh token
+must never be used by two containers) is never run without the lease: the others use the
+still-valid old token, or wait for the holder's new one (and take the lease themselves once it
+is free), and after :data:`EXCLUSIVE_WAIT_SECONDS` fail with a retryable error rather than mint.
+It mints through ``mint_fenced(lease)``, and may ask ``lease.confirm()`` (am I still the holder?)
+before it stores anything.
+
 The token never leaves the library in clear: the DynamoDB item holds it encrypted with AES-GCM
 under a key derived (HKDF) from the connection's own secret, so reading the table alone yields
 nothing, and rotating the secret invalidates the cached token. Nothing here logs a token; the
@@ -29,13 +36,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from okta_auth0_sync.base import counters
+from okta_auth0_sync.base import container, counters
+from okta_auth0_sync.base.errors import UpstreamUnavailable
 from okta_auth0_sync.base.logs import logger as log
 from okta_auth0_sync.clients.tokens.models import AccessToken
 from okta_auth0_sync.store.token_table import SealedToken, TokenTable
 
 LEASE_SECONDS = 10
 PEER_WAIT_SECONDS = 3.0
+EXCLUSIVE_WAIT_SECONDS = 25.0  # an exclusive minter's lease holder may be slow; wait, never mint twice
 
 
 class Minter(Protocol):
@@ -45,6 +54,16 @@ class Minter(Protocol):
     def mint(self) -> AccessToken: ...
 
     def secret_material(self) -> bytes: ...
+
+
+class _Lease:
+    """The lease a holder minted under, for an exclusive minter's ``confirm()``."""
+
+    def __init__(self, table: TokenTable, key: str, holder: str, clock: Callable[[], float], seconds: float) -> None:
+        self._table, self._key, self._holder, self._clock, self._seconds = table, key, holder, clock, seconds
+
+    def confirm(self) -> bool:
+        return self._table.confirm_lease(self._key, self._holder, now=self._clock(), seconds=self._seconds)
 
 
 class _Sealer:
@@ -122,6 +141,8 @@ class TokenCache:
 
     # -- tiers --------------------------------------------------------------------------------
     def _refresh(self, minter: Minter, stale: AccessToken | None) -> AccessToken:
+        if getattr(minter, "exclusive", False) and self._table is not None:
+            return self._refresh_exclusive(minter, stale, self._table)
         key = minter.cache_key
         shared = self._read(minter)
         if shared and shared.fresh(self._clock(), self.refresh_margin):
@@ -163,8 +184,48 @@ class TokenCache:
         self._write(table, minter, token)
         return token
 
-    def _mint(self, minter: Minter) -> AccessToken:
-        token = minter.mint()
+    def _refresh_exclusive(self, minter: Minter, stale: AccessToken | None, table: TokenTable) -> AccessToken:
+        """Mint only under the lease; otherwise a valid old token, or the holder's new one."""
+        key = minter.cache_key
+        seconds = float(getattr(minter, "lease_seconds", LEASE_SECONDS))
+        remaining = container.remaining_seconds()
+        budget = EXCLUSIVE_WAIT_SECONDS if remaining is None else max(0.0, min(EXCLUSIVE_WAIT_SECONDS, remaining - 3))
+        waited, pause = 0.0, 0.05
+        while True:
+            shared = self._read(minter)
+            if shared and shared.fresh(self._clock(), self.refresh_margin):
+                self._memory[key] = shared
+                return shared
+            holder = str(uuid.uuid4())
+            if self._take_lease(table, key, holder, seconds):
+                try:
+                    shared = self._read(minter)  # published between our read and our lease
+                    if shared and shared.fresh(self._clock(), self.refresh_margin):
+                        self._memory[key] = shared
+                        return shared
+                    token = self._mint(minter, _Lease(table, key, holder, self._clock, seconds))
+                    self._write(table, minter, token)
+                    return token
+                finally:
+                    with contextlib.suppress(Exception):
+                        table.release_lease(key, holder)
+            fallback = max(
+                (t for t in (stale, shared) if t and t.usable(self._clock())), key=lambda t: t.expires_at, default=None
+            )
+            if fallback:
+                return fallback
+            if waited >= budget:
+                raise UpstreamUnavailable(
+                    f"another container holds the token lease of {key.split('#', 1)[0]} and published no token "
+                    f"within {waited:.0f} s; retry",
+                    tenant=key.split("#", 1)[0],
+                )
+            self._sleep(pause)
+            waited += pause
+            pause = min(pause * 1.6, 0.5)
+
+    def _mint(self, minter: Minter, lease: _Lease | None = None) -> AccessToken:
+        token = minter.mint_fenced(lease) if lease is not None else minter.mint()  # type: ignore[attr-defined]
         counters.tokens_minted.record(minter.cache_key)
         self._memory[minter.cache_key] = token
         log.info(
@@ -202,10 +263,16 @@ class TokenCache:
         except Exception as exc:
             log.warning("token cache: write failed", extra={"error": type(exc).__name__})
 
-    def _take_lease(self, table: TokenTable, key: str, holder: str) -> bool:
+    def _take_lease(self, table: TokenTable, key: str, holder: str, seconds: float | None = None) -> bool:
+        """``seconds`` given (an exclusive minter): a lease that cannot be taken is an error, never
+        a mint without it."""
         try:
-            return table.take_lease(key, holder, now=self._clock(), seconds=LEASE_SECONDS)
+            return table.take_lease(key, holder, now=self._clock(), seconds=seconds or LEASE_SECONDS)
         except Exception as exc:
+            if seconds is not None:
+                raise UpstreamUnavailable(
+                    f"the token lease cannot be taken ({type(exc).__name__}); retry", tenant=key.split("#", 1)[0]
+                ) from None
             log.warning("token cache: lease failed; minting without it", extra={"error": type(exc).__name__})
             return True
 
