@@ -5,6 +5,7 @@
     okta-auth0-sync call    --api-url URL --caller caller.json provision --role rol_... --group 00g... [--dry-run]
     okta-auth0-sync call    ... sync-user 00u...  |  status provisioning.api-...
     okta-auth0-sync check   --stack-name okta-auth0-sync     secrets well-formed, tokens obtainable, scopes granted
+    okta-auth0-sync consent --secret-id <OktaConnectionSecretArn>   an admin's consent (authorization_code mode)
     okta-auth0-sync sandbox [sandbox options]                the sandbox tenants (python -m okta_auth0_sync_sandbox)
 
 Secrets come from a file (``--secret-file``) or Secrets Manager (``--secret-id``). Nothing this
@@ -132,9 +133,22 @@ def jwt_claims(token: str) -> dict[str, Any] | None:
 def _connection(data: dict, source: str):
     return (
         OktaConnection.from_secret(data, source)
-        if "client_secret" not in data
+        if "client_secret" not in data or data.get("mode") == "authorization_code"
         else Auth0Connection.from_secret(data, source)
     )
+
+
+def _vault(args: argparse.Namespace) -> Any:
+    """Where an authorization_code connection's refresh token is read and written back."""
+    from okta_auth0_sync.store.refresh_tokens import FileVault, SecretsManagerVault
+
+    if getattr(args, "secret_file", None):
+        return FileVault(args.secret_file)
+    if getattr(args, "secret_id", None):
+        import boto3
+
+        return SecretsManagerVault(args.secret_id, boto3.client("secretsmanager"))
+    raise CliError("give --secret-file or --secret-id")
 
 
 def mint(connection) -> Any:
@@ -148,7 +162,14 @@ def mint(connection) -> Any:
 # -- token ---------------------------------------------------------------------------------------
 def cmd_token(args: argparse.Namespace) -> int:
     connection = _connection(load_secret(args), args.secret_file or args.secret_id)
-    token = mint(connection)
+    if getattr(connection, "mode", "") == "authorization_code":
+        from okta_auth0_sync.clients.tokens.okta_web import OktaWebApp
+        from okta_auth0_sync.runtime.connections import http_client
+
+        # a refresh rotates the token: the new one is written back before anything else
+        token = OktaWebApp(connection, http_client(connection), _vault(args)).mint()
+    else:
+        token = mint(connection)
     if token is None:
         print("SSWS API token: nothing to mint (it is sent as is; it expires after 30 days unused)")
         return 0
@@ -290,6 +311,37 @@ def check_domain(checks: Checks, kind: str, domain: str, expected: str | None) -
     )
 
 
+def check_consent(checks: Checks, connection: OktaConnection) -> None:
+    """authorization_code mode: the consent is in place and the app asks for the scopes. No token is
+    minted here: a refresh rotates the refresh token, and only the functions' lease may do that
+    (``okta-auth0-sync token --secret-id`` refreshes on purpose, writing the new token back)."""
+    if connection.refresh_token_revoked:
+        checks.line(False, "okta consent", f"Okta refused the refresh token at {connection.refresh_token_revoked}: "
+                    "re-run okta-auth0-sync consent")  # fmt: skip
+    else:
+        checks.line(
+            bool(connection.refresh_token),
+            "okta consent",
+            "refresh token present (authorization_code, rotated by the functions)"
+            if connection.refresh_token
+            else "no refresh token yet: run okta-auth0-sync consent",
+        )
+    missing = [s for s in OKTA_SCOPES if s not in connection.scopes]
+    checks.line(not missing, "okta scopes requested", "missing " + ", ".join(missing) if missing else "all four")
+
+
+def cmd_consent(args: argparse.Namespace) -> int:
+    from okta_auth0_sync_cli.consent import ConsentFailed, run
+
+    try:
+        shown_result = run(_vault(args), open_browser=not args.no_browser, timeout=args.timeout, out=sys.stdout,
+                           err=sys.stderr)  # fmt: skip
+    except ConsentFailed as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps(shown_result, indent=2))
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     outputs = stack_outputs(args.stack_name) if args.stack_name else {}
     ids = (
@@ -316,6 +368,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             continue
         checks.line(True, f"{kind} secret well-formed", f"{connection.domain}, {getattr(connection, 'mode', 'm2m')}")
         check_domain(checks, kind, connection.domain, domains[kind])
+        if getattr(connection, "mode", "") == "authorization_code":
+            check_consent(checks, connection)
+            continue
         try:
             token = mint(connection)
         except SyncError as exc:
@@ -493,6 +548,17 @@ def parser() -> argparse.ArgumentParser:
         help="the stack runs with RevokeSessions=false and RevokeRefreshTokens=false",
     )
     ch.set_defaults(func=cmd_check)
+
+    co = sub.add_parser(
+        "consent", help="an Okta admin's one-time consent: store a refresh token (authorization_code mode)"
+    )
+    co.add_argument("--secret-file", type=_path, help="the Okta connection secret as a JSON file (written back)")
+    co.add_argument("--secret-id", help="Secrets Manager id or ARN of the Okta connection secret (written back)")
+    co.add_argument("--no-browser", action="store_true", help="print the sign-in URL only; do not open a browser")
+    co.add_argument(
+        "--timeout", type=_positive, default=300, help="seconds to wait for the sign-in to come back (default 300)"
+    )
+    co.set_defaults(func=cmd_consent)
 
     sub.add_parser("sandbox", help="run the sandbox Okta and Auth0 tenants (python -m okta_auth0_sync_sandbox --help)")
 
