@@ -11,6 +11,7 @@ from bench import (
     deactivation,
     provisioning,
     reconciliation,
+    refresh_rotation,
     retry_budget,
     system_log_sweep,
     thin_flow,
@@ -26,6 +27,7 @@ BENCHMARKS = {
     "retry_budget": retry_budget.main,
     "system_log_sweep": system_log_sweep.main,
     "auth0_lifecycle": auth0_lifecycle.main,
+    "refresh_rotation": refresh_rotation.main,
 }
 IN_THE_FULL_RUN = {"convergence": ["--trials", "1000"]}
 
