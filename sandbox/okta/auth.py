@@ -213,8 +213,10 @@ class OktaAuth:
         if client.dpop_bound:
             jkt = self._token_dpop(request, server)  # before the grant: a nonce round trip consumes nothing
         grants = self.tenant.grants
-        body = grants.exchange_code(form, client, jkt) if grant_type == "authorization_code" else grants.refresh(
-            form, client, jkt
+        body = (
+            grants.exchange_code(form, client, jkt)
+            if grant_type == "authorization_code"
+            else grants.refresh(form, client, jkt)
         )
         return Response.json(body, headers=[("Cache-Control", "no-store"), ("Pragma", "no-cache")])
 

@@ -248,9 +248,7 @@ class Grants:
             requested = [s for s in (form.get("scope") or "").split(" ") if s]
             if requested:
                 if any(s not in family.scopes for s in requested):
-                    raise oauth_error(
-                        400, "invalid_scope", "The requested scope is invalid, unknown, or malformed."
-                    )
+                    raise oauth_error(400, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
                 scopes = requested
             family.refreshes += 1
             refresh = presented if client.refresh_rotation == "STATIC" else self._new_refresh(family)
