@@ -9,6 +9,7 @@ import pytest
 
 from okta_auth0_sync.base import counters
 from okta_auth0_sync.domain.reconciliation import execution_name
+from okta_auth0_sync.services import reconciliation
 from okta_auth0_sync.store import executions
 from okta_auth0_sync_cli.main import main
 
@@ -76,11 +77,16 @@ def auth0_state(sb, people):
     return {a: account_state(sb, a) for p in people for a in p["accounts"]}
 
 
-def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(sb, stack, world, capsys):
+def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(sb, stack, world, capsys, monkeypatch):
     before = auth0_state(sb, world["people"])
     counters.api_calls.reset()
 
+    # The dry run reads Auth0's flagged accounts in search windows of 2 pages of 10 (1,000 in
+    # production): each window starts at the last one's created_at, none read twice.
+    monkeypatch.setattr(reconciliation, "PER_PAGE", 10)
+    monkeypatch.setattr(reconciliation, "SEARCH_WINDOW_PAGES", 2)
     dry = stack.execute(MACHINE, {"dry_run": True, "requested_by": "test"})
+    monkeypatch.undo()
     assert dry.status == "SUCCEEDED", dry.cause
     report = dry.output
     assert report["counts"]["missing_flag"] == 5 and report["counts"]["stale_flag"] == 4
@@ -89,12 +95,11 @@ def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(
     assert {d["okta_user_id"] for d in report["drift"] if d["kind"] == "stale_flag"} == set(world["stale"])
     assert counters.api_calls.total("auth0", method="PATCH") == 0
     assert auth0_state(sb, world["people"]) == before  # a dry run changes nothing
-    # Checked: every deactivated Okta user (61 seeded + fixture's) and every flagged account.
-    assert report["counts"]["okta_users_checked"] >= PEOPLE // 4 + 5
-    assert report["counts"]["auth0_accounts_checked"] >= PEOPLE // 4 + 4 + 1
-    # Few calls for a few hundred people: pages of 200 Okta users, 50 emails an Auth0 search.
-    assert counters.api_calls.total("okta") <= 4
-    assert counters.api_calls.total("auth0") <= 6
+    # Checked: every deactivated Okta user, and every flagged account exactly once.
+    deactivated = [u for u in sb.okta.users() if u["status"] == "DEPROVISIONED"]
+    assert report["counts"]["okta_users_checked"] == len(deactivated)
+    flagged = [u for u in sb.auth0.users() if ((u.get("app_metadata") or {}).get("okta_sync") or {}).get("deactivated")]
+    assert report["counts"]["auth0_accounts_checked"] == len(flagged) > 2 * 2 * 10
 
     fix = stack.execute(MACHINE, {"requested_by": "test"})
     assert fix.status == "SUCCEEDED", fix.cause
@@ -114,13 +119,16 @@ def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(
     assert name in syncs and name.startswith("reconcile-")
     assert executions.start(stack.ref(SYNC), name, {"okta_user": {"id": "00uX"}}).status == "duplicate"
 
-    # A second run, on demand from the CLI, finds nothing and starts nothing.
+    # A second run, on demand from the CLI, finds nothing and starts nothing, in few calls: pages of
+    # 200 Okta users, 50 emails an Auth0 search, 100 flagged accounts a page, 50 Okta ids a search.
+    counters.api_calls.reset()
     code = main(["reconcile", "--state-machine-arn", stack.ref(MACHINE), "--wait", "--timeout", "60"])
     out = capsys.readouterr().out
     again = json.loads(out[out.index('{\n  "status"') :])  # after the in-process handlers' log lines
     assert code == 0 and again["status"] == "SUCCEEDED" and again["requested_by"] == "cli"
     assert again["drift_found"] == 0 and again["counts"]["started"] == 0
     assert len(stack.executions(SYNC)) == 9
+    assert counters.api_calls.total("okta") <= 4 and counters.api_calls.total("auth0") <= 6
 
 
 def test_execution_names_are_per_user_and_status_change():

@@ -39,6 +39,8 @@ COUNTS = (
     "failed_to_start",
 )
 _STAMP = re.compile(r"[^0-9A-Za-z]")
+# Auth0's created_at (what a search window starts from; it goes into a Lucene range unquoted).
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 
 
 def deactivated_statuses(include_suspended: bool) -> tuple[str, ...]:
@@ -114,6 +116,7 @@ class ReconciliationRun:
     okta_next: str | None = None
     auth0_since: str | None = None
     auth0_page: int = 0
+    auth0_boundary: list[str] = field(default_factory=list)  # accounts read at ``auth0_since`` exactly
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     drift: list[dict[str, Any]] = field(default_factory=list)
 
@@ -135,7 +138,20 @@ class ReconciliationRun:
         drift = payload.get("drift") or []
         if not isinstance(drift, list) or not all(isinstance(d, dict) for d in drift):
             raise InvalidInput("drift must be a list of objects")
-        return cls(dry_run, requested_by, phase, okta_next, since, page, _counts(payload), drift[:DRIFT_SAMPLE])
+        boundary = payload.get("auth0_boundary") or []
+        if not isinstance(boundary, list) or len(boundary) > 1000 or not all(isinstance(b, str) for b in boundary):
+            raise InvalidInput("auth0_boundary must be a list of at most 1,000 Auth0 user ids")
+        return cls(
+            dry_run=dry_run,
+            requested_by=requested_by,
+            phase=phase,
+            okta_next=okta_next,
+            auth0_since=since,
+            auth0_page=page,
+            auth0_boundary=boundary,
+            counts=_counts(payload),
+            drift=drift[:DRIFT_SAMPLE],
+        )
 
     def record(self, drift: Drift) -> None:
         self.counts[drift.kind] += 1
@@ -157,6 +173,7 @@ class ReconciliationRun:
             "okta_next": self.okta_next,
             "auth0_since": self.auth0_since,
             "auth0_page": self.auth0_page,
+            "auth0_boundary": list(self.auth0_boundary),
             "counts": dict(self.counts),
             "drift_found": self.counts[MISSING_FLAG] + self.counts[STALE_FLAG],
             "drift": list(self.drift),
@@ -169,8 +186,8 @@ def _position(payload: dict[str, Any]) -> tuple[str | None, str | None, int]:
     okta_next, since, page = payload.get("okta_next"), payload.get("auth0_since"), payload.get("auth0_page", 0)
     if okta_next is not None and not (isinstance(okta_next, str) and okta_next.startswith(("https://", "http://"))):
         raise InvalidInput("okta_next must be the link Okta returned")
-    if since is not None and not isinstance(since, str):
-        raise InvalidInput("auth0_since must be a timestamp string")
+    if since is not None and not (isinstance(since, str) and TIMESTAMP.fullmatch(since)):
+        raise InvalidInput("auth0_since must be an ISO 8601 UTC timestamp (an account's created_at)")
     if isinstance(page, bool) or not isinstance(page, int) or not 0 <= page < SEARCH_WINDOW_PAGES:
         raise InvalidInput(f"auth0_page must be a whole number from 0 to {SEARCH_WINDOW_PAGES - 1}")
     return okta_next, since, page

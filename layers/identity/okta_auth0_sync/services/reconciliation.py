@@ -46,7 +46,8 @@ from okta_auth0_sync.store import executions
 
 EMAILS_PER_QUERY = 50
 IDS_PER_QUERY = 50
-PER_PAGE = 100
+PER_PAGE = 100  # flagged accounts a page
+EMAIL_PAGE_SIZE, EMAIL_SEARCH_PAGES = 100, 10  # accounts of a 50-email search: 1,000 at most
 STEP_RESERVE_SECONDS = 45.0  # a step starts no page with less than this left before its deadline
 KEPT_FLAGGED = ("DEPROVISIONED", "SUSPENDED")  # statuses whose flag is never stale (see the domain)
 
@@ -108,28 +109,30 @@ class Reconciler:
         for start in range(0, len(ordered), EMAILS_PER_QUERY):
             chunk = ordered[start : start + EMAILS_PER_QUERY]
             query = "email:(" + " OR ".join(lucene_quote(e) for e in chunk) + ")"
-            for page in range(SEARCH_WINDOW_PAGES):
-                accounts, _ = self.auth0.search_users_page(query, page=page, per_page=PER_PAGE, fields=fields)
+            for page in range(EMAIL_SEARCH_PAGES):  # 50 emails rarely have more than 100 accounts
+                accounts, _ = self.auth0.search_users_page(query, page=page, per_page=EMAIL_PAGE_SIZE, fields=fields)
                 for account in accounts:
                     email = account.get("email")
                     if isinstance(email, str) and isinstance(account.get("user_id"), str):
                         found.setdefault(email.lower(), []).append(account)
-                if len(accounts) < PER_PAGE:
+                if len(accounts) < EMAIL_PAGE_SIZE:
                     break
         return found
 
     # -- phase 2 ---------------------------------------------------------------------------------
     def _auth0_page(self, run: ReconciliationRun) -> None:
         query = flagged_query(self.policy)
-        if run.auth0_since:
-            query += f" AND created_at:[{lucene_quote(run.auth0_since)} TO *]"
+        if run.auth0_since:  # a checked timestamp (the range's bounds are not quoted terms)
+            query += f" AND created_at:[{run.auth0_since} TO *]"
         fields = ("user_id", "email", "created_at", self.policy.target)
         accounts, _ = self.auth0.search_users_page(
             query, page=run.auth0_page, per_page=PER_PAGE, fields=fields, sort="created_at:1"
         )
-        run.counts["auth0_accounts_checked"] += len(accounts)
+        seen_at_boundary = set(run.auth0_boundary) if run.auth0_page == 0 else set()
+        fresh = [a for a in accounts if a.get("user_id") not in seen_at_boundary]  # read by the last window
+        run.counts["auth0_accounts_checked"] += len(fresh)
         named: dict[str, list[str]] = {}
-        for account in accounts:
+        for account in fresh:
             record = flag_of(account, self.policy) or {}
             okta_user_id = record.get("okta_user_id")
             if record.get("deactivated") is True and isinstance(okta_user_id, str) and okta_user_id:
@@ -150,11 +153,14 @@ class Reconciler:
             run.auth0_page += 1
         else:
             since = accounts[-1].get("created_at")
-            if not isinstance(since, str) or since == run.auth0_since:
-                logger.warning("reconciliation: flagged accounts beyond the search window could not be read")
+            if not isinstance(since, str) or (since == run.auth0_since and len(run.auth0_boundary) >= 1000):
+                logger.warning("reconciliation: more than 1,000 flagged accounts share one created_at; stopped")
                 run.phase = "done"
                 return
-            run.auth0_since, run.auth0_page = since, 0
+            boundary = [a["user_id"] for a in accounts if a.get("created_at") == since]
+            if since == run.auth0_since:
+                boundary = run.auth0_boundary + boundary
+            run.auth0_since, run.auth0_page, run.auth0_boundary = since, 0, boundary[:1000]
 
     def _okta_users(self, user_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The Okta users with these ids that exist (a deleted user is absent)."""
