@@ -60,7 +60,7 @@ fuzz-long: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest tests/fuzz -q
 
 # Okta refresh-token rotation: 1,000 refreshes by 8 concurrent containers over ~40 simulated days,
-# 2% of the holders killed between Okta's answer and the secret write (make test runs 12).
+# 2% of the holders killed between Okta's answer and the secret write (make test runs 8).
 .PHONY: refresh-rotation
 refresh-rotation: $(STAMP)
 	$(PY) -m bench refresh_rotation --refreshes 1000 --containers 8

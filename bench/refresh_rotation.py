@@ -2,7 +2,7 @@
 refresh-token rotation across concurrent containers over time-scaled days (testbed/refresh_rotation.py),
 with the library's token cache and lease in moto DynamoDB and the refresh token in moto Secrets
 Manager, against the sandbox Okta's rotation, grace period and reuse detection. `make
-refresh-rotation` runs the full 1,000; `make test` runs 12 of them (the same mechanism)."""
+refresh-rotation` runs the full 1,000; `make test` runs 8 of them (the same mechanism)."""
 
 import argparse
 import os

@@ -108,7 +108,7 @@ def test_a_refusal_is_a_clear_error_and_nothing_is_written(sb, secret_file, brow
 
 
 def test_no_answer_times_out(secret_file, capsys):
-    code = main(["consent", "--secret-file", str(secret_file), "--no-browser", "--timeout", "0.3"])
+    code = main(["consent", "--secret-file", str(secret_file), "--no-browser", "--timeout", "0.1"])
     _, err = capsys.readouterr()
     assert code == 2 and "no answer from Okta" in err
 
