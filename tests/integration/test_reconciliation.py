@@ -81,12 +81,11 @@ def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(
     before = auth0_state(sb, world["people"])
     counters.api_calls.reset()
 
-    # The dry run reads Auth0's flagged accounts in search windows of 2 pages of 10 (1,000 in
-    # production): each window starts at the last one's created_at, none read twice.
+    # Auth0's flagged accounts are read 10 a page here (100 in production), each page starting at
+    # the last one's created_at: none is read twice, and the fixing run's own writes (flags set
+    # while it reads) shift nothing.
     monkeypatch.setattr(reconciliation, "PER_PAGE", 10)
-    monkeypatch.setattr(reconciliation, "SEARCH_WINDOW_PAGES", 2)
     dry = stack.execute(MACHINE, {"dry_run": True, "requested_by": "test"})
-    monkeypatch.undo()
     assert dry.status == "SUCCEEDED", dry.cause
     report = dry.output
     assert report["counts"]["missing_flag"] == 5 and report["counts"]["stale_flag"] == 4
@@ -99,10 +98,12 @@ def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(
     deactivated = [u for u in sb.okta.users() if u["status"] == "DEPROVISIONED"]
     assert report["counts"]["okta_users_checked"] == len(deactivated)
     flagged = [u for u in sb.auth0.users() if ((u.get("app_metadata") or {}).get("okta_sync") or {}).get("deactivated")]
-    assert report["counts"]["auth0_accounts_checked"] == len(flagged) > 2 * 2 * 10
+    assert report["counts"]["auth0_accounts_checked"] == len(flagged) > 4 * 10
 
     fix = stack.execute(MACHINE, {"requested_by": "test"})
+    monkeypatch.undo()
     assert fix.status == "SUCCEEDED", fix.cause
+    assert fix.output["counts"]["missing_flag"] == 5 and fix.output["counts"]["stale_flag"] == 4
     assert fix.output["counts"]["started"] == 9 and fix.output["counts"]["failed_to_start"] == 0
     syncs = stack.wait_all(SYNC)
     assert len(syncs) == 9 and all(r.status == "SUCCEEDED" for r in syncs.values())

@@ -7,9 +7,9 @@ then hands back where to resume (the state machine loops until ``phase == "done"
    (``GET /api/v1/users?search=status eq "DEPROVISIONED"``, 200 a page), and the Auth0 accounts
    with their emails, ``EMAILS_PER_QUERY`` emails a search (``email`` compares ignoring case).
 2. **Auth0 -> Okta** (``stale_flag``): every flagged Auth0 account (a search on the flag, 100 a
-   page, ordered by ``created_at``; search pages through 1,000 matches at most, so each window of
-   1,000 starts where the last one ended), and the Okta status of the users they name,
-   ``IDS_PER_QUERY`` ids a search.
+   page, ordered by ``created_at``, each page starting at the last one's ``created_at``: search
+   pages through 1,000 matches at most, and offsets would shift as this run's fixes change the
+   set), and the Okta status of the users they name, ``IDS_PER_QUERY`` ids a search.
 
 Calls for N deactivated Okta users and F flagged accounts: about N/200 Okta + N/50 Auth0 in
 phase 1, F/100 Auth0 + F/50 Okta in phase 2, all paced by the shared HTTP layer. Each drift
@@ -128,8 +128,8 @@ class Reconciler:
         accounts, _ = self.auth0.search_users_page(
             query, page=run.auth0_page, per_page=PER_PAGE, fields=fields, sort="created_at:1"
         )
-        seen_at_boundary = set(run.auth0_boundary) if run.auth0_page == 0 else set()
-        fresh = [a for a in accounts if a.get("user_id") not in seen_at_boundary]  # read by the last window
+        seen = set(run.auth0_boundary)
+        fresh = [a for a in accounts if a.get("user_id") not in seen]  # not read at the last page's instant
         run.counts["auth0_accounts_checked"] += len(fresh)
         named: dict[str, list[str]] = {}
         for account in fresh:
@@ -144,23 +144,31 @@ class Reconciler:
             if user.get("status") not in KEPT_FLAGGED
         ]
         self._fix(run, drifts)
-        self._advance_window(run, accounts)
+        self._advance_window(run, accounts, len(fresh))
 
-    def _advance_window(self, run: ReconciliationRun, accounts: list[dict[str, Any]]) -> None:
+    def _advance_window(self, run: ReconciliationRun, accounts: list[dict[str, Any]], fresh: int) -> None:
+        """Keyset paging: the next page starts at the last account's ``created_at`` (accounts read at
+        that instant are skipped), so flags set or cleared meanwhile (this run's own fixes) shift
+        nothing, and search's 1,000-result cap never applies. Only when a whole page shares one
+        instant does the page number move on within it."""
         if len(accounts) < PER_PAGE:
             run.phase = "done"
-        elif run.auth0_page + 1 < SEARCH_WINDOW_PAGES:
-            run.auth0_page += 1
-        else:
-            since = accounts[-1].get("created_at")
-            if not isinstance(since, str) or (since == run.auth0_since and len(run.auth0_boundary) >= 1000):
+            return
+        since = accounts[-1].get("created_at")
+        if not isinstance(since, str):
+            run.phase = "done"
+            return
+        at_since = [a["user_id"] for a in accounts if a.get("created_at") == since]
+        if since != run.auth0_since:
+            run.auth0_since, run.auth0_page, run.auth0_boundary = since, 0, at_since[:1000]
+            return
+        run.auth0_boundary = list(dict.fromkeys(run.auth0_boundary + at_since))[:1000]
+        if fresh == 0:  # a page of accounts all created at one instant: read on within it
+            if run.auth0_page + 1 >= SEARCH_WINDOW_PAGES or len(run.auth0_boundary) >= 1000:
                 logger.warning("reconciliation: more than 1,000 flagged accounts share one created_at; stopped")
                 run.phase = "done"
                 return
-            boundary = [a["user_id"] for a in accounts if a.get("created_at") == since]
-            if since == run.auth0_since:
-                boundary = run.auth0_boundary + boundary
-            run.auth0_since, run.auth0_page, run.auth0_boundary = since, 0, boundary[:1000]
+            run.auth0_page += 1
 
     def _okta_users(self, user_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The Okta users with these ids that exist (a deleted user is absent)."""
