@@ -13,6 +13,8 @@ from typing import Any
 
 from okta_auth0_sync.base.errors import UpstreamError
 from okta_auth0_sync.clients.auth0 import Auth0Client
+from okta_auth0_sync.domain import ids
+from okta_auth0_sync.domain.auth0_logs import LOG_ID
 
 
 def logs_after(client: Auth0Client, log_id: str, take: int = 100) -> list[dict[str, Any]]:
@@ -31,4 +33,4 @@ def newest_log_id(client: Auth0Client) -> str | None:
         raise UpstreamError("Auth0 GET /api/v2/logs did not return an array", tenant="auth0")
     first = logs[0] if logs and isinstance(logs[0], dict) else {}
     log_id = first.get("log_id")
-    return log_id if isinstance(log_id, str) else None
+    return str(log_id) if ids.matches(LOG_ID, log_id) else None

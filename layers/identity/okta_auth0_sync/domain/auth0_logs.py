@@ -87,7 +87,7 @@ class Auth0LogEvent:
             raise InvalidInput(f"event.kind must be one of {', '.join(KINDS)}")
         if not ids.matches(ids.AUTH0_USER_ID, user):
             raise InvalidInput("event.auth0_user_id must be an Auth0 user id")
-        if (kind in ROLE_KINDS) != ids.matches(ids.AUTH0_ROLE_ID, role):
+        if not (ids.matches(ids.AUTH0_ROLE_ID, role) if kind in ROLE_KINDS else role is None):
             raise InvalidInput("event.role_id must be an Auth0 role id for role events, and absent otherwise")
         return cls(str(log_id), date, str(kind), str(user), str(role) if role is not None else None)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.domain.events import parse_time
 from okta_auth0_sync.domain.policies import SyncPolicy
 
 MISSING_FLAG, STALE_FLAG = "missing_flag", "stale_flag"
@@ -135,10 +136,10 @@ class ReconciliationRun:
         if phase not in PHASES:
             raise InvalidInput(f"phase must be one of {', '.join(PHASES)}")
         okta_next, since, page = _position(payload)
-        drift = payload.get("drift") or []
+        drift = _absent_as(payload.get("drift"), [])
         if not isinstance(drift, list) or not all(isinstance(d, dict) for d in drift):
             raise InvalidInput("drift must be a list of objects")
-        boundary = payload.get("auth0_boundary") or []
+        boundary = _absent_as(payload.get("auth0_boundary"), [])
         if not isinstance(boundary, list) or len(boundary) > 1000 or not all(isinstance(b, str) for b in boundary):
             raise InvalidInput("auth0_boundary must be a list of at most 1,000 Auth0 user ids")
         return cls(
@@ -186,15 +187,21 @@ def _position(payload: dict[str, Any]) -> tuple[str | None, str | None, int]:
     okta_next, since, page = payload.get("okta_next"), payload.get("auth0_since"), payload.get("auth0_page", 0)
     if okta_next is not None and not (isinstance(okta_next, str) and okta_next.startswith(("https://", "http://"))):
         raise InvalidInput("okta_next must be the link Okta returned")
-    if since is not None and not (isinstance(since, str) and TIMESTAMP.fullmatch(since)):
+    if since is not None and not (isinstance(since, str) and TIMESTAMP.fullmatch(since) and parse_time(since)):
         raise InvalidInput("auth0_since must be an ISO 8601 UTC timestamp (an account's created_at)")
     if isinstance(page, bool) or not isinstance(page, int) or not 0 <= page < SEARCH_WINDOW_PAGES:
         raise InvalidInput(f"auth0_page must be a whole number from 0 to {SEARCH_WINDOW_PAGES - 1}")
     return okta_next, since, page
 
 
+def _absent_as(value: Any, default: Any) -> Any:
+    """An optional field: null is its default; any other value is checked as given (a ``0`` or
+    ``""`` where a list belongs is refused, not read as empty)."""
+    return default if value is None else value
+
+
 def _counts(payload: dict[str, Any]) -> dict[str, int]:
-    given = payload.get("counts") or {}
+    given = _absent_as(payload.get("counts"), {})
     if not isinstance(given, dict):
         raise InvalidInput("counts must be an object")
     counts = {}

@@ -19,11 +19,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from okta_auth0_sync.base.errors import NotFound, RequestRejected
+from okta_auth0_sync.base.errors import NotFound, RequestRejected, UpstreamError
 from okta_auth0_sync.clients.auth0 import Auth0Client
 from okta_auth0_sync.clients.auth0_logs import logs_after, newest_log_id
 from okta_auth0_sync.clients.okta import OktaClient
+from okta_auth0_sync.domain import ids
 from okta_auth0_sync.domain.auth0_logs import (
+    LOG_ID,
     ROLE_ASSIGNED,
     SUSPEND,
     UNSUSPEND,
@@ -312,7 +314,7 @@ class LogPoller:
             _add(total, counts)
             if counts.failed:  # keep the checkpoint: the next poll reads these logs again
                 break
-            cursor = str(logs[-1]["log_id"])
+            cursor = _last_log_id(logs)
             try:
                 checkpoint = self.checkpoints.advance(checkpoint, cursor)
             except CheckpointMoved:
@@ -320,6 +322,15 @@ class LogPoller:
             if len(logs) < TAKE:
                 break
         return {"pages": pages, "checkpoint": cursor, **total.to_payload()}
+
+
+def _last_log_id(logs: list[dict[str, Any]]) -> str:
+    """Where the next poll reads from: the last log id of the page (a log without a usable one
+    is skipped; a page with none at all cannot move the checkpoint, and fails the poll)."""
+    for log in reversed(logs):
+        if ids.matches(LOG_ID, log.get("log_id")):
+            return str(log["log_id"])
+    raise UpstreamError("Auth0 GET /api/v2/logs returned a page without a log id", tenant="auth0")
 
 
 def _add(total: IngressCounts, counts: IngressCounts) -> None:
