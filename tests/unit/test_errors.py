@@ -9,6 +9,7 @@ from okta_auth0_sync.base.errors import (
     PermissionDenied,
     RequestRejected,
     TokenRejected,
+    UserStatusConflict,
 )
 from okta_auth0_sync.clients.auth0 import auth0_error
 from okta_auth0_sync.clients.okta import okta_error
@@ -162,3 +163,21 @@ def test_auth0_missing_client_grant():
         AUTH0,
     )
     assert isinstance(err, PermissionDenied) and "Machine to Machine" in str(err)
+
+
+def test_okta_e0000038_is_a_status_conflict_not_a_permission_problem():
+    """Two executions deactivating one user at once: the second gets 403 E0000038. It is a refusal
+    about the user's status (re-read it and decide), never a missing scope or admin role."""
+    err = okta_error(
+        response(
+            403,
+            {
+                "errorCode": "E0000038",
+                "errorSummary": "This operation is not allowed in the user's current status.",
+                "errorCauses": [],
+            },
+        )
+    )
+    assert isinstance(err, UserStatusConflict) and isinstance(err, RequestRejected)
+    assert not isinstance(err, PermissionDenied) and (err.status, err.code) == (403, "E0000038")
+    assert "current status" in str(err)

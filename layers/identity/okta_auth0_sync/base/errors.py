@@ -90,6 +90,12 @@ class RequestRejected(UpstreamError):
     """A 4xx that retrying cannot fix (validation errors and the like)."""
 
 
+class UserStatusConflict(RequestRejected):
+    """Okta E0000038 (a 403): the operation is not allowed in the user's current status. Not a
+    permission problem: usually a concurrent call already moved the user (two executions
+    deactivating one user at once), so the caller re-reads the status and decides."""
+
+
 class ConsentRequired(UpstreamError):
     """The Okta authorization-code connection has no usable refresh token: never consented, or
     Okta refused it (``invalid_grant``: reuse detected and the family revoked, 90 days passed, an

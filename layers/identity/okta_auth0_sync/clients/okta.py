@@ -16,6 +16,7 @@ from okta_auth0_sync.base.errors import (
     TokenRejected,
     UpstreamDetails,
     UpstreamError,
+    UserStatusConflict,
 )
 from okta_auth0_sync.clients.http import HttpClient, json_body, next_link, request_id
 from okta_auth0_sync.domain.identities import OktaUser
@@ -80,8 +81,9 @@ class OktaClient:
 
     def lifecycle(self, user_id: str, operation: str) -> None:
         """``POST /api/v1/users/{id}/lifecycle/{op}`` for ``suspend``, ``unsuspend``, ``deactivate``
-        or ``activate`` (no e-mail sent; scope ``okta.users.manage``). Okta answers 400/403 when
-        the user's status does not allow it (:class:`RequestRejected`/:class:`PermissionDenied`)."""
+        or ``activate`` (no e-mail sent; scope ``okta.users.manage``). Okta answers 403 E0000038
+        when the user's status does not allow it (:class:`UserStatusConflict`, a
+        :class:`RequestRejected`)."""
         if operation not in ("suspend", "unsuspend", "deactivate", "activate"):
             raise ValueError(f"unsupported lifecycle operation {operation!r}")
         params = {"sendEmail": "false"} if operation in ("activate", "deactivate") else None
@@ -153,6 +155,8 @@ def okta_error(response: requests.Response) -> UpstreamError:
             "(30 days unused).",
             **kwargs,
         )
+    if code == "E0000038":  # a 403, but about the user's status, not the caller's rights
+        return UserStatusConflict(f"Okta: {summary or 'operation not allowed in the user status'}", **kwargs)
     if status == 403:
         scope = (_SCOPE.search(challenge) or [None, None])[1]
         if scope:
