@@ -322,7 +322,7 @@ def test_custom_as_metadata_and_keys(sb, as_base):
     meta = requests.get(f"{as_base}/.well-known/oauth-authorization-server", timeout=10).json()
     assert meta["issuer"] == as_base
     assert meta["token_endpoint"] == f"{as_base}/v1/token"
-    assert set(meta["scopes_supported"]) == {"sync.provision", "sync.users", "sync.read"}
+    assert set(meta["scopes_supported"]) == {"sync.provision", "sync.users", "sync.read", "sync.reconcile"}
     keys = requests.get(meta["jwks_uri"], timeout=10).json()["keys"]
     assert len(keys) == 1 and keys[0]["kid"] and keys[0]["kty"] == "RSA" and "d" not in keys[0]
     assert keys == sb.okta.jwks(OKTA.auth_server)["keys"]
