@@ -52,6 +52,8 @@ def run(trials: int, through_hook: int, seed: int, max_events: int = 6) -> dict:
         }
         _inject_faults(sb, seed)
         parameters = {"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, "SyncSuspensions": "true"}
+        # Races, not throttling (python -m bench burst): every invocation runs at once.
+        parameters |= {"DeactivationConcurrency": "50", "LookupConcurrency": "50"}
         with LocalDeployment(secrets, parameters=parameters) as stack, LocalHttpApi(stack) as api:
             rng, problems, events, faults = random.Random(seed), [], 0, 0
             started = time.perf_counter()

@@ -15,6 +15,14 @@ is replaced by a dispatcher that maps the function ARN's last segment (the logic
 handler the template names, calls it with a Lambda-like context, and reports an exception the
 way Lambda does (``x-amz-function-error`` + ``errorType`` = the exception class name), so the
 ASL's ``Retry``/``Catch`` match on our error names. This is an internal moto seam: moto is pinned.
+
+Reserved concurrency: a function whose template sets ``ReservedConcurrentExecutions`` runs at most
+that many invocations at once; one more is refused before any handler code runs, as Lambda
+refuses it: the Invoke API answers 429 ``TooManyRequestsException``, which a Step Functions task
+sees as ``Lambda.TooManyRequestsException`` (moto's interpreter names a Lambda ``ClientError``
+``Lambda.<code>``, with no SDK retry in between). Throttles are not billed and not in
+``invocations``; they are counted in ``throttles``, and ``peak_in_flight`` keeps the most
+invocations of each function seen at once.
 """
 
 from __future__ import annotations
@@ -38,6 +46,16 @@ from .template import ROOT, Template
 
 STATE_PAYLOAD_LIMIT = 256 * 1024  # Step Functions: 256 KiB per state input/output
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+
+
+class ReservedConcurrencyExceeded(Exception):
+    """An invocation refused because the function's reserved concurrency is all in use (Lambda's
+    429 ``TooManyRequestsException``, reason ``ReservedFunctionConcurrentInvocationLimitExceeded``)."""
+
+    def __init__(self, function: str, reserved: int) -> None:
+        super().__init__(f"Rate Exceeded. ({function}: reserved concurrency {reserved} in use)")
+        self.function = function
+        self.reserved = reserved
 
 
 @dataclass
@@ -148,6 +166,10 @@ class LocalDeployment:
         self.payload_violations: list[str] = []
         self._idle: dict[str, list[ModuleType]] = {}
         self._limits: dict[str, tuple[float, int]] = {}
+        self._reserved: dict[str, int | None] = {}
+        self._in_flight: dict[str, int] = {}
+        self.peak_in_flight: dict[str, int] = {}
+        self.throttles: dict[str, int] = {}
         self._clients: dict[str, Any] = {}
         self._saved_env: dict[str, str | None] = {}
         self._lock = threading.Lock()
@@ -388,21 +410,44 @@ class LocalDeployment:
         """Invoke a function directly (as API Gateway or an engineer's ``sam local invoke`` would).
         Exceptions propagate."""
         timeout, memory = self._function_limits(logical_id)
-        if self.cold_start_every_invocation:
-            self.cold_start()
-        context = FakeContext(logical_id, timeout, memory, self.template.region, self.template.account)
-        started = time.perf_counter()
-        error = None
-        module = self._acquire(logical_id)
+        self._enter(logical_id)
         try:
-            return getattr(module, module.__dict__["__handler_name__"])(event, context)
-        except Exception as exc:
-            error = type(exc).__name__
-            raise
+            if self.cold_start_every_invocation:
+                self.cold_start()
+            context = FakeContext(logical_id, timeout, memory, self.template.region, self.template.account)
+            started = time.perf_counter()
+            error = None
+            module = self._acquire(logical_id)
+            try:
+                return getattr(module, module.__dict__["__handler_name__"])(event, context)
+            except Exception as exc:
+                error = type(exc).__name__
+                raise
+            finally:
+                self._release(logical_id, module)
+                with self._lock:
+                    self.invocations.append(Invocation(logical_id, time.perf_counter() - started, error))
         finally:
-            self._release(logical_id, module)
             with self._lock:
-                self.invocations.append(Invocation(logical_id, time.perf_counter() - started, error))
+                self._in_flight[logical_id] -= 1
+
+    def reserved_concurrency(self, logical_id: str) -> int | None:
+        """The function's ``ReservedConcurrentExecutions`` (parameters resolved), or None."""
+        if logical_id not in self._reserved:
+            value = self.template.resolve(self.template.function(logical_id).get("ReservedConcurrentExecutions"))
+            self._reserved[logical_id] = None if value is None else int(value)
+        return self._reserved[logical_id]
+
+    def _enter(self, logical_id: str) -> None:
+        """Take one of the function's concurrent executions, or be throttled as Lambda throttles."""
+        reserved = self.reserved_concurrency(logical_id)
+        with self._lock:
+            running = self._in_flight.get(logical_id, 0)
+            if reserved is not None and running >= reserved:
+                self.throttles[logical_id] = self.throttles.get(logical_id, 0) + 1
+                raise ReservedConcurrencyExceeded(logical_id, reserved)
+            self._in_flight[logical_id] = running + 1
+            self.peak_in_flight[logical_id] = max(self.peak_in_flight.get(logical_id, 0), running + 1)
 
     def _function_limits(self, logical_id: str) -> tuple[float, int]:
         """The function's timeout and memory (``Globals`` merged in), read once per stack."""
@@ -413,7 +458,14 @@ class LocalDeployment:
         return limits
 
     def _install_lambda_seam(self) -> None:
+        from moto.awslambda.exceptions import LambdaClientError
         from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        class _TooManyRequests(LambdaClientError):
+            code = 429
+
+            def __init__(self, message: str) -> None:
+                super().__init__("TooManyRequestsException", message)
 
         deployment = self
         self._original_invoke = LambdaSimpleBackend.invoke
@@ -425,6 +477,9 @@ class LocalDeployment:
                 deployment.payload_violations.append(f"{logical_id} input {len(raw)} bytes")
             try:
                 result = deployment.invoke(logical_id, json.loads(raw) if raw else {})
+            except ReservedConcurrencyExceeded as exc:
+                # Not a function error: the Invoke API itself answers 429 (no handler ran).
+                raise _TooManyRequests(str(exc)) from None
             except Exception as exc:
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps(

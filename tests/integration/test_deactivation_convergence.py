@@ -45,7 +45,15 @@ def suspensions_stack(sb, credentials):
     counters.api_calls.reset()
     with LocalDeployment(
         connection_secrets(credentials),
-        parameters={"OktaDomain": sb.okta.domain, "Auth0Domain": sb.auth0.domain, "SyncSuspensions": "true"},
+        parameters={
+            "OktaDomain": sb.okta.domain,
+            "Auth0Domain": sb.auth0.domain,
+            "SyncSuspensions": "true",
+            # Races, not throttling, are under test here: every invocation runs at once (the test
+            # bed honours reserved concurrency; tests/integration/test_deactivation_burst.py covers it).
+            "DeactivationConcurrency": "50",
+            "LookupConcurrency": "50",
+        },
     ) as stack:
         sb.auth0.faults.reseed(SEED)
         sb.auth0.faults.error(route="/api/v2/users*", status=503, probability=0.02)
