@@ -209,8 +209,12 @@ def test_the_policies_are_built_from_their_variables():
             "SKIP_BLOCKED_AUTH0_USERS": "false",
             "PROVISIONING_BATCH_SIZE": "25",
             "PROVISIONING_CONCURRENCY": "6",
+            "DEPROVISION_MAX_PERCENT": "5",
+            "DEPROVISION_EVENT_WINDOW_MINUTES": "15",
         }
     )
+    assert (s.deprovision_policy.max_percent, s.deprovision_policy.event_window_seconds) == (5.0, 900)
+    assert Settings.from_env({}).deprovision_policy.event_window_seconds == 3600
     assert s.sync_policy == SyncPolicy(
         target="user_metadata",
         key="okta",
@@ -281,6 +285,9 @@ MALFORMED = [
     ("DEPROVISION_LIFECYCLE", "delete"),
     ("DEPROVISION_ADOPTED_USERS", "yes please"),
     ("DEPROVISION_MAX_PERCENT", "101"),
+    ("DEPROVISION_EVENT_WINDOW_MINUTES", "0"),
+    ("DEPROVISION_EVENT_WINDOW_MINUTES", "1h"),
+    ("DEPROVISION_EVENT_WINDOW_MINUTES", "1441"),
     ("ACTIVATE_ON_CREATE", "maybe"),
     ("FEDERATED_USERS", "t"),
     ("SKIP_BLOCKED_AUTH0_USERS", "y"),

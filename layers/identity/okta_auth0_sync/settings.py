@@ -485,6 +485,7 @@ def _deprovision_policy(env: _Environment) -> DeprovisionPolicy:
         lifecycle=env.choice("DEPROVISION_LIFECYCLE", "none", LIFECYCLE_ACTIONS),
         adopted_users=env.flag("DEPROVISION_ADOPTED_USERS", False),
         max_percent=env.number("DEPROVISION_MAX_PERCENT", 10.0, float, 0.0, 100.0),
+        event_window_seconds=60 * env.number("DEPROVISION_EVENT_WINDOW_MINUTES", 60, int, 1, 1440),
     )
 
 

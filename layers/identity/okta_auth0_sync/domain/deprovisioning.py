@@ -17,12 +17,15 @@ them (``okta_action`` in the state table), then put back in the group.
 
 The safety stop (:func:`removal_limit`) refuses a run's removals when there are more than a
 share of the group (default 10 %): an empty or truncated role read must never empty the group.
+Removals driven by Auth0 log events (one member at a time) are held to the same share within a
+rolling window (:attr:`DeprovisionPolicy.event_window_seconds`, :func:`window_bucket`): a burst of
+removal logs cannot empty the group either.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +46,10 @@ IN_GROUP = frozenset({"provisioned", "existing_added", "restored"})  # this pack
 REMOVED = "removed"
 
 
+MIN_EVENT_WINDOW_SECONDS, MAX_EVENT_WINDOW_SECONDS = 60, 24 * 3600
+WINDOW_BUCKETS = 60  # the rolling window is counted in this many buckets (a minute each for an hour)
+
+
 @dataclass(frozen=True)
 class DeprovisionPolicy:
     """What an operator configures (``DEPROVISIONING``, ``DEPROVISION_LIFECYCLE``,
@@ -53,12 +60,18 @@ class DeprovisionPolicy:
     lifecycle: str = LIFECYCLE_NONE  # suspend | deactivate the Okta user too (none: group only)
     adopted_users: bool = False  # may the lifecycle action touch users this package did not create?
     max_percent: float = 10.0  # the safety stop: most of the group one run may remove
+    # event-driven removals: at most ``max_percent`` of the group within this rolling window
+    event_window_seconds: int = 3600
 
     def __post_init__(self) -> None:
         if self.lifecycle not in LIFECYCLE_ACTIONS:
             raise ValueError(f"lifecycle must be one of {LIFECYCLE_ACTIONS}")
         if not 0.0 <= self.max_percent <= 100.0:
             raise ValueError("max_percent must be within 0..100")
+        if not MIN_EVENT_WINDOW_SECONDS <= self.event_window_seconds <= MAX_EVENT_WINDOW_SECONDS:
+            raise ValueError(
+                f"event_window_seconds must be within {MIN_EVENT_WINDOW_SECONDS}..{MAX_EVENT_WINDOW_SECONDS}"
+            )
 
 
 def lifecycle_action(
@@ -119,7 +132,7 @@ def removal_limit(planned: int, managed: int, role_members: int, policy: Deprovi
     (a group of 5 may lose one member a run). A role read that came back empty while the group
     has members is always stopped: it is far likelier a broken read than everyone leaving.
     """
-    limit = max(1, math.floor(managed * policy.max_percent / 100.0)) if policy.max_percent > 0 else 0
+    limit = share_limit(managed, policy)
     if planned == 0:
         return SafetyStop(planned, managed, limit, False)
     if role_members == 0 and managed > 1:
@@ -136,6 +149,58 @@ def removal_limit(planned: int, managed: int, role_members: int, policy: Deprovi
             f"has in the group (at most {limit} a run)",
         )
     return SafetyStop(planned, managed, limit, False)
+
+
+def share_limit(managed: int, policy: DeprovisionPolicy) -> int:
+    """The most removals ``max_percent`` of ``managed`` members allows (rounded down, at least 1;
+    0 when the share is 0): a run's limit, and an event window's."""
+    return max(1, math.floor(managed * policy.max_percent / 100.0)) if policy.max_percent > 0 else 0
+
+
+def bucket_width(window_seconds: int) -> int:
+    """Seconds per bucket of a rolling window (:data:`WINDOW_BUCKETS` of them)."""
+    return max(1, window_seconds // WINDOW_BUCKETS)
+
+
+def window_bucket(now: float, window_seconds: int) -> int:
+    """The start (epoch seconds) of the bucket a removal made at ``now`` is counted in."""
+    width = bucket_width(window_seconds)
+    return int(now // width) * width
+
+
+def expired_buckets(starts: Iterable[int], now: float, window_seconds: int) -> list[int]:
+    """The buckets whose every removal is older than the window (no longer counted). A removal
+    therefore counts for the window and at most one bucket more: never less than the window."""
+    width = bucket_width(window_seconds)
+    return sorted(start for start in starts if start + width <= now - window_seconds)
+
+
+@dataclass(frozen=True)
+class WindowVerdict:
+    """The event safety stop's verdict for one removal: ``allowed``, and how many removals the
+    window holds (this one included when allowed) against its ``limit``."""
+
+    allowed: bool
+    removed_in_window: int
+    limit: int
+    managed: int
+    window_seconds: int
+
+    def to_payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "stopped": not self.allowed,
+            "removed_in_window": self.removed_in_window,
+            "limit": self.limit,
+            "managed": self.managed,
+            "window_seconds": self.window_seconds,
+        }
+        if not self.allowed:
+            out["reason"] = (
+                f"{self.removed_in_window} event-driven removals in the last {self.window_seconds // 60} min reach "
+                f"the limit of {self.limit} ({self.managed} members this mapping has in the group); "
+                "the next scheduled run decides again"
+            )
+        return out
 
 
 def departure(user: Mapping[str, Any] | None, *, in_role: bool) -> str | None:

@@ -37,12 +37,14 @@ from okta_auth0_sync.domain.auth0_logs import (
 )
 from okta_auth0_sync.domain.deprovisioning import LEFT_ROLE, DeprovisionPolicy
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping, RunOptions
-from okta_auth0_sync.services.provisioning.deprovision import MemberContext, deprovision_member
+from okta_auth0_sync.services.provisioning.deprovision import MemberContext
+from okta_auth0_sync.services.provisioning.event_removals import deprovision_event_member
 from okta_auth0_sync.store import executions
 from okta_auth0_sync.store.auth0_ledger import Auth0Ledger, Auth0State, LedgerContention, key_of
 from okta_auth0_sync.store.checkpoints import CheckpointMoved, CheckpointStore
 from okta_auth0_sync.store.ledger import Ledger
 from okta_auth0_sync.store.provisioning_state import StateTable
+from okta_auth0_sync.store.removal_window import RemovalWindow
 
 MAX_PASSES = 4  # then LedgerContention: the state machine retries the task
 OWN = "provisioned"  # the outcome of a member whose Okta user this package created
@@ -225,6 +227,7 @@ class RoleEvents:
     ledger: Auth0Ledger
     state: StateTable
     mappings: tuple[RoleGroupMapping, ...]
+    window: RemovalWindow | None = None  # the event safety stop's window (default: in the state table)
 
     def decide(self, event: Auth0LogEvent, execution_name: str) -> dict[str, Any]:
         """Record the event; answer with the newest state's action for each mapping of the role:
@@ -253,19 +256,37 @@ class RoleEvents:
         }
 
     def deprovision(
-        self, event: Auth0LogEvent, execution_name: str, *, okta: OktaClient, policy: DeprovisionPolicy
+        self,
+        event: Auth0LogEvent,
+        execution_name: str,
+        *,
+        okta: OktaClient,
+        policy: DeprovisionPolicy,
+        version: int | None = None,
     ) -> list[dict[str, Any]]:
         """The member left a mapped role: deprovisioning's per-member building block for each mapping
         of the role (out of the group; the lifecycle action the policy allows, only for users this
-        package created unless opted in, only when no other mapped group still holds them). A
-        member changed by another writer meanwhile (``conflict``) is decided again (retryable)."""
+        package created unless opted in, only when no other mapped group still holds them), behind
+        the event safety stop (at most ``max_percent`` of the group per rolling window: over it, the
+        member's result is ``safety_stop`` and nothing is removed). A member changed by another
+        writer meanwhile (``conflict``) is decided again (retryable). ``version``: the decided
+        state's, so each decision takes one slot of the window however often it is retried."""
         mappings = [m for m in self.mappings if m.role_id == event.role_id]
         groups = frozenset(m.group_id for m in self.mappings)
+        window = self.window or RemovalWindow(self.state.table_name, self.state.client)
         results = []
         for index, mapping in enumerate(mappings):
             run_id = execution_name if len(mappings) == 1 else f"{execution_name[:76]}-m{index}"
             context = MemberContext(mapping, run_id, policy, mapped_group_ids=groups)
-            result = deprovision_member(event.auth0_user_id, LEFT_ROLE, context=context, okta=okta, state=self.state)
+            result = deprovision_event_member(
+                event.auth0_user_id,
+                LEFT_ROLE,
+                context=context,
+                okta=okta,
+                state=self.state,
+                window=window,
+                claim_id=f"{run_id}#v{version if version is not None else 0}",
+            )
             if result["outcome"] == "conflict":
                 raise LedgerContention(
                     f"Auth0 user {event.auth0_user_id}: the member changed meanwhile; deciding again"
