@@ -930,6 +930,7 @@ def test_the_token_cache_logs_through_the_redacting_logger(logs):
 # ------------------------------------------------- records never reach a root handler; botocore bodies
 CLIENT_SECRET_VALUE = "k9TqZ4mW8xR2vB6nH1sJ5dL3pF7gC0yE-auth0-client-secret"
 
+
 @pytest.fixture
 def root_at_debug():
     """The root logger at DEBUG with a handler of its own: what Lambda's runtime has when the
@@ -963,8 +964,9 @@ def test_botocore_bodies_and_signed_headers_are_not_logged_at_debug(monkeypatch,
     monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
     with mock_aws():
         client = boto3.client("secretsmanager", region_name="us-east-1")
-        arn = client.create_secret(Name="debug/auth0", SecretString=json.dumps({"client_secret": CLIENT_SECRET_VALUE}))["ARN"]
-        client.put_secret_value(SecretId=arn, SecretString=json.dumps({"client_secret": CLIENT_SECRET_VALUE + "-rotated"}))
+        value = json.dumps({"client_secret": CLIENT_SECRET_VALUE})
+        arn = client.create_secret(Name="debug/auth0", SecretString=value)["ARN"]
+        client.put_secret_value(SecretId=arn, SecretString=value.replace('"}', '-rotated"}'))
         assert CLIENT_SECRET_VALUE in client.get_secret_value(SecretId=arn)["SecretString"]
     text = root_at_debug.getvalue()
     assert "Event before-call.secrets-manager.GetSecretValue" in text  # botocore's own DEBUG chatter still flows
