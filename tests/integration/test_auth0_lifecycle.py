@@ -261,3 +261,33 @@ def test_the_sample_events(sb, stack):
     for bad in ({"detail": "x"}, {"detail": {"data": {"type": "sapi"}}}, []):
         assert "invalid" in stack.invoke("Auth0LogEventsFunction", bad)
     assert len(stack.executions(MACHINE)) == 1
+
+
+def test_event_removals_stop_at_the_safety_stop(sb, stack, stream, admin, monkeypatch):
+    """Two partners provisioned by one role log, both removed: 10 % of the mapping's 2 members
+    allows 1 removal an hour (at least 1), so one leaves the group and the other's execution
+    ends in SafetyStopped (not failed, not retried), with the alarmed metric."""
+    from okta_auth0_sync.runtime import observability
+
+    published = []
+    monkeypatch.setattr(observability.metrics, "add_metric", lambda name, unit, value: published.append((name, value)))
+    users = [partner(sb, n) for n in (5, 6)]
+    response = admin.post(f"{admin.base}/roles/{PARTNER_ROLE}/users", json={"users": users})
+    assert response.status_code == 200, response.text
+    stream.pump()
+    runs(stack)
+    okta_ids = [okta_user(sb, n)["id"] for n in (5, 6)]
+    assert set(okta_ids) <= set(sb.okta.group_member_ids(PARTNERS_GROUP))
+    for user_id in users:
+        response = admin.delete(f"{admin.base}/users/{user_id}/roles", json={"roles": [PARTNER_ROLE]})
+        assert response.ok, response.text
+    stream.pump()  # two logs, two executions
+    done = runs(stack)  # every execution SUCCEEDED: a stopped removal is no failure
+    outcomes = sorted(r.output["outcome"] for r in done.values() if r.output["event"]["kind"] == "role_removed")
+    assert outcomes == ["deprovision", "safety_stop"]
+    stopped = next(r for r in done.values() if r.output["outcome"] == "safety_stop")
+    (result,) = stopped.output["deprovisioned"]
+    assert result["safety_stop"]["limit"] == 1 and result["safety_stop"]["stopped"] is True
+    members = set(sb.okta.group_member_ids(PARTNERS_GROUP))
+    assert len(set(okta_ids) - members) == 1  # exactly one removed
+    assert ("DeprovisioningSafetyStop", 1) in published and ("DeprovisioningEventSafetyStops", 1) in published

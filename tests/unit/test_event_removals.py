@@ -189,8 +189,8 @@ def test_seeded_random_arrivals_never_exceed_the_limit_in_any_window():
         clock = Clock()
         window = RemovalWindow("state", client, clock=clock)
         allowed: list[float] = []
-        for n in range(60):
-            clock.now += rng.expovariate(1 / 40)
+        for n in range(40):
+            clock.now += rng.expovariate(1 / 45)
             held = [t for t in allowed if t > clock.now - window_seconds]
             claim = window.claim(MAPPING, f"c{n}", window_seconds=window_seconds, limit_for=lambda m: limit)
             if claim.allowed:
@@ -201,7 +201,7 @@ def test_seeded_random_arrivals_never_exceed_the_limit_in_any_window():
                 assert len([t for t in allowed if t >= clock.now - window_seconds - width]) >= limit
         for t in allowed:
             assert len([u for u in allowed if t - window_seconds < u <= t]) <= limit
-        assert len(allowed) > 3 * limit  # the window did roll
+        assert len(allowed) > 2 * limit  # the window did roll
 
 
 def test_the_pure_rules():
