@@ -6,6 +6,7 @@ import sys
 
 from bench import (
     auth0_lifecycle,
+    burst,
     cold_start,
     convergence,
     deactivation,
@@ -25,11 +26,12 @@ BENCHMARKS = {
     "provisioning": provisioning.main,
     "reconciliation": reconciliation.main,
     "retry_budget": retry_budget.main,
+    "burst": burst.main,
     "system_log_sweep": system_log_sweep.main,
     "auth0_lifecycle": auth0_lifecycle.main,
     "refresh_rotation": refresh_rotation.main,
 }
-IN_THE_FULL_RUN = {"convergence": ["--trials", "1000"]}
+IN_THE_FULL_RUN = {"convergence": ["--trials", "1000"], "burst": ["--events", "1000"]}
 
 
 def main() -> int:
