@@ -107,10 +107,15 @@ def provisioned(sb, stream, stack, admin, n: int = 1) -> tuple[str, str]:
     return user_id, okta["id"]
 
 
-def test_role_and_lifecycle_changes_in_auth0_reach_okta(sb, stack, stream, admin):
+def test_role_and_lifecycle_changes_in_auth0_reach_okta(sb, stack, stream, admin, monkeypatch):
     """Assigned to the mapped role -> provisioned by the worker (a repeated log starts nothing);
-    blocked -> suspended; unblocked -> unsuspended; removed from the role -> out of the group;
+    blocked -> suspended; unblocked -> unsuspended; removed from the role -> out of the group, a
+    second removal within the hour held back by the event safety stop (SafetyStopped, alarmed);
     deleted -> deactivated. A partner whose Okta account existed before is left alone."""
+    from okta_auth0_sync.runtime import observability
+
+    published = []
+    monkeypatch.setattr(observability.metrics, "add_metric", lambda name, unit, value: published.append((name, value)))
     user_id = partner(sb)
     sb.okta.add_user({"login": "new.partner2@partner.example", "email": "new.partner2@partner.example",
                       "firstName": "Had", "lastName": "Okta"})  # fmt: skip
@@ -145,11 +150,27 @@ def test_role_and_lifecycle_changes_in_auth0_reach_okta(sb, stack, stream, admin
     assert sb.okta.get_user(okta_id)["status"] == "ACTIVE"
     step("DELETE", f"/users/{user_id}/roles", {"roles": [PARTNER_ROLE]})
     assert okta_id not in sb.okta.group_member_ids(PARTNERS_GROUP)
+    # the event safety stop: 10 % of the mapping's 2 members is 1 removal an hour, taken above
+    done = step("DELETE", f"/users/{adopted}/roles", {"roles": [PARTNER_ROLE]})
+    assert okta_user(sb, 2)["id"] in sb.okta.group_member_ids(PARTNERS_GROUP)  # not removed
+    (stopped,) = [r for r in done.values() if r.output["outcome"] == "safety_stop"]  # SUCCEEDED, not retried
+    assert stopped.output["deprovisioned"][0]["safety_stop"]["limit"] == 1
+    assert ("DeprovisioningSafetyStop", 1) in published and ("DeprovisioningEventSafetyStops", 1) in published
     step("DELETE", f"/users/{user_id}")  # a sapi and an sdu: two logs, one effect
     assert sb.okta.get_user(okta_id)["status"] == "DEPROVISIONED"
     outcomes = sorted(r.output["outcome"] for r in stack.wait_all(MACHINE).values())
     assert outcomes == sorted(
-        ["provision", "provision", "applied", "not_ours", "applied", "deprovision", "applied", "already_applied"]
+        [
+            "provision",
+            "provision",
+            "applied",
+            "not_ours",
+            "applied",
+            "deprovision",
+            "safety_stop",
+            "applied",
+            "already_applied",
+        ]
     )
     suspends = counters.api_calls.total("okta", method="POST", route="/api/v1/users/{id}/lifecycle/suspend")
     assert suspends == 1
@@ -261,33 +282,3 @@ def test_the_sample_events(sb, stack):
     for bad in ({"detail": "x"}, {"detail": {"data": {"type": "sapi"}}}, []):
         assert "invalid" in stack.invoke("Auth0LogEventsFunction", bad)
     assert len(stack.executions(MACHINE)) == 1
-
-
-def test_event_removals_stop_at_the_safety_stop(sb, stack, stream, admin, monkeypatch):
-    """Two partners provisioned by one role log, both removed: 10 % of the mapping's 2 members
-    allows 1 removal an hour (at least 1), so one leaves the group and the other's execution
-    ends in SafetyStopped (not failed, not retried), with the alarmed metric."""
-    from okta_auth0_sync.runtime import observability
-
-    published = []
-    monkeypatch.setattr(observability.metrics, "add_metric", lambda name, unit, value: published.append((name, value)))
-    users = [partner(sb, n) for n in (5, 6)]
-    response = admin.post(f"{admin.base}/roles/{PARTNER_ROLE}/users", json={"users": users})
-    assert response.status_code == 200, response.text
-    stream.pump()
-    runs(stack)
-    okta_ids = [okta_user(sb, n)["id"] for n in (5, 6)]
-    assert set(okta_ids) <= set(sb.okta.group_member_ids(PARTNERS_GROUP))
-    for user_id in users:
-        response = admin.delete(f"{admin.base}/users/{user_id}/roles", json={"roles": [PARTNER_ROLE]})
-        assert response.ok, response.text
-    stream.pump()  # two logs, two executions
-    done = runs(stack)  # every execution SUCCEEDED: a stopped removal is no failure
-    outcomes = sorted(r.output["outcome"] for r in done.values() if r.output["event"]["kind"] == "role_removed")
-    assert outcomes == ["deprovision", "safety_stop"]
-    stopped = next(r for r in done.values() if r.output["outcome"] == "safety_stop")
-    (result,) = stopped.output["deprovisioned"]
-    assert result["safety_stop"]["limit"] == 1 and result["safety_stop"]["stopped"] is True
-    members = set(sb.okta.group_member_ids(PARTNERS_GROUP))
-    assert len(set(okta_ids) - members) == 1  # exactly one removed
-    assert ("DeprovisioningSafetyStop", 1) in published and ("DeprovisioningEventSafetyStops", 1) in published
