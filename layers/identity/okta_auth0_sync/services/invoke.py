@@ -84,13 +84,21 @@ def _forget_server() -> None:
 
 
 def _fetch_json(url: str) -> dict[str, Any]:
+    """The issuer's JWKS. A caller is waiting on the authorizer: two attempts (a blip is retried
+    once, within half a second), not the six of a background task; the cache serves stale keys
+    through longer outages, and with none cached the gateway answers 503 with Retry-After."""
     from urllib.parse import urlsplit
 
-    from okta_auth0_sync.clients.http import HttpClient
+    from okta_auth0_sync.clients.http import HttpClient, RetryPolicy
     from okta_auth0_sync.clients.okta import okta_error
 
     parts = urlsplit(url)
-    client = HttpClient(f"{parts.scheme}://{parts.netloc}", "okta", error_mapper=okta_error)
+    client = HttpClient(
+        f"{parts.scheme}://{parts.netloc}",
+        "okta",
+        error_mapper=okta_error,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.25, max_delay=0.5),
+    )
     document: dict[str, Any] = client.request("GET", parts.path, auth=False).json()
     return document
 
