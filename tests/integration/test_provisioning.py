@@ -133,9 +133,9 @@ def test_dry_run_writes_nothing_and_reports_what_would_happen(sb, stack):
 
 @pytest.mark.slow
 def test_rate_limit_storm_and_okta_outage_in_the_middle(sb, stack, big_role):
-    # Auth0: a storm of four 429s, then a tight read bucket (burst 2, 4/s); Okta: 5 creates in a
-    # row fail with 503, and a dropped connection on a group PUT.
-    sb.auth0.faults.error("/api/v2/*", status=429, times=4)
+    # Auth0: two 429s in a row (each waits for its reset, 1-2 s), then a tight read bucket (burst 2,
+    # 4/s); Okta: 5 creates in a row fail with 503, and a dropped connection on a group PUT.
+    sb.auth0.faults.error("/api/v2/*", status=429, times=2)
     sb.auth0.set_rate_limit("users_read", burst=2, rate=4)
     sb.okta.faults.error("/api/v1/users", status=503, method="POST", times=5)
     sb.okta.faults.drop("/api/v1/groups/*", method="PUT", times=1)
@@ -144,7 +144,7 @@ def test_rate_limit_storm_and_okta_outage_in_the_middle(sb, stack, big_role):
     )
     report = provision(stack)
     assert report["counts"] == {"provisioned": 253, "existing_added": 2, "failed": 1}
-    assert report["rate_limited_responses"].get("auth0", 0) >= 4
+    assert report["rate_limited_responses"].get("auth0", 0) >= 2
     assert sb.auth0.calls.count(status=429) == report["rate_limited_responses"]["auth0"]
     members = set(sb.okta.group_member_ids(PARTNERS_GROUP))
     assert len(members) == 255
