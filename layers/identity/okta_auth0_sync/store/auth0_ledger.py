@@ -123,35 +123,23 @@ class Auth0Ledger(Table):
         values: dict[str, object] = {":s": suspended}
         if version is not None:
             values[":v"] = version
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=marshal({"pk": key}),
-                UpdateExpression="SET okta_suspended = :s",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=marshal(values),
-            )
-        except Exception as refused:
-            if aws.error_code(refused) != aws.CONDITION_FAILED:
-                raise
-            return False
-        return True
+        return self.unless_condition_fails(
+            self.client.update_item,
+            Key=marshal({"pk": key}),
+            UpdateExpression="SET okta_suspended = :s",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=marshal(values),
+        )
 
     def commit(self, state: Auth0State) -> bool:
         """Mark ``state`` applied, only while it is still the desired state (False: apply again)."""
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=marshal({"pk": state.key}),
-                UpdateExpression="SET applied_version = :v, applied_at = :now",
-                ConditionExpression="version = :v",
-                ExpressionAttributeValues=marshal({":v": state.version, ":now": _now()}),
-            )
-        except Exception as refused:
-            if aws.error_code(refused) != aws.CONDITION_FAILED:
-                raise
-            return False
-        return True
+        return self.unless_condition_fails(
+            self.client.update_item,
+            Key=marshal({"pk": state.key}),
+            UpdateExpression="SET applied_version = :v, applied_at = :now",
+            ConditionExpression="version = :v",
+            ExpressionAttributeValues=marshal({":v": state.version, ":now": _now()}),
+        )
 
 
 def _now() -> str:

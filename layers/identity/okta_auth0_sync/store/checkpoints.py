@@ -41,7 +41,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from okta_auth0_sync.store import aws
 from okta_auth0_sync.store.dynamodb import Table, marshal, unmarshal
 
 MAX_CURSOR_CHARS = 8192
@@ -113,21 +112,16 @@ class CheckpointStore(Table):
         else:
             condition = "#version = :read"
             values[":read"] = checkpoint.version
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=_key(checkpoint.source),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#cursor": "cursor", "#version": "version"},
-                ExpressionAttributeValues=marshal(values),
-            )
-        except Exception as exc:
-            if aws.error_code(exc) == aws.CONDITION_FAILED:
-                raise CheckpointMoved(
-                    f"checkpoint {checkpoint.source} moved since version {checkpoint.version} was read"
-                ) from None
-            raise
+        advanced = self.unless_condition_fails(
+            self.client.update_item,
+            Key=_key(checkpoint.source),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#cursor": "cursor", "#version": "version"},
+            ExpressionAttributeValues=marshal(values),
+        )
+        if not advanced:
+            raise CheckpointMoved(f"checkpoint {checkpoint.source} moved since version {checkpoint.version} was read")
         return Checkpoint(checkpoint.source, cursor, checkpoint.version + 1, now, dict(note or {}))
 
     def reset(self, source: str) -> Checkpoint:

@@ -10,7 +10,7 @@ seconds as floats. Scalars only: what the tables here hold.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from okta_auth0_sync.store import aws
@@ -29,6 +29,17 @@ class Table:
     @property
     def client(self) -> Any:  # a boto3 DynamoDB client
         return aws.resolve(self._client, "dynamodb")
+
+    def unless_condition_fails(self, call: Callable[..., Any], **kwargs: Any) -> bool:
+        """``call(TableName=..., **kwargs)``, a conditional write: True if it was made, False if
+        its condition failed; any other error is raised."""
+        try:
+            call(TableName=self.table_name, **kwargs)
+        except Exception as exc:
+            if aws.error_code(exc) == aws.CONDITION_FAILED:
+                return False
+            raise
+        return True
 
 
 def marshal(values: Mapping[str, Any]) -> dict[str, AttributeValue]:

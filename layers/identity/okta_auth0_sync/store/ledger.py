@@ -117,19 +117,13 @@ class Ledger(Table):
         """Mark ``state`` applied (and its access revoked), only if it is still the desired state.
         False: a newer event was recorded meanwhile (apply again)."""
         update = "SET applied_version = :v, applied_at = :now" + (", revoked_version = :v" if revoked else "")
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=self._key(state.okta_user_id),
-                UpdateExpression=update,
-                ConditionExpression="version = :v AND (attribute_not_exists(applied_version) OR applied_version <= :v)",
-                ExpressionAttributeValues=marshal({":v": state.version, ":now": _now()}),
-            )
-        except Exception as refused:
-            if aws.error_code(refused) != aws.CONDITION_FAILED:
-                raise
-            return False
-        return True
+        return self.unless_condition_fails(
+            self.client.update_item,
+            Key=self._key(state.okta_user_id),
+            UpdateExpression=update,
+            ConditionExpression="version = :v AND (attribute_not_exists(applied_version) OR applied_version <= :v)",
+            ExpressionAttributeValues=marshal({":v": state.version, ":now": _now()}),
+        )
 
 
 def _now() -> str:

@@ -14,11 +14,8 @@ method raises what DynamoDB raises, except the condition failures its answer rep
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from okta_auth0_sync.store import aws
 from okta_auth0_sync.store.dynamodb import AttributeValue, Table, marshal, unmarshal
 
 LEASE_ITEM_TTL_SECONDS = 3600
@@ -67,7 +64,7 @@ class TokenTable(Table):
 
     def delete(self, cache_key: str, *, minted_at: float) -> bool:
         """Delete the token minted at ``minted_at``; False: the item holds another (or none)."""
-        return self._unless_condition_fails(
+        return self.unless_condition_fails(
             self.client.delete_item,
             Key=_key("token#", cache_key),
             ConditionExpression="minted_at = :m",
@@ -76,15 +73,9 @@ class TokenTable(Table):
 
     def take_lease(self, cache_key: str, holder: str, *, now: float, seconds: float) -> bool:
         """Hold the lease until ``now + seconds``; False: another holder's lease is still running."""
-        item = {
-            "pk": "lease#" + cache_key,
-            "holder": holder,
-            "lease_until": now + seconds,
-            "ttl": int(now) + LEASE_ITEM_TTL_SECONDS,
-        }
-        return self._unless_condition_fails(
+        return self.unless_condition_fails(
             self.client.put_item,
-            Item=marshal(item),
+            Item=_lease_item(cache_key, holder, now=now, seconds=seconds),
             ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
             ExpressionAttributeValues=marshal({":now": now}),
         )
@@ -93,36 +84,26 @@ class TokenTable(Table):
         """Still ``holder``'s lease? Then extend it to ``now + seconds`` and answer True (the
         holder id is the fencing token: a lease that expired and was taken by another is lost for
         good, even if that one has already released it)."""
-        item = {
-            "pk": "lease#" + cache_key,
-            "holder": holder,
-            "lease_until": now + seconds,
-            "ttl": int(now) + LEASE_ITEM_TTL_SECONDS,
-        }
-        return self._unless_condition_fails(
+        return self.unless_condition_fails(
             self.client.put_item,
-            Item=marshal(item),
+            Item=_lease_item(cache_key, holder, now=now, seconds=seconds),
             ConditionExpression="holder = :h",
             ExpressionAttributeValues=marshal({":h": holder}),
         )
 
     def release_lease(self, cache_key: str, holder: str) -> bool:
         """Give the lease back; False: ``holder`` no longer held it."""
-        return self._unless_condition_fails(
+        return self.unless_condition_fails(
             self.client.delete_item,
             Key=_key("lease#", cache_key),
             ConditionExpression="holder = :h",
             ExpressionAttributeValues=marshal({":h": holder}),
         )
 
-    def _unless_condition_fails(self, call: Callable[..., Any], **kwargs: Any) -> bool:
-        try:
-            call(TableName=self.table_name, **kwargs)
-        except Exception as exc:
-            if aws.error_code(exc) == aws.CONDITION_FAILED:
-                return False
-            raise
-        return True
+
+def _lease_item(cache_key: str, holder: str, *, now: float, seconds: float) -> dict[str, AttributeValue]:
+    ttl = int(now) + LEASE_ITEM_TTL_SECONDS
+    return marshal({"pk": "lease#" + cache_key, "holder": holder, "lease_until": now + seconds, "ttl": ttl})
 
 
 def _key(kind: str, cache_key: str) -> dict[str, AttributeValue]:
