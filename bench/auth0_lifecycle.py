@@ -16,12 +16,12 @@ promise one; seconds in practice), and Lambda cold starts.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import requests
 
 from bench import functions_output_discarded
+from bench.deactivation import summarise  # time to effect, calls, tokens, transitions, cost: one way
 from okta_auth0_sync.base import counters
 from okta_auth0_sync_sandbox import runner as sandbox_runner
 from okta_auth0_sync_testbed.deployment import LocalDeployment
@@ -29,7 +29,6 @@ from okta_auth0_sync_testbed.eventbridge import LogStream
 
 MACHINE = "Auth0LifecycleStateMachine"
 ROLE, GROUP = "rol_rRVnAbarjZsuC2Xn", "00gU18bXbD9XEKxR56aB"
-PRICE = {"transition": 0.025 / 1000, "request": 0.20 / 1e6, "gb_second": 0.0000133334}
 
 
 def admin_session(sb) -> requests.Session:
@@ -100,27 +99,6 @@ def run(events: int) -> dict:
             assert all(u["id"] in members for u in suspended)
             stream.close()
             return results
-
-
-def summarise(stack: LocalDeployment, events: int, latencies: list[float], transitions: int) -> dict:
-    memory = {
-        fid: int(stack.template.function(fid).get("MemorySize", 128)) for fid in {i.function for i in stack.invocations}
-    }
-    gb_seconds = sum(i.duration * memory[i.function] / 1024 for i in stack.invocations)
-    requests_ = len(stack.invocations)
-    cost = transitions * PRICE["transition"] + requests_ * PRICE["request"] + gb_seconds * PRICE["gb_second"]
-    ordered = sorted(latencies)
-    return {
-        "events": events,
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
-        "calls": counters.api_calls.by_tenant(),
-        "by_route": counters.api_calls.by_route(),
-        "tokens": {t: counters.tokens_minted.total(t) for t in ("okta", "auth0")},
-        "transitions": transitions,
-        "lambda_requests": requests_,
-        "cost_per_1000": cost / events * 1000,
-    }
 
 
 def main(argv: list[str] | None = None) -> dict:

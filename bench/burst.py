@@ -31,14 +31,13 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from bench import functions_output_discarded
+from bench import PRICE, functions_output_discarded
 from okta_auth0_sync.base import counters
 from okta_auth0_sync_sandbox import runner as sandbox_runner
 from okta_auth0_sync_testbed.deployment import LocalDeployment
 from okta_auth0_sync_testbed.timescale import scaled_retry_waits
 
 MACHINE = "DeactivationSyncStateMachine"
-PRICE = {"transition": 0.025 / 1000, "request": 0.20 / 1e6, "gb_second": 0.0000133334}
 AUTH0_BURST, AUTH0_RATE = 50, 16.0  # Enterprise production, Management API (global bucket)
 OKTA_USER_READS = 1000  # per minute: the app's 50 % share of Workforce's 2,000/min GET /users/{id}
 OKTA_TOKENS, OKTA_CONCURRENCY = 1000, 75

@@ -22,7 +22,7 @@ import argparse
 import statistics
 import time
 
-from bench import functions_output_discarded
+from bench import PRICE, functions_output_discarded
 from okta_auth0_sync.base import counters
 from okta_auth0_sync_sandbox import runner as sandbox_runner
 from okta_auth0_sync_testbed.apigateway import LocalHttpApi
@@ -31,7 +31,6 @@ from okta_auth0_sync_testbed.deployment import LocalDeployment
 HOOK_SECRET = "bench-hook-secret-0123456789abcdef0123"
 EVENT_TYPES = ["user.lifecycle.deactivate", "user.lifecycle.activate", "user.lifecycle.reactivate"]
 MACHINE = "DeactivationSyncStateMachine"
-PRICE = {"transition": 0.025 / 1000, "request": 0.20 / 1e6, "gb_second": 0.0000133334}
 
 
 def people(sb, count: int) -> list[dict]:

@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import functions_output_discarded
+from bench import PRICE, functions_output_discarded
 from okta_auth0_sync.base import counters
 from okta_auth0_sync_sandbox import runner as sandbox_runner
 from okta_auth0_sync_testbed.deployment import LocalDeployment
 
 MACHINE, SYNC = "ReconciliationStateMachine", "DeactivationSyncStateMachine"
-PRICE = {"transition": 0.025 / 1000, "request": 0.20 / 1e6, "gb_second": 0.0000133334}
 
 
 def flag(okta_user_id: str) -> dict:

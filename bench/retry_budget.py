@@ -19,8 +19,9 @@ import random
 import statistics
 from pathlib import Path
 
+from bench import PRICE
+
 ASL = Path(__file__).resolve().parent.parent / "statemachines" / "deactivation_sync.asl.json"
-PRICE = {"transition": 0.025 / 1000, "request": 0.20 / 1e6, "gb_second": 0.0000133334}
 
 
 def budget() -> dict:
