@@ -79,8 +79,32 @@ def atomic_dynamodb_items() -> Iterator[None]:
                 setattr(cls, name, method)
 
 
+class _NestedPatch:
+    """``owner.name`` replaced while at least one caller is inside :meth:`applied` (nestable,
+    thread-safe under ``lock``): the first one in installs the replacement, the last one out puts
+    the original back."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock, self.depth, self._original = lock, 0, None
+
+    @contextmanager
+    def applied(self, owner: type, name: str, replacement: Callable[..., Any]) -> Iterator[None]:
+        with self.lock:
+            self.depth += 1
+            if self.depth == 1:
+                self._original = owner.__dict__[name]
+                setattr(owner, name, replacement)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.depth -= 1
+                if self.depth == 0:
+                    setattr(owner, name, self._original)
+
+
 _building = threading.RLock()
-_building_depth = 0
+_client_building = _NestedPatch(_building)
 
 
 @contextmanager
@@ -90,7 +114,6 @@ def boto3_clients_built_one_at_a_time() -> Iterator[None]:
     Session is not thread-safe while it builds a client, and concurrent first invocations did
     build clients at once (a task then failed with States.Runtime under load). While active,
     clients are built one at a time (a few ms each); using them stays concurrent. Nestable."""
-    global _building_depth
     from boto3.session import Session
 
     original = Session.__dict__["client"]
@@ -100,17 +123,8 @@ def boto3_clients_built_one_at_a_time() -> Iterator[None]:
         with _building:
             return original(self, *args, **kwargs)
 
-    with _building:
-        _building_depth += 1
-        if _building_depth == 1:
-            Session.client = client  # type: ignore[method-assign]
-    try:
+    with _client_building.applied(Session, "client", client):
         yield
-    finally:
-        with _building:
-            _building_depth -= 1
-            if _building_depth == 0:
-                Session.client = original  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -343,7 +357,7 @@ def proxy_lookup_without_decoding() -> Iterator[None]:
 
 _ends = threading.Condition()
 _ends_seen = 0
-_ends_depth = 0
+_ends_announcing = _NestedPatch(_ends)
 
 
 def executions_ended() -> int:
@@ -364,7 +378,6 @@ def execution_ends_announced() -> Iterator[None]:
     waiting for it had to poll ``DescribeExecution``, sleeping in between (up to 0.2 s too long
     per execution, and a full API call per poll). While active, every execution that ends
     notifies :func:`wait_for_an_execution_end`, after its status is recorded. Nestable."""
-    global _ends_depth
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
     original = BaseExecutionWorkerCommunication.__dict__["terminated"]
@@ -378,17 +391,8 @@ def execution_ends_announced() -> Iterator[None]:
                 _ends_seen += 1
                 _ends.notify_all()
 
-    with _ends:
-        _ends_depth += 1
-        if _ends_depth == 1:
-            BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
-    try:
+    with _ends_announcing.applied(BaseExecutionWorkerCommunication, "terminated", terminated):
         yield
-    finally:
-        with _ends:
-            _ends_depth -= 1
-            if _ends_depth == 0:
-                BaseExecutionWorkerCommunication.terminated = original  # type: ignore[method-assign]
 
 
 # Kept for the whole process: every stack of a test session parses the same definitions.
