@@ -11,12 +11,12 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from okta_auth0_sync.base import counters
 from okta_auth0_sync_testbed.deployment import LocalDeployment
 from okta_auth0_sync_testbed.eventbridge import LogStream, deliver
 from tests.integration.conftest import HOOK_SECRET, connection_secrets
+from tests.sandbox.support import management_session
 
 MACHINE = "Auth0LifecycleStateMachine"
 BUS = "Auth0LogStreamBus"
@@ -58,22 +58,7 @@ def stream(sb, stack):
 @pytest.fixture
 def admin(sb):
     """An operator's own M2M application (the Dashboard's stand-in), not the sync's."""
-    client = sb.auth0.register_client(name="acme-admin", management_scopes=ADMIN_SCOPES)
-    secret = sb.auth0.register_client_secret(client.client_id)
-    token = requests.post(
-        f"{sb.auth0.base_url}/oauth/token",
-        json={
-            "grant_type": "client_credentials",
-            "client_id": client.client_id,
-            "client_secret": secret,
-            "audience": sb.auth0.management_audience,
-        },
-        timeout=10,
-    ).json()["access_token"]
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    session.base = f"{sb.auth0.base_url}/api/v2"  # type: ignore[attr-defined]
-    return session
+    return management_session(sb, "acme-admin", ADMIN_SCOPES)
 
 
 def partner(sb, n: int = 1) -> str:

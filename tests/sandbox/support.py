@@ -193,3 +193,28 @@ class HookReceiver:
 def auth0_api(sb: Any, path: str) -> str:
     """The sandbox Auth0's Management API URL for ``path`` (``/users``...)."""
     return f"{sb.auth0.base_url}/api/v2{path}"
+
+
+def management_session(sb: Any, name: str, scopes: tuple[str, ...]) -> Any:
+    """A Management API session of a new M2M application (an operator's, not the sync's) on the
+    sandbox Auth0: ``base`` (the API's URL), ``client_id`` and ``secret`` set on it."""
+    import requests
+
+    client = sb.auth0.register_client(name=name, management_scopes=scopes)
+    secret = sb.auth0.register_client_secret(client.client_id)
+    token = requests.post(
+        f"{sb.auth0.base_url}/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "audience": sb.auth0.management_audience,
+        },
+        timeout=10,
+    ).json()["access_token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    session.base = f"{sb.auth0.base_url}/api/v2"  # type: ignore[attr-defined]
+    session.client_id = client.client_id  # type: ignore[attr-defined]
+    session.secret = secret  # type: ignore[attr-defined]
+    return session

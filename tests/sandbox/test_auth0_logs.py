@@ -9,7 +9,7 @@ import pytest
 import requests
 from auth0.management.errors import NotFoundError
 
-from tests.sandbox.support import AUTH0
+from tests.sandbox.support import AUTH0, management_session
 
 ADMIN_SCOPES = (
     "read:users",
@@ -25,23 +25,7 @@ ADMIN_SCOPES = (
 @pytest.fixture
 def admin(sb):
     """A second M2M application (an operator's automation, not the sync) and its token."""
-    client = sb.auth0.register_client(name="dashboard-automation", management_scopes=ADMIN_SCOPES)
-    secret = sb.auth0.register_client_secret(client.client_id)
-    token = requests.post(
-        f"{sb.auth0.base_url}/oauth/token",
-        json={
-            "grant_type": "client_credentials",
-            "client_id": client.client_id,
-            "client_secret": secret,
-            "audience": sb.auth0.management_audience,
-        },
-        timeout=10,
-    ).json()["access_token"]
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    session.client_id = client.client_id  # type: ignore[attr-defined]
-    session.secret = secret  # type: ignore[attr-defined]
-    return session
+    return management_session(sb, "dashboard-automation", ADMIN_SCOPES)
 
 
 def api(sb, path):
