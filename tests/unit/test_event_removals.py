@@ -178,6 +178,19 @@ def test_the_managed_count_is_taken_once_a_window(tables):
     assert remove(state, window, okta, 2)["safety_stop"]["managed"] == 38  # counted again (40, 2 removed)
 
 
+def test_a_count_made_while_removals_are_under_way_does_not_replace_the_first(tables):
+    """Two containers both find no count on the window: the first keeps its 30; the second, which
+    counted after a removal (29), uses the 30 as well, so every claim of the window has one limit."""
+    state, window, _ = tables
+    group_of(state, 30)
+    before = window.read(MAPPING)  # both containers read the window: no count yet
+    assert window.managed(MAPPING, before, HOUR) == 30
+    state.record(MAPPING, "run-1", [{"user_id": "auth0|0", "outcome": "removed", "okta_user_id": "00u0000"}])
+    assert window.count_in_group(MAPPING) == 29
+    assert window.managed(MAPPING, before, HOUR) == 30  # the second container, with its stale read
+    assert window.read(MAPPING)["managed"] == 30
+
+
 def test_seeded_random_arrivals_never_exceed_the_limit_in_any_window():
     """Claims at random times over several windows (seeded): within any window's span the
     allowed ones never exceed the limit, and a claim is refused only when the window is full."""

@@ -74,18 +74,29 @@ class RemovalWindow(Table):
 
     def managed(self, mapping: RoleGroupMapping, window: dict[str, Any], max_age_seconds: int) -> int:
         """The mapping's in-group members: the window's count if younger than ``max_age_seconds``,
-        else counted again from the member items and kept on the window item."""
+        else counted again from the member items and kept on the window item.
+
+        The count is kept by the first container to make it (a conditional write on the
+        ``managed_at`` it read); a container that loses reads the winner's. Every claim of one
+        window so sees one denominator, not a count taken while removals are under way."""
         now = self.clock()
-        if "managed" in window and now - float(window.get("managed_at", 0)) < max_age_seconds:
+        if _fresh(window, now, max_age_seconds):
             return int(window["managed"])
         managed = self.count_in_group(mapping)
-        self.client.update_item(
-            TableName=self.table_name,
+        seen = window.get("managed_at")
+        condition = "attribute_not_exists(managed_at)" if seen is None else "managed_at = :seen"
+        values = {":m": managed, ":at": now, **({":seen": seen} if seen is not None else {})}
+        kept = self.unless_condition_fails(
+            self.client.update_item,
             Key=marshal(self.key(mapping)),
             UpdateExpression="SET managed = :m, managed_at = :at",
-            ExpressionAttributeValues=marshal({":m": managed, ":at": now}),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=marshal(values),
         )
-        return managed
+        if kept:
+            return managed
+        current = self.read(mapping)  # another container counted first: its count stands
+        return int(current["managed"]) if _fresh(current, now, max_age_seconds) else managed
 
     def count_in_group(self, mapping: RoleGroupMapping) -> int:
         """Members this package put in the mapping's group (outcome in ``IN_GROUP``)."""
@@ -188,6 +199,10 @@ class RemovalWindow(Table):
 
 def _buckets(window: dict[str, Any]) -> dict[int, int]:
     return {int(name[len(BUCKET) :]): int(n) for name, n in window.items() if name.startswith(BUCKET)}
+
+
+def _fresh(window: dict[str, Any], now: float, max_age_seconds: int) -> bool:
+    return "managed" in window and now - float(window.get("managed_at", 0)) < max_age_seconds
 
 
 def _cancellation_codes(exc: BaseException) -> tuple[str, str] | None:
