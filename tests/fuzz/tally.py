@@ -13,6 +13,9 @@ from collections import Counter, defaultdict
 # Inputs per generated test in each Hypothesis profile (registered by tests/fuzz/conftest.py).
 EXAMPLES = {"ci": 300, "long": 20_000}
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+# FUZZ_EXAMPLES=n: the profile with n inputs per test instead (a slice of a long run, to time it).
+if os.environ.get("FUZZ_EXAMPLES"):
+    EXAMPLES[PROFILE] = int(os.environ["FUZZ_EXAMPLES"])
 FIELDS = ("inputs", "5xx", "unhandled", "failing")
 
 counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
