@@ -113,9 +113,14 @@ def run(args: argparse.Namespace) -> dict:
             counters.api_calls.reset()
             sb.auth0.calls.reset()
             stack.invocations.clear()
+            cpu = time.process_time()
             started, begin = burst(stack, crowd, args.window / scale)
             runs = [stack.wait(stack.execution_arn(MACHINE, name), timeout=3600) for name, _ in started]
-            return measure(sb, stack, crowd, started, begin, runs, scale, args.window)
+            cpu, elapsed = time.process_time() - cpu, time.time() - begin
+            r = measure(sb, stack, crowd, started, begin, runs, scale, args.window)
+            r["cpu_share"] = cpu / elapsed  # of one core: the GIL makes ~1.0 the ceiling
+            r["elapsed"] = elapsed
+            return r
 
 
 def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float) -> dict:
@@ -142,6 +147,9 @@ def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float)
     memory = {
         f: int(stack.template.function(f).get("MemorySize", 128)) for f in {i.function for i in stack.invocations}
     }
+    durations: dict[str, list[float]] = {}
+    for i in stack.invocations:
+        durations.setdefault(i.function, []).append(i.duration)
     gb_seconds = sum(i.duration * memory[i.function] / 1024 for i in stack.invocations)
     transitions = sum(r.billed_transitions for r in runs)
     cost = (
@@ -161,6 +169,7 @@ def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float)
         "okta_429": counters.api_calls.total("okta", status=429),
         "peak": dict(stack.peak_in_flight),
         "throttles": dict(stack.throttles),
+        "invocation_ms": {f: 1000 * statistics.mean(d) for f, d in sorted(durations.items())},
         "transitions": transitions,
         "lambda_requests": len(stack.invocations),
         "cost_per_1000": cost / len(crowd) * 1000,
@@ -195,6 +204,12 @@ def main(argv: list[str] | None = None) -> dict:
         f"Okta {r['okta_calls']} ({r['okta_calls'] / n:.2f}/event, {r['okta_429']} x 429)"
     )
     print(f"  peak in-flight invocations {r['peak']}; throttled invocations {r['throttles']}")
+    took = ", ".join(f"{f} {ms:.0f} ms" for f, ms in r["invocation_ms"].items())
+    print(
+        f"  wall here {r['elapsed']:.0f} s, this process's CPU {r['cpu_share']:.0%} of a core (the GIL's ceiling "
+        f"is 100%: near it, the figures measure the CPU); mean invocation here (x{args.scale:g} at the real "
+        f"scale): {took}"
+    )
     print(
         f"  billed transitions {r['transitions']} ({r['transitions'] / n:.1f}/event), Lambda requests "
         f"{r['lambda_requests']}; ${r['cost_per_1000']:.4f} per 1,000 events"

@@ -42,15 +42,49 @@ def test_an_auth0_outage_of_an_hour_mid_sync_ends_with_the_flag_landed_exactly_o
     assert run.billed_transitions == 6 + run.retries
 
 
-def test_the_retry_budget_is_the_same_on_every_task_and_only_for_transient_errors():
+THROTTLE = "Lambda.TooManyRequestsException"
+# A burst of 5,000 deactivations at Auth0 Enterprise's 16 requests/s, 5 Management API calls each
+# (python -m bench burst): the last execution queues for about this long for a writer slot.
+BURST_DRAIN = 5000 * 5 / 16
+
+
+def wait_bounds(rule: dict) -> tuple[float, float]:
+    """Mean and standard deviation of a retrier's total wait over all its attempts: retry n waits
+    uniform(0, min(MaxDelaySeconds, IntervalSeconds * BackoffRate**n)) (``JitterStrategy: FULL``)."""
+    caps = [
+        min(rule["MaxDelaySeconds"], rule["IntervalSeconds"] * rule["BackoffRate"] ** n)
+        for n in range(rule["MaxAttempts"])
+    ]
+    return sum(c / 2 for c in caps), sum(c * c / 12 for c in caps) ** 0.5
+
+
+def test_throttles_have_their_own_short_budget_before_the_outage_budget_on_every_task():
     asl = json.loads(Path("statemachines/deactivation_sync.asl.json").read_text())
-    transient = {"RateLimited", "UpstreamUnavailable", "Lambda.TooManyRequestsException", "Lambda.ServiceException"}
+    transient = {"RateLimited", "UpstreamUnavailable", "Lambda.ServiceException", "Sandbox.Timedout"}
     permanent = {"PermissionDenied", "AuthenticationFailed", "ConfigurationError", "InvalidInput", "NotFound"}
     for name, state in asl["States"].items():
         if state["Type"] != "Task":
             continue
-        budget = next(r for r in state["Retry"] if transient <= set(r["ErrorEquals"]))
+        # Throttles first (rules are tried in order; each counts its own attempts): a slot frees
+        # within a second during a burst, so waits stay short instead of growing to 5 minutes.
+        throttle, budget = state["Retry"][0], state["Retry"][1]
+        assert throttle["ErrorEquals"] == [THROTTLE], name
+        assert [r for r in state["Retry"] if THROTTLE in r["ErrorEquals"]] == [throttle], name
+        assert throttle["JitterStrategy"] == "FULL" and throttle["IntervalSeconds"] == 1, name
+        assert throttle["MaxDelaySeconds"] == 30 and throttle["BackoffRate"] == 2, name
+        # The tenants' transient errors (and Lambda's own service errors): the outage budget, unchanged.
+        assert transient <= set(budget["ErrorEquals"]), name
         assert budget["MaxDelaySeconds"] == 300 and budget["MaxAttempts"] == 60, name
         assert budget["JitterStrategy"] == "FULL" and budget["BackoffRate"] == 2, name
         for retrier in state["Retry"]:
             assert not permanent & set(retrier["ErrorEquals"]), f"{name} retries a permanent error"
+
+        # Each budget waits at least an hour with probability > 1 - 1e-9 (6 standard deviations
+        # below the mean of a sum of hundreds of uniform draws): an outage of an hour, and an hour
+        # of queueing behind the reserved concurrency, over twice what a 5,000-event burst needs.
+        for rule in (budget, throttle):
+            mean, sd = wait_bounds(rule)
+            assert mean - 6 * sd >= HOUR, (name, rule["ErrorEquals"], mean, sd)
+        assert HOUR >= 2 * BURST_DRAIN
+        # Bounded cost: a task throttled until its budget runs out bills 320 retries ($0.008).
+        assert throttle["MaxAttempts"] * 0.025 / 1000 <= 0.01, name
