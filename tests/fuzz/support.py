@@ -351,7 +351,8 @@ def okta_ids(prefix: str = "00u") -> st.SearchStrategy[str]:
 
 role_ids = ids("rol_", 16)
 group_ids = okta_ids("00g")
-execution_names = st.integers(min_value=1, max_value=80).flatmap(lambda n: ids("", n, ALNUM + "_.:-"))
+# Step Functions execution names: 1-80 of letters, digits, "_", "." and "-" (it refuses ":" and "/").
+execution_names = st.integers(min_value=1, max_value=80).flatmap(lambda n: ids("", n, ALNUM + "_.-"))
 # RFC 3339 times as Okta and Step Functions write them (``2024-05-02T09:14:01.862Z``), years 1-9999.
 iso_times = st.integers(min_value=-62135596800000, max_value=253402300799999).map(
     lambda ms: datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.fuzz import tally
@@ -29,6 +29,9 @@ HANDLED = ("user.lifecycle.deactivate", "user.lifecycle.activate", "user.lifecyc
 SOURCE = "aws.partner/okta.com/acme/okta-auth0-sync"
 VALID_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 VALID_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+# The event's uuid names its execution (docs/security.md: "a uuid usable as an execution name"):
+# 1-80 letters, digits, '_', '.', '-'; Step Functions refuses ':', '/' and the other specials.
+EXECUTION_NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
 
 
 class Context:
@@ -158,7 +161,7 @@ def syncable(envelope: Any) -> bool:
     )
     return (
         isinstance(detail.get("uuid"), str)
-        and re.fullmatch(r"[0-9a-f-]{36}", detail["uuid"]) is not None
+        and EXECUTION_NAME.fullmatch(detail["uuid"]) is not None
         and isinstance(detail.get("published"), str)
         and real_time(detail["published"])
         and len(ids) == 1
@@ -167,8 +170,24 @@ def syncable(envelope: Any) -> bool:
     )
 
 
+def _stream_event(uuid: str) -> dict[str, Any]:
+    """A streamed deactivation, well formed but for what the caller changes."""
+    detail = {
+        "uuid": uuid,
+        "published": "2020-01-01T00:00:00.000Z",
+        "eventType": "user.lifecycle.deactivate",
+        "outcome": {"result": "SUCCESS"},
+        "target": [{"id": "00u00000000000000000", "type": "User", "alternateId": "a@x"}],
+    }
+    return {"version": "0", "id": "e1", "detail-type": "SystemLog", "source": SOURCE, "detail": detail}
+
+
 @pytest.mark.fuzz_entry("log stream receiver")
 @given(envelope=envelopes())
+# found by the long profile: a uuid that is a valid execution name but no UUID ("me") starts, as
+# the contract says; a ':' in the uuid (Step Functions refuses the name) is skipped, never started
+@example(envelope=_stream_event("me"))
+@example(envelope=_stream_event("9999-99-99T99:99:99Z"))
 def test_any_input_is_answered_and_only_a_valid_lifecycle_event_starts_an_execution(receiver, envelope):
     module, starts = receiver
     starts.clear()

@@ -103,7 +103,7 @@ ENVIRONMENT = {
 ROLE_ID = re.compile(r"rol_[A-Za-z0-9]{1,64}")
 GROUP_ID = re.compile(r"00g[A-Za-z0-9]{1,64}")
 OKTA_USER_ID = re.compile(r"00u[A-Za-z0-9]{1,61}")
-RUN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")  # a Step Functions execution name this package gives
+RUN_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")  # a Step Functions execution name this package gives (no ":")
 AUTH0_USER_ID = re.compile(r"[A-Za-z0-9_-]+\|[!-~]{1,500}")  # provider|id, printable, no whitespace
 LOG_ID = re.compile(r"[0-9]{1,64}")  # an Auth0 log id
 # RFC 3339 with a zone, at most microseconds, ASCII digits, naming a real instant.

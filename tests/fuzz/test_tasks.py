@@ -61,7 +61,7 @@ TASKS = (
 OKTA_USER_ID = re.compile(r"00u[A-Za-z0-9]{1,61}")
 ROLE_ID = re.compile(r"rol_[A-Za-z0-9]{1,64}")
 GROUP_ID = re.compile(r"00g[A-Za-z0-9]{1,64}")
-RUN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+RUN_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")  # a Step Functions execution name (no ":")
 AUTH0_USER_ID = re.compile(r"[A-Za-z0-9._-]{1,64}\|[^\s|][^\s]{0,447}")
 STATE_MACHINE_ARN = re.compile(r"arn:aws[A-Za-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}")
 # Okta's and Step Functions' times: RFC 3339 with a zone, at most microseconds.

@@ -66,7 +66,11 @@ def asl(machine: str) -> dict:
         (ids.OKTA_ID, ["00u3m90rxKjGQ0G6L1d6", "aus7gqIzvk6Dnq4hJmNN"], ["", "00u-1", "00u/../x", "a" * 65]),
         (ids.OKTA_GROUP_ID, ["00gU18bXbD9XEKxR56aB"], ["00u1", "00g", "00g-1"]),
         (ids.AUTH0_ROLE_ID, ["rol_rRVnAbarjZsuC2Xn"], ["admins", "rol_", "rol_a b"]),
-        (ids.EXECUTION_NAME, ["ab62c0bc-2837-11eb", "api-1.2:3_x"], ["", "has space", "a*", "x" * 81]),
+        (
+            ids.EXECUTION_NAME,
+            ["ab62c0bc-2837-11eb", "api-1.2_3-x", "x" * 80],
+            ["", "has space", "a*", "x" * 81, "9999-99-99T99:99:99Z", "a/b", "a#b", "a\n"],
+        ),
         (ids.API_EXECUTION_NAME, ["api-0f7c2d1e"], ["a.b", "a:b", ""]),
     ],
 )

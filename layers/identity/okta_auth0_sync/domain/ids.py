@@ -22,9 +22,11 @@ OKTA_GROUP_ID = re.compile(r"^00g[A-Za-z0-9]{1,64}\Z")
 # no whitespace, at most Auth0's 512 characters.
 AUTH0_USER_ID = re.compile(r"^[A-Za-z0-9_-]+\|[!-~]{1,500}\Z")
 AUTH0_ROLE_ID = re.compile(r"^rol_[A-Za-z0-9]{1,64}\Z")
-# Step Functions execution names this package gives or accepts: 1-80 characters, no whitespace,
-# brackets, wildcards or control characters (an Okta event uuid, a run id, a schedule tick's name).
-EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,80}\Z")
+# Step Functions execution names this package gives or accepts: 1-80 letters, digits, '_', '.' or
+# '-' (an Okta event uuid, a run id, a schedule tick's name). Step Functions refuses whitespace,
+# brackets, wildcards, control characters and the specials " # % \ ^ | ~ ` $ & , ; : /: a ':' let
+# through made StartExecution fail, and the event hook answer a hostile uuid with 500.
+EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}\Z")
 # The name part of an invoke API execution id ``<flow>.<name>``: no '.' or ':', so the id splits
 # at its first '.' and the name cannot reach outside the flow's state machine in the ARN.
 # A Step Functions state machine ARN (any partition and region).
