@@ -53,11 +53,13 @@ coverage: $(STAMP)
 	$(VENV)/bin/pytest -q --cov=okta_auth0_sync --cov=functions --cov=okta_auth0_sync_cli --cov-branch \
 	  --cov-report=term:skip-covered
 
-# The fuzz suites' long profile: 20,000 generated inputs per test (make test runs 300, derandomized);
-# the figures (inputs per entry point, 5xx and unhandled exceptions seen) are printed at the end.
+# The fuzz suites' long profile: 20,000 generated inputs per entry point (make test runs 300,
+# derandomized); the figures (inputs per entry point, 5xx and unhandled exceptions seen) and the
+# slowest tests are printed at the end. Each test is a unit of work for either worker (worksteal),
+# not each module as in make test: one module's tests take minutes each.
 .PHONY: fuzz-long
 fuzz-long: $(STAMP)
-	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest tests/fuzz -q
+	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest tests/fuzz -q --dist worksteal --durations=25
 
 # Okta refresh-token rotation: 1,000 refreshes by 8 concurrent containers over ~40 simulated days,
 # 2% of the holders killed between Okta's answer and the secret write (make test runs 8).
