@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Container, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from okta_auth0_sync_sandbox.auth0 import errors, lucene
@@ -74,6 +75,21 @@ def checkpoint_page(request: Request, keys: list[str], tag: str) -> tuple[list[s
         keys = [k for k in keys if k > after[len(tag) + 1 :]]
     page = keys[:take]
     return page, encode_cursor(f"{tag}:{page[-1]}") if len(keys) > take else None
+
+
+def checkpoint_candidates(request: Request, ids: Iterable[str], existing: Container[str], tag: str) -> list[str]:
+    """The ``take`` + 1 smallest of ``ids`` (those in ``existing``) after the ``from`` cursor, sorted:
+    all :func:`checkpoint_page` needs, found in one pass instead of sorting every id for each page
+    (a role of 100,000 members is read in 1,000 pages). A bad ``take`` or cursor is left for
+    :func:`checkpoint_page` to refuse."""
+    take = parse_int(request.arg("take"), 50)
+    if take is None or not 1 <= take <= 100:
+        return sorted(i for i in ids if i in existing)
+    after = decode_cursor(request.arg("from")) if request.arg("from") else f"{tag}:"
+    if after is None or not after.startswith(f"{tag}:"):
+        return sorted(i for i in ids if i in existing)
+    bound = after[len(tag) + 1 :]
+    return heapq.nsmallest(take + 1, (i for i in ids if i > bound and i in existing))
 
 
 def checkpoint_response(
@@ -204,14 +220,16 @@ class Auth0Api:
         self.auth.require(request, *ROLE_MEMBERS)
         role = self.service.role(request.params["id"])
         users = self.service.store.users
-        members = sorted(m for m in role.members if m in users)
 
         def member(uid: str) -> dict[str, Any]:
             u = users[uid]
             return {"user_id": uid, "email": u.get("email"), "picture": u.get("picture"), "name": u.get("name")}
 
         if is_checkpoint(request):
-            return checkpoint_response(request, members, "u", "users", member)
+            return checkpoint_response(
+                request, checkpoint_candidates(request, role.members, users, "u"), "u", "users", member
+            )
+        members = sorted(m for m in role.members if m in users)
         start, per_page, window = offset_page(request, members)
         body = [member(m) for m in window]
         if bool_arg(request, "include_totals"):
