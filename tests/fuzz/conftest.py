@@ -5,6 +5,9 @@
 - ``long`` (``HYPOTHESIS_PROFILE=long``, ``make fuzz-long``): 20,000 inputs per test, random,
   with the blob that replays a failure (``@reproduce_failure``) printed.
 
+(The event hook's eight tests share its entry point's figure; ``FUZZ_EXAMPLES=n`` runs a profile
+with n per test, to time a slice of it.)
+
 The figures (inputs per entry point, 5xx answers, unhandled exceptions) are counted and printed by
 ``tests/fuzz/figures.py``, registered here unless a root conftest already names it.
 """
