@@ -58,6 +58,12 @@ WORKER = "ProvisionMembersFunction"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mb(pid: int | None = None) -> int:
+    """Peak resident memory of a process (this one by default), MB, from /proc."""
+    status = Path(f"/proc/{pid or 'self'}/status").read_text()
+    return next(int(line.split()[1]) // 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
+
+
 def process_cpu_seconds(pid: int | None = None) -> float:
     """User + system CPU seconds of a process (this one by default), from /proc."""
     if pid is None:
@@ -225,6 +231,7 @@ def measure(stack, scale: float, tenants_pid: int) -> dict:
         "cpu_tenants": round(cpu_tenants / wall, 2),
         "cpu_ms_per_member": round(1000 * (cpu_bed + cpu_tenants) / members, 1),
         "load_average": round(os.getloadavg()[2], 1),  # the machine's 15-minute load at the end (2 cores)
+        "peak_rss_mb": (peak_rss_mb(), peak_rss_mb(tenants_pid)),  # test bed, tenants
     }
 
 
@@ -284,17 +291,17 @@ def main(argv: list[str] | None = None) -> dict:
     print("  (report) = the run report's own count; cost = the report's (transitions, Lambda requests, GB-s);")
     print("  real $ = the same run at the real, unscaled limits (its Lambda time x scale).")
     print("  The test bed's share of it (one machine: handlers, moto and Step Functions in one process, the tenants in")
-    print("  another; CPU per wall second, 1.0 = a core):")
+    print("  another; CPU per wall second, 1.0 = a core; peak resident memory of the two):")
     print(
         f"  {'members':>8} {'run':>6} {'worker rounds':>14} {'report step s':>14} {'ratio w/o report':>17} "
-        f"{'CPU test bed':>13} {'CPU tenants':>12} {'CPU ms/member':>14} {'load (15 min)':>14}"
+        f"{'CPU test bed':>13} {'CPU tenants':>12} {'CPU ms/member':>14} {'load (15 min)':>14} {'peak MB':>11}"
     )
     for n, pair in results.items():
         for kind, r in pair.items():
             print(
                 f"  {n:>8} {kind:>6} {r['worker_rounds']:>14} {r['report_step_seconds']:>14} "
                 f"{r['ratio_without_report'] or '-':>17} {r['cpu_test_bed']:>13} {r['cpu_tenants']:>12} "
-                f"{r['cpu_ms_per_member']:>14} {r['load_average']:>14}"
+                f"{r['cpu_ms_per_member']:>14} {r['load_average']:>14} {'{}+{}'.format(*r['peak_rss_mb']):>11}"
             )
     print("  A first run is rate-bound while CPU test bed stays well under 1.0; the report step reads every member")
     print("  item from moto (about 1.2 ms of CPU an item here, seconds in all on DynamoDB).")
