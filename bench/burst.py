@@ -2,6 +2,7 @@
 throttles, lost events and cost, with the template's reserved concurrency.
 
     python -m bench burst [--events 5000] [--window 60] [--scale 10] [--concurrency 3] [--lookup-concurrency 5]
+    python -m bench burst --model [1000 5000]     # the queueing model behind the throttle rule's cap
 
 ``--events`` people, each with one Auth0 account, are deactivated in the sandbox Okta and their
 events arrive evenly over ``--window`` seconds: each starts the real deactivation-sync state
@@ -31,7 +32,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from bench import PRICE, functions_output_discarded
+from bench import PRICE, burst_model, functions_output_discarded
 from okta_auth0_sync.base import counters
 from okta_auth0_sync_sandbox import runner as sandbox_runner
 from okta_auth0_sync_testbed.deployment import LocalDeployment
@@ -123,6 +124,26 @@ def run(args: argparse.Namespace) -> dict:
             return r
 
 
+def time_in_states(runs, scale: float) -> dict[str, tuple[float, float]]:
+    """p50 and p99 of the time each execution spent in each task state (real scale): where a
+    burst's executions wait (throttled at the reserved concurrency, or running)."""
+    spent: dict[str, list[float]] = {}
+    for run in runs:
+        entered: dict[str, float] = {}
+        for event in run.history:
+            if event["type"] == "TaskStateEntered":
+                entered[event["stateEnteredEventDetails"]["name"]] = event["timestamp"].timestamp()
+            elif event["type"] == "TaskStateExited":
+                state = event["stateExitedEventDetails"]["name"]
+                spent.setdefault(state, []).append((event["timestamp"].timestamp() - entered[state]) * scale)
+    return {state: (percentile(times, 0.5), percentile(times, 0.99)) for state, times in spent.items()}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
 def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float) -> dict:
     last_write: dict[str, float] = {}
     for call in sb.auth0.calls.all():
@@ -161,8 +182,9 @@ def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float)
         "lost": lost,
         "wall": wall,
         "floor": max(auth0_floor, okta_floor, window),
-        "p50": statistics.median(latencies) if latencies else float("nan"),
-        "p99": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))] if latencies else float("nan"),
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "states": time_in_states(runs, scale),
         "auth0_calls": auth0_calls,
         "okta_calls": okta_calls,
         "auth0_429": counters.api_calls.total("auth0", status=429),
@@ -183,7 +205,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--scale", type=float, default=10.0, help="time compression (10: a minute lasts 6 s)")
     parser.add_argument("--concurrency", type=int, default=3, help="DeactivationConcurrency")
     parser.add_argument("--lookup-concurrency", type=int, default=5, help="LookupConcurrency")
-    args = parser.parse_args(argv)
+    parser.add_argument("--model", action="store_true", help="the queueing model instead (bench/burst_model.py)")
+    args, sizes = parser.parse_known_args(argv)
+    if args.model:
+        return burst_model.main([int(n) for n in sizes] or [1000, args.events])
+    if sizes:
+        parser.error(f"unrecognized arguments: {' '.join(sizes)}")
     with functions_output_discarded():
         r = run(args)
     n = r["events"]
@@ -204,6 +231,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"Okta {r['okta_calls']} ({r['okta_calls'] / n:.2f}/event, {r['okta_429']} x 429)"
     )
     print(f"  peak in-flight invocations {r['peak']}; throttled invocations {r['throttles']}")
+    spent = ", ".join(f"{state} {p50:.1f} / {p99:.1f} s" for state, (p50, p99) in r["states"].items())
+    print(f"  time in each task, p50 / p99 (throttled waits included): {spent}")
     took = ", ".join(f"{f} {ms:.0f} ms" for f, ms in r["invocation_ms"].items())
     print(
         f"  wall here {r['elapsed']:.0f} s, this process's CPU {r['cpu_share']:.0%} of a core (the GIL's ceiling "
