@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ACTION := auth0/actions/deny-deactivated
 export SAM_CLI_TELEMETRY := 0
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode is written (.gitignore'd; sam build leaves __pycache__ out): the suite's workers and a
+# second run reuse it instead of compiling and assert-rewriting every module again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help test demo lint typecheck validate unit package-check coverage action-test build wheelhouse bench sandbox clean
 

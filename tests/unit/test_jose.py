@@ -77,6 +77,17 @@ def test_private_jwk_loads_like_pem(rsa_key):
     jwt.decode(token, rsa_key.public_key(), algorithms=["RS256"], audience=TOKEN_URL)
 
 
+def test_the_same_material_is_loaded_once_and_a_bad_key_is_refused_every_time(rsa_key):
+    material = pem(rsa_key)
+    assert keys.load_private_key(material) is keys.load_private_key(material)
+    jwk = keys.private_jwk(rsa_key)
+    assert keys.load_private_key(dict(jwk)) is keys.load_private_key(dict(reversed(list(jwk.items()))))
+    assert keys.load_private_key(pem(ec.generate_private_key(ec.SECP256R1()))) is not keys.load_private_key(material)
+    for _ in range(2):
+        with pytest.raises(ConfigurationError, match="cannot be loaded"):
+            keys.load_private_key(material.replace("A", "B", 5))
+
+
 def test_alg_must_match_the_key(rsa_key):
     with pytest.raises(ConfigurationError, match="does not match the key type"):
         keys.check_alg(keys.load_private_key(pem(rsa_key)), "ES256")

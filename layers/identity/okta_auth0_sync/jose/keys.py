@@ -51,7 +51,39 @@ def sha256_b64url(text: str) -> str:
 
 # -- private keys: loading and signing -------------------------------------------------------------
 def load_private_key(material: Any, *, source: str = "secret") -> LoadedKey:
-    """A cryptography private key from a PEM string or a private JWK mapping."""
+    """A cryptography private key from a PEM string or a private JWK mapping.
+
+    Loading checks an RSA key's consistency, milliseconds of CPU; a container that builds its
+    minter again (a rotated secret, a new connection) reuses what it loaded for the same material.
+    Keys are immutable, and the cache is keyed by a digest, not by the material."""
+    digest = _material_digest(material)
+    loaded = _loaded_keys.get(digest) if digest else None
+    if loaded is None:
+        loaded = _load_private_key(material, source)
+        if digest:
+            if len(_loaded_keys) >= _LOADED_KEYS_MAX:
+                _loaded_keys.clear()
+            _loaded_keys[digest] = loaded
+    return loaded
+
+
+_loaded_keys: dict[str, LoadedKey] = {}
+_LOADED_KEYS_MAX = 32
+
+
+def _material_digest(material: Any) -> str | None:
+    if isinstance(material, str):
+        return hashlib.sha256(b"pem\0" + material.encode()).hexdigest()
+    if isinstance(material, Mapping):
+        try:
+            canonical = json.dumps(dict(material), sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return None  # not JSON: the loader says why
+        return hashlib.sha256(b"jwk\0" + canonical.encode()).hexdigest()
+    return None
+
+
+def _load_private_key(material: Any, source: str) -> LoadedKey:
     from cryptography.hazmat.primitives import serialization
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
