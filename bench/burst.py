@@ -20,8 +20,11 @@ every state entered and every task retry ($0.025 per 1,000), Lambda requests ($0
 throttled requests are not billed) and GB-seconds (arm64, the durations measured here, in-process
 on a shared CPU: indicative only).
 
-moto runs one thread per execution and all of this shares two cores with the tenants, so 5,000
-at once may not fit: measure 1,000-2,000 and read the extrapolation printed beside it.
+moto runs one thread per execution and all of this shares one process (one core: the GIL) with the
+tenants. Every throttle retry goes through moto's Lambda invoke, and with the throttle rule's 30 s
+cap a waiting execution asks every ~15 s of real time, so ``--scale`` multiplies that CPU: keep
+the printed CPU share well below 100 % (a low scale, a few hundred to 1,000 events), or the
+figures measure the CPU; ``--model`` gives the queueing model's figures for any size in seconds.
 """
 
 from __future__ import annotations
