@@ -30,48 +30,38 @@ figures measure the CPU; ``--model`` gives the queueing model's figures for any 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from bench import PRICE, burst_model, functions_output_discarded
+from bench import PRICE, burst_model, burst_tenants, functions_output_discarded
+from bench.burst_tenants import AUTH0_BURST, AUTH0_RATE, OKTA_CONCURRENCY, OKTA_USER_READS
+from bench.provisioning import process_cpu_seconds
 from okta_auth0_sync.base import counters
-from okta_auth0_sync_sandbox import runner as sandbox_runner
 from okta_auth0_sync_testbed.deployment import LocalDeployment
 from okta_auth0_sync_testbed.timescale import scaled_retry_waits
 
 MACHINE = "DeactivationSyncStateMachine"
-AUTH0_BURST, AUTH0_RATE = 50, 16.0  # Enterprise production, Management API (global bucket)
-OKTA_USER_READS = 1000  # per minute: the app's 50 % share of Workforce's 2,000/min GET /users/{id}
-OKTA_TOKENS, OKTA_CONCURRENCY = 1000, 75
+FUNCTIONS = ("MintTokenFunction", "LookupUsersFunction", "UpdateMetadataFunction")
+CPU_BOUND = 0.7  # of one core: above it, the figures measure the test bed's CPU, not the design
 
 
-def configure_limits(sb, scale: float) -> None:
-    minute = 60.0 / scale
-    sb.auth0.set_plan("enterprise")
-    sb.auth0.configure_rate_limits(
-        {"global": {"burst": AUTH0_BURST, "rate": AUTH0_RATE * scale}, "precise_reset": True}
-    )
-    sb.okta.configure_rate_limits(
-        {
-            "window": minute,
-            "precise_reset": True,
-            "concurrency": OKTA_CONCURRENCY,
-            "user": {"limit": OKTA_USER_READS},
-            "token": {"limit": OKTA_TOKENS},
-        }
-    )
-
-
-def people(sb, count: int) -> list[dict]:
-    crowd = []
-    for n in range(count):
-        email = f"burst.person{n}@acme.example"
-        okta = sb.okta.add_user({"login": email, "email": email, "firstName": "Burst", "lastName": str(n)})
-        account = sb.auth0.add_user(email=email)["user_id"]
-        crowd.append({"okta_id": okta["id"], "login": email, "account": account})
-    return crowd
+@contextmanager
+def deadlines_scaled(stack: LocalDeployment, scale: float):
+    """The deactivation path's Lambda timeouts divided by ``scale``: an invocation paced by the
+    scaled limits lasts 1/scale times its real duration, so at ``--scale`` 0.1 a 30 s timeout must
+    last 300 s here to be the same deadline."""
+    saved = {f: stack._function_limits(f) for f in FUNCTIONS}
+    for function, (timeout, memory) in saved.items():
+        stack._limits[function] = (timeout / scale, memory)
+    try:
+        yield
+    finally:
+        stack._limits.update(saved)
 
 
 def payload(person: dict) -> dict:
@@ -100,31 +90,49 @@ def burst(stack: LocalDeployment, crowd: list[dict], window: float) -> tuple[lis
 
 def run(args: argparse.Namespace) -> dict:
     scale = args.scale
-    with sandbox_runner.start() as sb:
-        creds = sandbox_runner.provision_credentials(sb)
-        secrets = {"Auth0ConnectionSecret": creds.auth0, "OktaConnectionSecret": creds.okta}
+    tenants = burst_tenants.start(args.tenants, args.events, scale)
+    try:
         parameters = {
-            "OktaDomain": sb.okta.domain,
-            "Auth0Domain": sb.auth0.domain,
+            **tenants.domains,
             "DeactivationConcurrency": str(args.concurrency),
             "LookupConcurrency": str(args.lookup_concurrency),
         }
-        crowd = people(sb, args.events)
-        for person in crowd:  # no hook registered: the events reach the state machine below
-            sb.okta.deactivate_user(person["okta_id"])
-        configure_limits(sb, scale)
-        with LocalDeployment(secrets, parameters=parameters) as stack, scaled_retry_waits(1 / scale):
+        with (
+            LocalDeployment(tenants.secrets, parameters=parameters) as stack,
+            scaled_retry_waits(1 / scale),
+            deadlines_scaled(stack, scale),
+        ):
             counters.api_calls.reset()
-            sb.auth0.calls.reset()
+            tenants.reset_calls()
             stack.invocations.clear()
-            cpu = time.process_time()
-            started, begin = burst(stack, crowd, args.window / scale)
-            runs = [stack.wait(stack.execution_arn(MACHINE, name), timeout=3600) for name, _ in started]
-            cpu, elapsed = time.process_time() - cpu, time.time() - begin
-            r = measure(sb, stack, crowd, started, begin, runs, scale, args.window)
-            r["cpu_share"] = cpu / elapsed  # of one core: the GIL makes ~1.0 the ceiling
+            cpu = process_cpu_seconds(), tenants.cpu_seconds()
+            started, begin = burst(stack, tenants.crowd, args.window / scale)
+            timeout = 6 * 3600 + args.events / scale  # a run CPU-bound beyond the floor still ends
+            runs = []
+            for name, _ in started:
+                runs.append(stack.wait(stack.execution_arn(MACHINE, name), timeout=timeout))
+                if len(runs) % 250 == 0:
+                    progress(len(runs), len(started), begin, cpu[0])
+            elapsed = time.time() - begin
+            cpu = process_cpu_seconds() - cpu[0], tenants.cpu_seconds() - cpu[1]
+            r = measure(tenants, stack, started, begin, runs, scale, args.window)
+            r["cpu_share"] = cpu[0] / elapsed  # of one core: the GIL makes ~1.0 the ceiling
+            r["cpu_tenants"] = cpu[1] / elapsed
+            r["cpu_ms_per_event"] = 1000 * (cpu[0] + cpu[1]) / args.events
             r["elapsed"] = elapsed
+            r["load"] = os.getloadavg()
+            r["tenants"] = tenants.kind
             return r
+    finally:
+        tenants.close()
+
+
+def progress(done: int, events: int, begin: float, cpu_before: float) -> None:
+    """A line on stderr while a long run goes on: executions ended so far, wall, this process's CPU share."""
+    wall = time.time() - begin
+    share = (process_cpu_seconds() - cpu_before) / wall
+    line = f"  ... {done}/{events} executions ended after {wall:.0f} s here, CPU {share:.0%}"
+    print(line, file=sys.stderr, flush=True)
 
 
 def time_in_states(runs, scale: float) -> dict[str, tuple[float, float]]:
@@ -147,21 +155,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float) -> dict:
-    last_write: dict[str, float] = {}
-    for call in sb.auth0.calls.all():
-        if call.method in ("PATCH", "DELETE") and call.status < 300:
-            account = call.path.split("/")[4] if call.path.count("/") >= 4 else ""
-            last_write[account] = max(last_write.get(account, 0.0), call.time)
-    from urllib.parse import unquote
-
-    last_write = {unquote(k): v for k, v in last_write.items()}
+def measure(tenants, stack, started, begin, runs, scale: float, window: float) -> dict:
+    crowd = tenants.crowd
+    seen = tenants.outcome()
+    last_write, lost = seen["last_write"], seen["lost"]
     effects = [last_write.get(p["account"]) for p in crowd]
-    lost = sum(
-        1
-        for p in crowd
-        if not ((sb.auth0.get_user(p["account"]).get("app_metadata") or {}).get("okta_sync") or {}).get("deactivated")
-    )
     latencies = sorted((e - s) * scale for e, (_, s) in zip(effects, started, strict=True) if e)
     auth0_calls, okta_calls = counters.api_calls.total("auth0"), counters.api_calls.total("okta")
     auth0_floor = max(0.0, auth0_calls - AUTH0_BURST) / AUTH0_RATE
@@ -174,7 +172,8 @@ def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float)
     durations: dict[str, list[float]] = {}
     for i in stack.invocations:
         durations.setdefault(i.function, []).append(i.duration)
-    gb_seconds = sum(i.duration * memory[i.function] / 1024 for i in stack.invocations)
+    # at the real scale: an invocation here is paced by limits scaled in time (its CPU is not: indicative)
+    gb_seconds = sum(i.duration * scale * memory[i.function] / 1024 for i in stack.invocations)
     transitions = sum(r.billed_transitions for r in runs)
     cost = (
         transitions * PRICE["transition"] + len(stack.invocations) * PRICE["request"] + gb_seconds * PRICE["gb_second"]
@@ -196,6 +195,7 @@ def measure(sb, stack, crowd, started, begin, runs, scale: float, window: float)
         "throttles": dict(stack.throttles),
         "invocation_ms": {f: 1000 * statistics.mean(d) for f, d in sorted(durations.items())},
         "transitions": transitions,
+        "retries": sum(r.retries for r in runs),
         "lambda_requests": len(stack.invocations),
         "cost_per_1000": cost / len(crowd) * 1000,
     }
@@ -208,6 +208,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--scale", type=float, default=10.0, help="time compression (10: a minute lasts 6 s)")
     parser.add_argument("--concurrency", type=int, default=3, help="DeactivationConcurrency")
     parser.add_argument("--lookup-concurrency", type=int, default=5, help="LookupConcurrency")
+    parser.add_argument(
+        "--tenants",
+        choices=("child", "inline"),
+        default="child",
+        help="the sandbox tenants in a child process (default: they do not share the stack's CPU) or in this one",
+    )
     parser.add_argument("--model", action="store_true", help="the queueing model instead (bench/burst_model.py)")
     args, sizes = parser.parse_known_args(argv)
     if args.model:
@@ -221,7 +227,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"Deactivation burst: {n} events over {args.window:g} s, one Auth0 account each (Enterprise limits: "
         f"Auth0 {AUTH0_RATE:g}/s burst {AUTH0_BURST}; Okta {OKTA_USER_READS}/min user reads, "
         f"{OKTA_CONCURRENCY} in flight; "
-        f"scaled x{args.scale:g}, figures at the real scale); reserved concurrency {args.concurrency} "
+        f"time scaled x{args.scale:g}: a minute lasts {60 / args.scale:g} s here; figures at the real scale); "
+        f"reserved concurrency {args.concurrency} "
         f"(UpdateMetadata), {args.lookup_concurrency} (LookupUsers)"
     )
     print(
@@ -237,13 +244,26 @@ def main(argv: list[str] | None = None) -> dict:
     spent = ", ".join(f"{state} {p50:.1f} / {p99:.1f} s" for state, (p50, p99) in r["states"].items())
     print(f"  time in each task, p50 / p99 (throttled waits included): {spent}")
     took = ", ".join(f"{f} {ms:.0f} ms" for f, ms in r["invocation_ms"].items())
+    bound = r["cpu_share"] > CPU_BOUND
     print(
-        f"  wall here {r['elapsed']:.0f} s, this process's CPU {r['cpu_share']:.0%} of a core (the GIL's ceiling "
-        f"is 100%: near it, the figures measure the CPU); mean invocation here (x{args.scale:g} at the real "
-        f"scale): {took}"
+        f"  wall here {r['elapsed']:.0f} s; CPU per wall second: this process {r['cpu_share']:.0%} of a core "
+        f"(moto, Step Functions, the handlers: one interpreter lock, 100% its ceiling), the tenants "
+        f"{r['cpu_tenants']:.0%} ({r['tenants']}); {r['cpu_ms_per_event']:.0f} ms of CPU per event in all; "
+        f"load average {r['load'][0]:.1f} / {r['load'][2]:.1f} (1 / 15 min, 2 cores)"
     )
     print(
-        f"  billed transitions {r['transitions']} ({r['transitions'] / n:.1f}/event), Lambda requests "
-        f"{r['lambda_requests']}; ${r['cost_per_1000']:.4f} per 1,000 events"
+        "  CPU-bound: "
+        + (
+            f"YES (over {CPU_BOUND:.0%}): the completion figure is the test bed's, not the design's; "
+            "rerun at a lower --scale"
+            if bound
+            else f"no (under {CPU_BOUND:.0%} of a core): the completion figure is the limits' and the design's"
+        )
+    )
+    print(f"  mean invocation here (x{args.scale:g} at the real scale): {took}")
+    print(
+        f"  billed transitions {r['transitions']} ({r['transitions'] / n:.1f}/event, of which task retries "
+        f"{r['retries']}: {r['retries'] / n:.1f}/event), Lambda requests {r['lambda_requests']}; "
+        f"${r['cost_per_1000']:.4f} per 1,000 events"
     )
     return r
