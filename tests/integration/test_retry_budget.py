@@ -5,7 +5,10 @@ computed by moto's interpreter (exponential, capped, full jitter) and slept 6,00
 import json
 from pathlib import Path
 
+import pytest
+
 from okta_auth0_sync.base import counters
+from okta_auth0_sync_testbed.template import ROOT, Template
 from okta_auth0_sync_testbed.timescale import scaled_retry_waits
 
 from .conftest import deliver
@@ -88,3 +91,57 @@ def test_throttles_have_their_own_short_budget_before_the_outage_budget_on_every
         assert HOUR >= 2 * BURST_DRAIN
         # Bounded cost: a task throttled until its budget runs out bills 320 retries ($0.008).
         assert throttle["MaxAttempts"] * 0.025 / 1000 <= 0.01, name
+
+
+TEMPLATE = Template.load(parameters={"OktaDomain": "o.example", "Auth0Domain": "a.example"})
+
+
+def definition(machine: str) -> dict:
+    return json.loads((ROOT / TEMPLATE.resources[machine]["Properties"]["DefinitionUri"]).read_text())
+
+
+def tasks_invoking_reserved_functions() -> list[tuple[str, str, str]]:
+    """(state machine, task, function) for every task of every state machine in template.yaml that
+    invokes a function with ReservedConcurrentExecutions: where a burst's surplus is throttled."""
+    resources = TEMPLATE.resources
+    reserved = {n for n, r in resources.items() if "ReservedConcurrentExecutions" in r.get("Properties", {})}
+    found = []
+    for machine, resource in sorted(resources.items()):
+        if resource["Type"] != "AWS::Serverless::StateMachine":
+            continue
+        props = resource["Properties"]
+        invokes = {
+            "${" + key + "}": value["Fn::GetAtt"][0]
+            for key, value in props.get("DefinitionSubstitutions", {}).items()
+            if isinstance(value, dict) and "Fn::GetAtt" in value
+        }
+        for task, state in definition(machine)["States"].items():
+            function = invokes.get(str(state.get("Parameters", {}).get("FunctionName")))
+            if state["Type"] == "Task" and function in reserved:
+                found.append((machine, task, function))
+    return found
+
+
+RESERVED_TASKS = tasks_invoking_reserved_functions()
+
+
+def test_every_reserved_concurrency_function_is_invoked_by_a_known_task():
+    machines = {machine for machine, _, _ in RESERVED_TASKS}
+    assert {"DeactivationSyncStateMachine", "IdentityLookupStateMachine"} <= machines
+    assert {f for _, _, f in RESERVED_TASKS} == {"LookupUsersFunction", "UpdateMetadataFunction"}
+
+
+@pytest.mark.parametrize(("machine", "task", "function"), RESERVED_TASKS, ids=lambda v: str(v))
+def test_a_task_invoking_a_reserved_concurrency_function_retries_throttles_within_seconds(machine, task, function):
+    # Its throttles (the reserved concurrency taken by a burst; no code ran) have their own rule,
+    # tried first: full jitter from 1 s capped at 30 s, so the task asks again within seconds while
+    # slots free every second, for over an hour of queueing; no other rule retries a throttle.
+    state = definition(machine)["States"][task]
+    throttle = state["Retry"][0]
+    assert throttle["ErrorEquals"] == [THROTTLE], (machine, task)
+    assert [r for r in state["Retry"] if THROTTLE in r["ErrorEquals"]] == [throttle], (machine, task)
+    assert throttle["JitterStrategy"] == "FULL" and throttle["IntervalSeconds"] == 1, (machine, task)
+    assert throttle["MaxDelaySeconds"] == 30 and throttle["BackoffRate"] == 2, (machine, task)
+    mean, sd = wait_bounds(throttle)
+    assert mean - 6 * sd >= HOUR, (machine, task, mean, sd)
+    assert throttle["MaxAttempts"] * 0.025 / 1000 <= 0.01, (machine, task)  # bounded cost
