@@ -2,6 +2,7 @@
 throttles, lost events and cost, with the template's reserved concurrency.
 
     python -m bench burst [--events 5000] [--window 60] [--scale 10] [--concurrency 3] [--lookup-concurrency 5]
+                          [--tenants child|inline]
     python -m bench burst --model [1000 5000]     # the queueing model behind the throttle rule's cap
 
 ``--events`` people, each with one Auth0 account, are deactivated in the sandbox Okta and their
@@ -10,8 +11,9 @@ machine in moto with the payload the hook receiver gives it, named after the eve
 tenants enforce the real limits (Auth0 Enterprise production: Management API burst 50, 16
 requests/s; Okta: the app's half of the 2,000/min user-read bucket, 75 requests in flight),
 compressed in time by ``--scale`` together with the event window and the state machine's retry
-waits (``testbed/timescale.py``): at ``--scale 10`` a minute lasts 6 s. Times are printed at the
-real scale (measured x scale). Lambda runs in-process with the template's
+waits (``testbed/timescale.py``) and the deactivation path's Lambda timeouts: at ``--scale 10`` a
+minute lasts 6 s, at ``--scale 0.2`` five minutes. Times are printed at the real scale (measured x
+scale). Lambda runs in-process with the template's
 ``ReservedConcurrentExecutions`` honoured (``DeactivationConcurrency``, ``LookupConcurrency``).
 
 The floor is the time the busiest bucket needs for the calls the burst made at its sustained
@@ -20,11 +22,16 @@ every state entered and every task retry ($0.025 per 1,000), Lambda requests ($0
 throttled requests are not billed) and GB-seconds (arm64, the durations measured here, in-process
 on a shared CPU: indicative only).
 
-moto runs one thread per execution and all of this shares one process (one core: the GIL) with the
-tenants. Every throttle retry goes through moto's Lambda invoke, and with the throttle rule's 30 s
-cap a waiting execution asks every ~15 s of real time, so ``--scale`` multiplies that CPU: keep
-the printed CPU share well below 100 % (a low scale, a few hundred to 1,000 events), or the
-figures measure the CPU; ``--model`` gives the queueing model's figures for any size in seconds.
+moto runs one thread per execution, and moto, Step Functions and the handlers share this process
+(one core: the GIL). The tenants run in a child process of their own (``--tenants child``, the
+default; ``bench/burst_tenants.py``), as remote tenants would, so their request handling does not
+take this process's CPU; ``--tenants inline`` keeps them in this process. Every throttle retry goes
+through moto's Lambda invoke, and with the throttle rule's 30 s cap a waiting execution asks every
+~15 s of real time, so ``--scale`` multiplies that CPU. The bench prints the CPU per wall second of
+both processes and says whether the run was CPU-bound (this process over 70 % of a core: the
+completion figure is then the test bed's, not the design's): choose the scale from a short run's
+CPU per event so that events x CPU per event x scale / floor stays well under 0.7 (throttle retries
+add CPU as the queue grows), or use ``--model`` for the queueing model's figures in seconds.
 """
 
 from __future__ import annotations
