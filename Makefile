@@ -55,8 +55,8 @@ coverage: $(STAMP)
 	$(VENV)/bin/pytest -q --cov=okta_auth0_sync --cov=functions --cov=okta_auth0_sync_cli --cov-branch \
 	  --cov-report=term:skip-covered
 
-# The fuzz suites' long profile: 20,000 generated inputs per entry point (make test runs 100,
-# 300 for the event hook, derandomized); the figures (inputs per entry point, 5xx and unhandled exceptions seen) and the
+# The fuzz suites' long profile: 20,000 generated inputs per entry point (make test runs 300,
+# derandomized); the figures (inputs per entry point, 5xx and unhandled exceptions seen) and the
 # slowest tests are printed at the end. Each test is a unit of work for either worker (worksteal),
 # not each module as in make test: one module's tests take minutes each.
 .PHONY: fuzz-long

@@ -1,6 +1,6 @@
 """Hypothesis profiles of the fuzz suites, and the plugin that prints their figures.
 
-- ``ci`` (the default, what ``make test`` runs): 100 inputs per test, derandomized (the same
+- ``ci`` (the default, what ``make test`` runs): 300 inputs per test, derandomized (the same
   inputs on every run: a failure in CI is a failure on a laptop), no example database;
 - ``long`` (``HYPOTHESIS_PROFILE=long``, ``make fuzz-long``): 20,000 inputs per test, random,
   with the blob that replays a failure (``@reproduce_failure``) printed.

@@ -11,7 +11,7 @@ import os
 from collections import Counter, defaultdict
 
 # Inputs per generated test in each Hypothesis profile (registered by tests/fuzz/conftest.py).
-EXAMPLES = {"ci": 100, "long": 20_000}
+EXAMPLES = {"ci": 300, "long": 20_000}
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 # FUZZ_EXAMPLES=n: the profile with n inputs per test instead (a slice of a long run, to time it).
 if os.environ.get("FUZZ_EXAMPLES"):
