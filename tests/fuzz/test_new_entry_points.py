@@ -25,8 +25,7 @@ The oracles below are written from each payload's documented contract (``domain/
 handlers' docstrings), not from the parsing code. Bugs the suite found are fixed; their inputs stay
 in ``FIXED_INPUTS`` as regression cases.
 
-Inputs per test: the profiles' figures (ci 300, long 20,000) except under ``ci``, where each entry
-point gets :data:`CI_EXAMPLES` (the six of them fit make test's budget for this file, ~6 s).
+Inputs per test: the profiles' figures (ci 300, long 20,000), as for every other entry point.
 """
 
 from __future__ import annotations
@@ -65,8 +64,7 @@ from tests.fuzz.support import (
 no_outbound = support.no_outbound
 module_env = support.module_env
 
-CI_EXAMPLES = 120
-EXAMPLES = CI_EXAMPLES if tally.PROFILE == "ci" else tally.EXAMPLES.get(tally.PROFILE, CI_EXAMPLES)
+EXAMPLES = tally.EXAMPLES[tally.PROFILE]
 budget = settings(max_examples=EXAMPLES)
 
 # entry point -> its sample event (events/<sample>.json)
