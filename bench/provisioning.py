@@ -2,6 +2,7 @@
 and what it costs; a first run and a no-change rerun for each size.
 
     python -m bench provisioning [--members 1000 10000] [--scale 3]
+    flock /tmp/longrun.lock python -m bench provisioning --members 10000 100000 --scale 4   # the README's, ~65 min
 
 The sandbox tenants run in their own process (``python -m okta_auth0_sync_sandbox``: remote tenants do not
 share our CPU) and enforce published limits, scaled down in time by ``--scale`` (ratios kept):
