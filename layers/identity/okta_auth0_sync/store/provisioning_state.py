@@ -137,13 +137,29 @@ class StateTable(Table):
 
     def members(self, mapping: RoleGroupMapping) -> Iterator[dict[str, Any]]:
         """Every member ever recorded for the mapping (for drift: who left the role)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": marshal({":pk": mapping.key}),
-            "ProjectionExpression": "sk, outcome, okta_user_id, run_id, v, created, okta_action, departed",
-            "ConsistentRead": True,
-        }
+        return self._query_members(
+            {
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": marshal({":pk": mapping.key}),
+                "ProjectionExpression": "sk, outcome, okta_user_id, run_id, v, created, okta_action, departed",
+            }
+        )
+
+    def run_members(self, mapping: RoleGroupMapping, run_id: str) -> Iterator[dict[str, Any]]:
+        """The members whose outcome ``run_id`` wrote (``user_id``, ``outcome``, ``departed``): what
+        a run's report counts. Filtered and projected by DynamoDB, so the report's reply carries
+        this run's members and three attributes each, not every member of every run."""
+        return self._query_members(
+            {
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+                "FilterExpression": "run_id = :run",
+                "ExpressionAttributeValues": marshal({":pk": mapping.key, ":member": "member#", ":run": run_id}),
+                "ProjectionExpression": "sk, outcome, departed",
+            }
+        )
+
+    def _query_members(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True, **query}
         while True:
             page = self.client.query(**kwargs)
             for item in page.get("Items", []):

@@ -83,9 +83,7 @@ def build_report(
 def _recorded_counts(options: RunOptions, state: StateTable, members: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     in_role = 0
-    for item in state.members(options.mapping):
-        if item.get("run_id") != options.run_id:
-            continue
+    for item in state.run_members(options.mapping, options.run_id):
         outcome = item.get("outcome", "unknown")
         counts[outcome] = counts.get(outcome, 0) + 1
         if not (outcome == "removed" and item.get("departed") in NOT_ROLE_MEMBERS):
