@@ -784,6 +784,21 @@ def test_fixed_bug(handlers, no_outbound, entry, event):
     assert outcome.kind == "rejected", outcome.detail
 
 
+def _deep_log(**changes: Any) -> dict[str, Any]:
+    """A sapi log of a user PATCH, with ``changes``."""
+    log = {
+        "log_id": f"{2:056d}",
+        "date": "2026-12-01T09:14:01.862Z",
+        "type": "sapi",
+        "client_id": "acme-admin-app",
+        "details": {
+            "request": {"method": "patch", "path": "/api/v2/users/auth0%7Cd000935ded2e1555796ce85c", "body": {}},
+            "response": {"statusCode": 200, "body": {}},
+        },
+    }
+    return {**log, **changes}
+
+
 # (bug id, checkpoint, pages): a poll that crashed on what Auth0 answered (KeyError on a log without
 # ``log_id``; ValueError from the checkpoint on an empty one); it now skips such logs, fails with
 # UpstreamError on a page with no log id at all, and never moves the checkpoint to one.
@@ -793,6 +808,15 @@ FIXED_PAGES: list[tuple[str, str | None, list[Any]]] = [
     ("empty-log-id", f"{1:056d}", [[{"log_id": "", "type": "s"}]]),
     ("log-id-not-an-id", f"{1:056d}", [[{"log_id": {"a": 1}, "type": "s"}]]),
     ("first-poll-empty-log-id", None, [[{"log_id": ""}]]),
+    # found by the long profile: a log whose type (or request method or path) nested a few thousand
+    # deep crashed the poll with RecursionError (str() of it, for the reason it is ignored)
+    ("deep-log-type", f"{1:056d}", [[_deep_log(type=support.nested(3000))]]),
+    ("deep-request-method", f"{1:056d}", [[_deep_log(details={"request": {"method": support.nested(3000)}})]]),
+    (
+        "deep-request-path",
+        f"{1:056d}",
+        [[_deep_log(details={"request": {"path": support.nested(3000, kind="object")}})]],
+    ),
 ]
 
 

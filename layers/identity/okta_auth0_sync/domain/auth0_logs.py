@@ -140,7 +140,8 @@ def classify(
     if log_type == "sdu":
         return _deletion(str(log_id), date, log.get("user_id"))
     if log_type != "sapi":
-        return Classified(str(log_id), ignored=f"log type {str(log_type)[:20]!r} is not handled")
+        shown = log_type[:20] if isinstance(log_type, str) else type(log_type).__name__  # never str() a deep value
+        return Classified(str(log_id), ignored=f"log type {shown!r} is not handled")
     client_id = log.get("client_id")
     if own_client_id and isinstance(client_id, str) and client_id == own_client_id:
         return Classified(str(log_id), ignored="our own write (client_id)", own_write=True)
@@ -161,8 +162,8 @@ def _api_write(log_id: str, date: str, details: Any, roles: frozenset[str], mark
     status = response.get("statusCode") if isinstance(response, Mapping) else None
     if isinstance(status, int) and not 200 <= status < 300:
         return Classified(log_id, ignored=f"the write failed ({status})")
-    write = _Write(log_id, date, str(request.get("method", "")).lower(), request.get("body"), roles)
-    path = str(request.get("path", "")).split("?", 1)[0]
+    write = _Write(log_id, date, _text(request.get("method")).lower(), request.get("body"), roles)
+    path = _text(request.get("path")).split("?", 1)[0]
     if (m := _USER_PATH.fullmatch(path)) is not None:
         return write.user(unquote(m["user"]), marker_path)
     if (m := _USER_ROLES_PATH.fullmatch(path)) is not None:
@@ -213,6 +214,12 @@ class _Write:
             return Classified(self.log_id, ignored="no mapped role in this role write")
         unique = list(dict.fromkeys(users))[:MAX_USERS_PER_LOG]
         return Classified(self.log_id, tuple(self._event(ROLE_ASSIGNED, u, role) for u in unique))
+
+
+def _text(value: Any) -> str:
+    """``value`` if it is a string, else "": str() of a value nested a few thousand deep (a log
+    page or a streamed event can hold one) raises RecursionError."""
+    return value if isinstance(value, str) else ""
 
 
 def _strings(value: Any) -> list[str]:

@@ -42,9 +42,15 @@ class FanOutInput:
         event = event_object(payload)
         request = optional_object(event.get("request"), "request")
         arn = event.get("state_machine_arn")
-        occasion = request.get("scheduled_time") or event.get("execution_name")
-        if not ids.matches(ids.STATE_MACHINE_ARN, arn) or not isinstance(occasion, str) or not occasion:
-            raise InvalidInput("state_machine_arn and a scheduled_time or execution_name are required")
+        scheduled = request.get("scheduled_time")  # a string or absent: [] or 0 is not an absent time
+        occasion = scheduled or event.get("execution_name")
+        if (
+            not ids.matches(ids.STATE_MACHINE_ARN, arn)
+            or not isinstance(scheduled, str | None)
+            or not isinstance(occasion, str)
+            or not occasion
+        ):
+            raise InvalidInput("state_machine_arn and a scheduled_time (a string) or execution_name are required")
         mappings = request.get("mappings")
         if not isinstance(mappings, list) or not mappings:
             raise InvalidInput("mappings must be a non-empty list of {role_id, group_id}")
