@@ -17,7 +17,8 @@ scale). Lambda runs in-process with the template's
 ``ReservedConcurrentExecutions`` honoured (``DeactivationConcurrency``, ``LookupConcurrency``).
 
 The floor is the time the busiest bucket needs for the calls the burst made at its sustained
-rate (its burst spent at once), and never less than the window itself. Cost as AWS bills it:
+rate (its burst spent at once; calls answered 429 not counted: the bucket refused them), and never
+less than the window itself. Cost as AWS bills it:
 every state entered and every task retry ($0.025 per 1,000), Lambda requests ($0.20 per million;
 throttled requests are not billed) and GB-seconds (arm64, the durations measured here, in-process
 on a shared CPU: indicative only).
@@ -169,8 +170,12 @@ def measure(tenants, stack, started, begin, runs, scale: float, window: float) -
     effects = [last_write.get(p["account"]) for p in crowd]
     latencies = sorted((e - s) * scale for e, (_, s) in zip(effects, started, strict=True) if e)
     auth0_calls, okta_calls = counters.api_calls.total("auth0"), counters.api_calls.total("okta")
-    auth0_floor = max(0.0, auth0_calls - AUTH0_BURST) / AUTH0_RATE
-    okta_reads = counters.api_calls.total("okta", method="GET")
+    # the calls each bucket had to admit: a 429 was refused, it took nothing from the bucket
+    admitted = auth0_calls - counters.api_calls.total("auth0", status=429)
+    auth0_floor = max(0.0, admitted - AUTH0_BURST) / AUTH0_RATE
+    okta_reads = counters.api_calls.total("okta", method="GET") - counters.api_calls.total(
+        "okta", method="GET", status=429
+    )
     okta_floor = okta_reads / OKTA_USER_READS * 60.0
     wall = (max(e for e in effects if e) - begin) * scale if any(effects) else float("nan")
     memory = {
