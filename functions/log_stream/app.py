@@ -12,7 +12,7 @@ raised: retrying it cannot help. An execution that could not be started raises
 """
 
 from okta_auth0_sync import settings
-from okta_auth0_sync.base.errors import InvalidInput, UpstreamUnavailable
+from okta_auth0_sync.base.errors import InvalidInput, UpstreamUnavailable, shown
 from okta_auth0_sync.domain.hooks import select_lifecycle_events
 from okta_auth0_sync.domain.payloads.system_log import StreamResult
 from okta_auth0_sync.domain.system_log import stream_event
@@ -45,7 +45,7 @@ def lambda_handler(event: dict, context) -> dict:
     result = StreamResult(started.started, started.already_done, selection.skipped[:5])
     logger.info(
         "log stream event",
-        extra={"event_id": str(event.get("id"))[:64], **result.to_payload(), "failed": started.failed},
+        extra={"event_id": shown(event.get("id"), 64), **result.to_payload(), "failed": started.failed},
     )
     if started.failed:
         raise UpstreamUnavailable(

@@ -145,7 +145,8 @@ def real_time(text: str) -> bool:
 
 def syncable(envelope: Any) -> bool:
     """Whether the receiver must start an execution for this input."""
-    if not isinstance(envelope, dict) or not str(envelope.get("source", "")).startswith("aws.partner/okta.com/"):
+    source = envelope.get("source") if isinstance(envelope, dict) else None
+    if not isinstance(source, str) or not source.startswith("aws.partner/okta.com/"):
         return False
     detail = envelope.get("detail")
     if not isinstance(detail, dict) or detail.get("eventType") not in HANDLED:
@@ -168,6 +169,13 @@ def syncable(envelope: Any) -> bool:
         and isinstance(ids[0], str)
         and VALID_ID.fullmatch(ids[0]) is not None
     )
+
+
+def _deep(depth: int) -> Any:
+    value: Any = None
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 def _stream_event(uuid: str) -> dict[str, Any]:
@@ -209,3 +217,26 @@ def test_any_input_is_answered_and_only_a_valid_lifecycle_event_starts_an_execut
     for _, payload in starts:
         assert VALID_ID.fullmatch(payload["okta_user"]["id"]) and payload["event"]["type"] in HANDLED
         assert VALID_TIME.fullmatch(payload["event"]["published"])
+
+
+# Found in the task payloads by the long profile: a value nested a few thousand deep where a string
+# belongs crashed the refusal's reason (str() of it: RecursionError). Plain cases, not @example:
+# Hypothesis pretty-prints an explicit example, and recursion stops it too.
+DEEP_ENVELOPES = {
+    "source": {**_stream_event("e1"), "source": _deep(3000)},
+    "eventType": {**_stream_event("e1"), "detail": {**_stream_event("e1")["detail"], "eventType": _deep(3000)}},
+    "outcome": {**_stream_event("e1"), "detail": {**_stream_event("e1")["detail"], "outcome": {"result": _deep(3000)}}},
+    "id": {**_stream_event("e1"), "id": _deep(3000)},
+}
+
+
+@pytest.mark.parametrize("where", list(DEEP_ENVELOPES))
+def test_a_deep_value_where_a_string_belongs_is_refused_or_skipped_with_its_type(receiver, where):
+    module, starts = receiver
+    starts.clear()
+    answer = module.lambda_handler(DEEP_ENVELOPES[where], Context())
+    if where == "id":  # EventBridge's id is only logged: the event itself is good
+        assert answer["started"] == 1 and len(starts) == 1, answer
+        return
+    assert not starts and answer["started"] == 0
+    assert "list" in (answer.get("rejected") or answer["skipped"][0]["reason"]), answer

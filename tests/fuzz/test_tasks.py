@@ -571,6 +571,9 @@ FIXED_INPUTS: list[tuple[str, str, Any]] = [
     ("fanout-flags", "start_provisioning_runs", _fanout(dry_run="true")),  # a dry run that ran for real
     ("fanout-flags", "start_provisioning_runs", _fanout(recheck=1)),
     ("state-machine-arn", "start_provisioning_runs", {**_fanout(), "state_machine_arn": "arn:"}),
+    # found by the long profile: an event type nested a few thousand deep crashed the refusal's
+    # message (str() of it: RecursionError)
+    ("deep-event-type", "update_metadata", _lifecycle(type=support.nested(3000))),
     # found by the long profile: a falsy scheduled_time of another type was read as absent
     ("falsy-as-absent", "start_provisioning_runs", _fanout(scheduled_time=[])),
     ("falsy-as-absent", "start_provisioning_runs", _fanout(scheduled_time=0)),

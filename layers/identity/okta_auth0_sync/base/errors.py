@@ -9,7 +9,7 @@ the others).
 from __future__ import annotations
 
 import json
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 
 class SyncError(Exception):
@@ -134,3 +134,10 @@ def cause_message(cause: str | None) -> str | None:
     except (TypeError, ValueError):
         return cause
     return str(document.get("errorMessage", cause)) if isinstance(document, dict) else cause
+
+
+def shown(value: Any, limit: int) -> str:
+    """How an input's value is shown in an error or a log line: a string cut to ``limit``
+    characters, anything else by its type's name (str() of a list or object nested a few hundred
+    deep raises RecursionError, and the value could be large)."""
+    return value[:limit] if isinstance(value, str) else type(value).__name__

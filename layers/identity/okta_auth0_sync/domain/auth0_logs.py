@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.base.errors import InvalidInput, shown
 from okta_auth0_sync.domain import ids
 from okta_auth0_sync.domain.events import parse_time
 
@@ -140,8 +140,7 @@ def classify(
     if log_type == "sdu":
         return _deletion(str(log_id), date, log.get("user_id"))
     if log_type != "sapi":
-        shown = log_type[:20] if isinstance(log_type, str) else type(log_type).__name__  # never str() a deep value
-        return Classified(str(log_id), ignored=f"log type {shown!r} is not handled")
+        return Classified(str(log_id), ignored=f"log type {shown(log_type, 20)!r} is not handled")
     client_id = log.get("client_id")
     if own_client_id and isinstance(client_id, str) and client_id == own_client_id:
         return Classified(str(log_id), ignored="our own write (client_id)", own_write=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.base.errors import InvalidInput, shown
 
 if TYPE_CHECKING:
     from okta_auth0_sync.domain.lifecycle import DesiredState
@@ -85,7 +85,7 @@ class LifecycleEvent:
         if not isinstance(uuid, str) or not uuid:
             raise InvalidInput("event.uuid is required")
         if not isinstance(event_type, str) or event_type not in ACTIONS:
-            raise InvalidInput(f"event.type {str(event_type)[:60]!r} is not a lifecycle event this package syncs")
+            raise InvalidInput(f"event.type {shown(event_type, 60)!r} is not a lifecycle event this package syncs")
         if not isinstance(published, str) or parse_time(published) is None:
             raise InvalidInput("event.published must be an ISO 8601 time")
         return cls(uuid, event_type, published, okta_user_id, okta_login)

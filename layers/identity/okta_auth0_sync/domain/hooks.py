@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput
+from okta_auth0_sync.base.errors import ConfigurationError, InvalidInput, shown
 from okta_auth0_sync.domain import ids
 from okta_auth0_sync.domain.events import LifecycleEvent, parse_time
 
@@ -155,14 +155,14 @@ def select_lifecycle_events(events: Iterable[Any], handled_types: Iterable[str])
         label = uuid if isinstance(uuid, str) else f"#{position}"
         event_type = event.get("eventType")
         if not isinstance(event_type, str) or event_type not in handled:
-            skipped.append({"event": label, "reason": f"event type {str(event_type)[:60]} not handled"})
+            skipped.append({"event": label, "reason": f"event type {shown(event_type, 60)} not handled"})
             continue
         if not isinstance(uuid, str) or not ids.matches(ids.EXECUTION_NAME, uuid):
             skipped.append({"event": label, "reason": "missing or malformed uuid"})
             continue
         result = (event.get("outcome") or {}).get("result") if isinstance(event.get("outcome"), dict) else None
         if result not in (None, "SUCCESS"):
-            skipped.append({"event": label, "reason": f"outcome {str(result)[:20]}"})
+            skipped.append({"event": label, "reason": f"outcome {shown(result, 20)}"})
             continue
         published = event.get("published")
         if not isinstance(published, str) or parse_time(published) is None:

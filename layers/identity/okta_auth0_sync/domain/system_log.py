@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from okta_auth0_sync.base.errors import InvalidInput
+from okta_auth0_sync.base.errors import InvalidInput, shown
 
 SOURCE = "okta-system-log"  # the sweep's checkpoint
 PARTNER_SOURCE_PREFIX = "aws.partner/okta.com/"
@@ -63,7 +63,7 @@ def stream_event(envelope: Any) -> dict[str, Any]:
         raise InvalidInput("the event is not an EventBridge event (an object)")
     source = envelope.get("source")
     if not isinstance(source, str) or not source.startswith(PARTNER_SOURCE_PREFIX):
-        raise InvalidInput(f"source {str(source)[:80]!r} is not an Okta Log Streaming partner source")
+        raise InvalidInput(f"source {shown(source, 80)!r} is not an Okta Log Streaming partner source")
     detail = envelope.get("detail")
     if not isinstance(detail, Mapping):
         raise InvalidInput("detail is not a System Log event (an object)")

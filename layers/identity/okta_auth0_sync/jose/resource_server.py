@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from okta_auth0_sync.base.errors import ConfigurationError
+from okta_auth0_sync.base.errors import ConfigurationError, shown
 from okta_auth0_sync.jose import keys
 from okta_auth0_sync.jose.claims import numeric_date
 from okta_auth0_sync.jose.dpop import InvalidProof, verify_proof
@@ -195,7 +195,7 @@ class ResourceServer:
             raise fail("token is not a JWT") from None
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in keys.ALLOWED_ALGS:
-            raise fail(f"algorithm {str(alg)[:10]} is not accepted")
+            raise fail(f"algorithm {shown(alg, 10)} is not accepted")
         if not isinstance(kid, str):
             raise fail("token has no kid")
         jwk = self.jwks.key(kid)
