@@ -370,6 +370,35 @@ def test_a_bad_secret_file_is_one_error_line(sandbox, contents):
     assert (ended, code) == ("returned", 2), err
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"scopes": "\ud800"}, {"scopes": ["okta.users.read", "a\x00b"]}, {"client_id": "\udcff"}, {"key_id": "\ud800"}],
+    ids=["scope-lone-surrogate", "scope-control-character", "client-id-lone-surrogate", "key-id-lone-surrogate"],
+)
+def test_a_secret_field_no_request_can_carry_is_one_error_line(sandbox, changes):
+    """Found by the long profile: ``"scopes": "\\ud800"`` (JSON's escape of a lone surrogate) was
+    read as a scope, and the token request failed with UnicodeEncodeError ("error: unexpected",
+    exit 1): now the secret is refused, exit 2."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = sandbox.ec["secp256r1"].private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    secret = {
+        "domain": "acme.okta.com",
+        "client_id": "0oa1fuzz",
+        "private_key": pem.decode(),
+        "key_id": "k1",
+        "scopes": "okta.users.read",
+        "authorization_server": "aus1fuzz",
+        **changes,
+    }
+    path = sandbox.fresh("secret")
+    path.write_text(json.dumps(secret))  # ensure_ascii: the surrogate is written as its escape
+    ended, code, _, err = check(["token", "--secret-file", str(path)], well_formed=False)
+    assert (ended, code) == ("returned", 2) and "unexpected" not in err, err
+
+
 def test_a_well_formed_keygen_writes_its_key_inside_the_sandbox(sandbox):
     out = sandbox.fresh("key")
     ended, code, stdout, _ = check(["keygen", "--alg", "ES256", "--kid", "k-1", "--out", str(out)], well_formed=True)

@@ -82,9 +82,19 @@ def _text(data: Mapping[str, Any], key: str, source: str, *, required: bool = Tr
         if required:
             raise ConfigurationError(f"secret {source}: field '{key}' is missing or empty")
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _encodable(value):
         raise ConfigurationError(f"secret {source}: field '{key}' must be a string")
     return value.strip()
+
+
+def _encodable(value: str) -> bool:
+    """Whether ``value`` is text that UTF-8 can encode (JSON's "\\ud800" decodes to a lone
+    surrogate, which no request can carry: UnicodeEncodeError at the first call)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _domain(data: Mapping[str, Any], source: str) -> str:
@@ -277,11 +287,20 @@ class OktaConnection:
         )
 
 
+# RFC 6749 section 3.3: a scope token is printable ASCII but for the quote and the backslash (a
+# lone surrogate or a control character in a scope made the token request fail, UnicodeEncodeError).
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+\Z")
+
+
+def _matches(pattern: re.Pattern[str], value: Any) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
 def _scopes(data: Mapping[str, Any], source: str) -> tuple[str, ...]:
     scopes = data.get("scopes")
     if isinstance(scopes, str):
         scopes = scopes.split()
-    if not scopes or not isinstance(scopes, list | tuple) or not all(isinstance(s, str) for s in scopes):
+    if not scopes or not isinstance(scopes, list | tuple) or not all(_matches(_SCOPE_TOKEN, s) for s in scopes):
         raise ConfigurationError(
             f"secret {source}: 'scopes' must list the Okta scopes granted to the app, e.g. [\"okta.users.read\"]"
         )
