@@ -10,8 +10,15 @@ the role is still being read*, so the worker starts creating with the first page
 - At the end: who departed (in the group by this package but no longer in the role, or blocked
   in Auth0), written to S3 for the deprovisioning step, and the listing marked complete.
 
-A retried listing starts over; pages come in the same order, so it writes the same batches again
-(the worker skips members already done: their outcome is recorded).
+Each member is given to one part of a run only (a batch, or deprovisioning), so the report can
+add the parts' counts up (each part recounts its own members when it is redone):
+
+- A retried (or redriven) listing reads the role again but keeps the batches an earlier attempt
+  published (the worker may have taken them): their members are not published again, and new
+  batches follow them. Members published by this run are not departures of it either (a member
+  this run provisioned who has left the role since is the next run's departure).
+- On a ``recheck``, the blocked users are read first: a member in the group and blocked departs
+  (deprovisioning's), and is not published for the worker too.
 """
 
 from __future__ import annotations
@@ -37,19 +44,23 @@ def departures_key(run_id: str) -> str:
 
 
 class ListingWriter:
-    """Cuts pending members into batches and publishes each as soon as it is full."""
+    """Cuts pending members into batches and publishes each as soon as it is full, after the
+    batches an earlier attempt of the listing published (``published``: their members)."""
 
-    def __init__(self, state: StateTable, run_id: str, batch_size: int, dry_run: bool) -> None:
+    def __init__(
+        self, state: StateTable, run_id: str, batch_size: int, dry_run: bool, *, batches: int = 0,
+        published: Iterable[str] = (),
+    ) -> None:  # fmt: skip
         self.state, self.run_id, self.batch_size, self.dry_run = state, run_id, batch_size, dry_run
         self.buffer: list[str] = []
-        self.batches = 0
-        self.pending = 0
+        self.batches = batches
+        self.published = set(published)
         self.members = 0
 
     def add(self, user_ids: Iterable[str]) -> None:
         for user_id in user_ids:
             self.buffer.append(user_id)
-            self.pending += 1
+            self.published.add(user_id)
             if len(self.buffer) >= self.batch_size:
                 self.flush()
 
@@ -69,6 +80,19 @@ class ListingWriter:
         )
 
 
+def published_members(state: StateTable, run_id: str, batches: int) -> set[str]:
+    """The members of a run's first ``batches`` batches (those an earlier attempt published)."""
+    parts = state.parts(run_id, [f"batch#{i:06d}" for i in range(batches)]) if batches else {}
+    return {user_id for part in parts.values() for user_id in part.get("user_ids", [])}
+
+
+def read_departures(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
+    """The departures the run's listing wrote (``{"departures": [{"user_id", "reason"}], "managed",
+    "role_members"}``)."""
+    body: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=departures_key(run_id))["Body"].read())
+    return body
+
+
 def list_members(
     options: RunOptions,
     *,
@@ -85,8 +109,17 @@ def list_members(
     except NotFound:
         raise InvalidInput(f"Okta group {mapping.group_id} does not exist (check OktaGroupId / the mapping)") from None
     known = {item["user_id"]: item for item in state.members(mapping)}
-    writer = ListingWriter(state, options.run_id, policy.batch_size, options.dry_run)
+    in_group = {uid for uid, item in known.items() if item.get("outcome") in DONE}
+    earlier = int((state.part(options.run_id, "progress") or {}).get("batches", 0))
+    writer = ListingWriter(
+        state, options.run_id, policy.batch_size, options.dry_run, batches=earlier,
+        published=published_members(state, options.run_id, earlier),
+    )  # fmt: skip
     writer.progress(complete=False)
+    blocked_ids: set[str] | None = None
+    blocked_complete = True
+    if options.recheck and in_group:
+        blocked_ids, blocked_complete = auth0.blocked_user_ids()
     seen: set[str] = set()
     page: list[str] = []
     try:
@@ -95,6 +128,8 @@ def list_members(
                 continue
             seen.add(user_id)
             writer.members += 1
+            if user_id in writer.published or (blocked_ids and user_id in in_group and user_id in blocked_ids):
+                continue  # in a batch already (an earlier attempt), or departing (blocked, on a recheck)
             if options.recheck or known.get(user_id, {}).get("outcome") not in DONE:
                 page.append(user_id)
             if len(page) >= policy.batch_size:
@@ -105,10 +140,11 @@ def list_members(
     writer.add(page)
     writer.flush()
 
-    in_group = {uid for uid, item in known.items() if item.get("outcome") in DONE}
-    left = sorted(in_group - seen)
-    blocked_ids, blocked_complete = auth0.blocked_user_ids() if in_group & seen else (set(), True)
-    blocked = sorted((in_group & seen) & blocked_ids)
+    departing = in_group - writer.published  # the worker's members are not deprovisioning's too
+    left = sorted(departing - seen)
+    if blocked_ids is None:
+        blocked_ids, blocked_complete = auth0.blocked_user_ids() if departing & seen else (set(), True)
+    blocked = sorted((departing & seen) & blocked_ids)
     departures = [{"user_id": uid, "reason": LEFT_ROLE} for uid in left] + [
         {"user_id": uid, "reason": BLOCKED} for uid in blocked
     ]
@@ -121,7 +157,7 @@ def list_members(
     )
     listing = Listing(
         members=len(seen),
-        pending=writer.pending,
+        pending=len(writer.published & seen),
         batches=writer.batches,
         managed=len(in_group),
         left_role=len(left),
