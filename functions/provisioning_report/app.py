@@ -12,6 +12,7 @@ from dataclasses import replace
 from okta_auth0_sync import settings
 from okta_auth0_sync.domain.payloads.provisioning.report import ReportInput
 from okta_auth0_sync.runtime.observability import MetricUnit, handler, logger, metrics
+from okta_auth0_sync.services.provisioning.members import read_departures
 from okta_auth0_sync.services.provisioning.report import build_report
 from okta_auth0_sync.store import aws
 from okta_auth0_sync.store.provisioning_state import StateTable
@@ -32,15 +33,17 @@ def lambda_handler(event: dict, context) -> dict:
     request = ReportInput.from_payload(event)
     config = settings.current()
     state, bucket = StateTable(config.require("state_table")), config.require("provisioning_bucket")
+    s3 = aws.client("s3")
     report = build_report(
         request.run,
         state,
         started_at=request.started_at,
         tokens_minted=request.tokens_minted,
         report_memory_mb=int(getattr(context, "memory_limit_in_mb", 0) or 512),
+        departures=lambda: [d["user_id"] for d in read_departures(s3, bucket, request.run.run_id)["departures"]],
     )
     key = f"reports/{request.run.run_id}.json"
-    aws.client("s3").put_object(
+    s3.put_object(
         Bucket=bucket,
         Key=key,
         Body=json.dumps(report.to_payload(), indent=2).encode(),

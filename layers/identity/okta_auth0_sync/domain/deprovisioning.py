@@ -34,6 +34,7 @@ LEFT_ROLE = "left_role"
 BLOCKED = "blocked"
 DELETED = "deleted"
 REASONS = (LEFT_ROLE, BLOCKED, DELETED)
+NOT_ROLE_MEMBERS = frozenset({LEFT_ROLE, DELETED})  # departed and no longer in the role (blocked still is)
 
 # What may happen to a departed member's Okta user beyond the group removal
 LIFECYCLE_NONE, SUSPEND, DEACTIVATE = "none", "suspend", "deactivate"

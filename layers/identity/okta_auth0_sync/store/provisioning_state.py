@@ -4,18 +4,20 @@ Items:
 
 - ``pk = map#{role_id}#{group_id}``, ``sk = member#{auth0 user id}``: ``outcome``
   (provisioned | existing_added | restored | removed | failed | skipped | unverified_email),
-  ``okta_user_id``, ``reason``, ``run_id`` (the run that wrote the outcome: a run's counts are
-  the items it wrote, so each member counts once however often a step is retried or redriven),
-  ``updated_at``, ``v`` (a version: every write is conditional on the version read, so two
-  writers for one member cannot both win), ``created`` (sticky: this package created the Okta
-  user), ``okta_action`` (suspended | deactivated: what this package did to the Okta user on
+  ``okta_user_id``, ``reason``, ``run_id`` (the run that wrote the outcome: a step retried or
+  redriven counts a member its earlier attempt wrote with that outcome, once), ``updated_at``,
+  ``v`` (a version: every write is conditional on the version read, so two writers for one
+  member cannot both win), ``created`` (sticky: this package created the Okta user),
+  ``okta_action`` (suspended | deactivated: what this package did to the Okta user on
   deprovisioning, undone on a rejoin), ``departed`` (left_role | blocked | deleted). A member
   whose outcome is in :data:`DONE` is not touched again (unless a run asks to ``recheck``);
   the others are retried by every run.
-- ``pk = run#{run_id}``: what each step of a run did, read back by the report: ``sk = list``
+- ``pk = run#{run_id}``: what each step of a run did, read back by the report: ``sk = progress``
   (the listing's progress and counts), ``batch#000042`` (a batch of member ids for the worker),
-  ``result#000042`` (a batch's counts, overwritten when redone), ``usage#{step}#{request id}``
-  (every invocation's API calls, 429s, tokens, success or not). Expire after 30 days (``ttl``).
+  ``result#000042`` (a batch's counts: every member of the batch once, recounted whole when the
+  batch is redone), ``deprovision`` (the deprovisioning step's counts, recounted whole when it is
+  retried), ``usage#{step}#{request id}`` (every invocation's API calls, 429s, tokens, success or
+  not). Expire after 30 days (``ttl``).
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ class StateTable(Table):
                 self.table_name: {
                     "Keys": keys,
                     "ConsistentRead": True,
-                    "ProjectionExpression": "sk, outcome, okta_user_id, reason, v, created, okta_action",
+                    "ProjectionExpression": (
+                        "sk, outcome, okta_user_id, reason, run_id, v, created, okta_action, departed"
+                    ),
                 }
             }
             for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
@@ -142,19 +146,6 @@ class StateTable(Table):
                 "KeyConditionExpression": "pk = :pk",
                 "ExpressionAttributeValues": marshal({":pk": mapping.key}),
                 "ProjectionExpression": "sk, outcome, okta_user_id, run_id, v, created, okta_action, departed",
-            }
-        )
-
-    def run_members(self, mapping: RoleGroupMapping, run_id: str) -> Iterator[dict[str, Any]]:
-        """The members whose outcome ``run_id`` wrote (``user_id``, ``outcome``, ``departed``): what
-        a run's report counts. Filtered and projected by DynamoDB, so the report's reply carries
-        this run's members and three attributes each, not every member of every run."""
-        return self._query_members(
-            {
-                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
-                "FilterExpression": "run_id = :run",
-                "ExpressionAttributeValues": marshal({":pk": mapping.key, ":member": "member#", ":run": run_id}),
-                "ProjectionExpression": "sk, outcome, departed",
             }
         )
 

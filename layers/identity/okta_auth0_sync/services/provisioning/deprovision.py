@@ -22,7 +22,6 @@ always safe.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from okta_auth0_sync.domain.deprovisioning import (
     DID,
     IN_GROUP,
     LIFECYCLE_NONE,
+    NOT_ROLE_MEMBERS,
     REMOVED,
     DeprovisionPolicy,
     SafetyStop,
@@ -41,7 +41,7 @@ from okta_auth0_sync.domain.deprovisioning import (
     undo_action,
 )
 from okta_auth0_sync.domain.provisioning import RoleGroupMapping, RunOptions
-from okta_auth0_sync.services.provisioning.members import departures_key
+from okta_auth0_sync.services.provisioning.members import read_departures
 from okta_auth0_sync.store.provisioning_state import StateTable
 
 
@@ -147,7 +147,12 @@ def deprovision_departed(
     """A run's departures ``(user_id, reason, item)``, behind the safety stop. ``managed``: the
     members this mapping had in the group when the run listed the role; ``role_members``: how
     many the role read returned. Returns the run's deprovisioning summary: the safety stop's
-    verdict, counts per outcome, and a sample of who was (or would be) removed."""
+    verdict, counts per outcome, ``removed_in_role`` (how many of the removed are still role
+    members: blocked), and a sample of who was (or would be) removed.
+
+    A retried or redriven step counts whole again: a member an earlier attempt of this run
+    removed (its item names the run) counts as ``removed`` with what was done to the Okta user,
+    once, and is not touched again."""
     planned = list(departures)
     stop: SafetyStop = removal_limit(len(planned), managed, role_members, context.policy)
     summary: dict[str, Any] = {"safety_stop": stop.to_payload(), "counts": {}, "sample": []}
@@ -157,17 +162,32 @@ def deprovision_departed(
         summary["enabled"] = context.policy.enabled
         return summary
     counts: dict[str, int] = {}
+    in_role = 0
     for user_id, reason, item in planned:
-        result = deprovision_member(user_id, reason, context=context, okta=okta, state=state, item=item)
+        result: dict[str, Any]
+        if removed_by(context, item):
+            result = {"user_id": user_id, "outcome": REMOVED, "departed": item.get("departed") or reason,
+                      "okta_action": item.get("okta_action")}  # fmt: skip
+        else:
+            result = deprovision_member(user_id, reason, context=context, okta=okta, state=state, item=item)
         counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
+        in_role += result["outcome"] == REMOVED and result.get("departed") not in NOT_ROLE_MEMBERS
         if result.get("okta_action"):
             key = result["okta_action"] if not context.dry_run else f"would_{result['okta_action']}"
             counts[key] = counts.get(key, 0) + 1
         if len(summary["sample"]) < 20:
             summary["sample"].append({"user_id": user_id, "departed": reason, "outcome": result["outcome"]})
     summary["counts"] = counts
+    summary["removed_in_role"] = in_role
     summary["enabled"] = True
     return summary
+
+
+def removed_by(context: MemberContext, item: dict[str, Any] | None) -> bool:
+    """The member's item says this run removed them (an earlier attempt of the step)."""
+    if not item or context.dry_run:
+        return False
+    return item.get("outcome") == REMOVED and item.get("run_id") == context.run_id
 
 
 def _planned_action(context: MemberContext, okta: OktaClient, okta_user_id: str, created: bool) -> str | None:
@@ -221,7 +241,7 @@ def deprovision_run(
     """A scheduled run's deprovisioning step, after the listing: the departures it found (S3),
     each member's item read again (consistently) from the state table, then
     :func:`deprovision_departed`. The summary is recorded as the run's ``deprovision`` part."""
-    body = json.loads(s3.get_object(Bucket=bucket, Key=departures_key(options.run_id))["Body"].read())
+    body = read_departures(s3, bucket, options.run_id)
     departures = [(d["user_id"], d["reason"]) for d in body.get("departures", [])]
     items = state.outcomes(options.mapping, [uid for uid, _ in departures])
     summary = deprovision_departed(

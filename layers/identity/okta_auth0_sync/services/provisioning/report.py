@@ -1,9 +1,13 @@
 """Step 3 of a run: the report, built from what every step recorded in the state table.
 
-- Member counts: each member's outcome item names the run that wrote it, so a run's counts are
-  the items it wrote (one per member, whatever was retried or redriven); ``unchanged`` is every
-  other role member. A dry run writes no outcome: its counts are its batches' results (each
-  batch's last, complete attempt).
+- Member counts: the parts' counts added up, one read per batch's result, not per member. Each
+  member of a run is one part's (a batch's, or deprovisioning's: the listing sees to it), and each
+  part counts each of its members once, with the outcome this run recorded for it (a member an
+  earlier attempt of the part recorded counts with that outcome, and the part is recounted whole
+  when redone). ``unchanged`` is every other role member. A part that was never written (its
+  step and the recording of its failure both failed for good) is counted from its members'
+  items, which name the run that wrote them. A dry run writes no outcome: its counts are its
+  batches' results (each batch's last, complete attempt).
 - Usage: every invocation of every step recorded what it spent (``usage#...`` parts), failed
   attempts included: API calls per tenant, 429s, tokens, Lambda seconds.
 - Cost: billed state transitions (Standard workflows bill every state entered, every retry
@@ -13,9 +17,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from okta_auth0_sync.domain.deprovisioning import NOT_ROLE_MEMBERS, REMOVED
 from okta_auth0_sync.domain.payloads.provisioning.report import RunCost, RunReport
 from okta_auth0_sync.domain.provisioning import RunOptions
 from okta_auth0_sync.store.provisioning_state import StateTable
@@ -28,7 +34,7 @@ FIXED_TRANSITIONS = 6
 PRICE_PER_TRANSITION = 0.025 / 1000  # Step Functions Standard, us-east-1
 PRICE_PER_REQUEST = 0.20 / 1_000_000  # Lambda
 PRICE_PER_GB_SECOND = 0.0000133334  # Lambda arm64
-NOT_ROLE_MEMBERS = frozenset({"left_role", "deleted"})  # departures no longer in the role
+NOT_COUNTED = frozenset({"unchanged", "conflict"})  # in a result part: members this run did not record
 
 
 def build_report(
@@ -38,14 +44,22 @@ def build_report(
     started_at: str | None,
     tokens_minted: int,
     report_memory_mb: int = 512,
+    departures: Callable[[], list[str]] | None = None,
 ) -> RunReport:
-    parts = state.summaries(options.run_id)
-    progress = parts.get("progress", {})
-    results = [v for k, v in sorted(parts.items()) if k.startswith("result#")]
-    usages = [v for k, v in parts.items() if k.startswith("usage#")]
+    """``departures``: the ids of the members the listing found departed (read only when the
+    deprovisioning step left no part although there were some)."""
+    run_id = options.run_id
+    progress = state.part(run_id, "progress") or {}
+    by_part = state.summaries(run_id, "result#")
+    results = [v for _, v in sorted(by_part.items())]
+    usages = list(state.summaries(run_id, "usage#").values())
+    deprovisioning = state.part(run_id, "deprovision")
     # A run without a listing (an event-driven batch): its members are the batches' members.
     members = int(progress.get("members", 0)) if progress else sum(sum(r.get("counts", {}).values()) for r in results)
-    counts = _dry_counts(results, progress) if options.dry_run else _recorded_counts(options, state, members)
+    if options.dry_run:
+        counts = _dry_counts(results, progress)
+    else:
+        counts = _run_counts(options, state, progress, by_part, deprovisioning, members, departures)
     failures = [f for r in results for f in r.get("failures", [])]
     failures_total = sum(int(r.get("failures_total", 0)) for r in results)
     api_calls: dict[str, int] = {}
@@ -71,7 +85,7 @@ def build_report(
         listing_complete=bool(progress.get("complete")),
         left_role=int(progress.get("left_role", 0)),
         left_role_sample=list(progress.get("left_role_sample", [])),
-        deprovisioning=parts.get("deprovision"),
+        deprovisioning=deprovisioning,
         api_calls=api_calls,
         rate_limited_responses=rate_limited,
         tokens_minted=tokens,
@@ -80,17 +94,48 @@ def build_report(
     )
 
 
-def _recorded_counts(options: RunOptions, state: StateTable, members: int) -> dict[str, int]:
+def _run_counts(
+    options: RunOptions,
+    state: StateTable,
+    progress: dict[str, Any],
+    results: dict[str, dict[str, Any]],
+    deprovisioning: dict[str, Any] | None,
+    members: int,
+    departures: Callable[[], list[str]] | None,
+) -> dict[str, int]:
     counts: dict[str, int] = {}
-    in_role = 0
-    for item in state.run_members(options.mapping, options.run_id):
-        outcome = item.get("outcome", "unknown")
-        counts[outcome] = counts.get(outcome, 0) + 1
-        if not (outcome == "removed" and item.get("departed") in NOT_ROLE_MEMBERS):
-            in_role += 1  # a role member (blocked members who were removed are still in the role)
+    in_role = 0  # counted role members (blocked members who were removed are still in the role)
+    for result in results.values():
+        for outcome, n in result.get("counts", {}).items():
+            if outcome not in NOT_COUNTED:
+                counts[outcome] = counts.get(outcome, 0) + n
+                in_role += n
+    missing = [f"batch#{i:06d}" for i in range(int(progress.get("batches", 0))) if f"result#{i:06d}" not in results]
+    if missing:  # the worker, and the recording of its failure, failed for good
+        batches = state.parts(options.run_id, missing)
+        in_role += _count_items(options, state, [u for b in batches.values() for u in b.get("user_ids", [])], counts)
+    if deprovisioning is not None:
+        removed = int(deprovisioning.get("counts", {}).get(REMOVED, 0))
+        if removed:
+            counts[REMOVED] = counts.get(REMOVED, 0) + removed
+        in_role += int(deprovisioning.get("removed_in_role", 0))
+    elif departures is not None and int(progress.get("left_role", 0)) + int(progress.get("blocked", 0)):
+        in_role += _count_items(options, state, departures(), counts)  # the step failed for good
     if members - in_role > 0:
         counts["unchanged"] = members - in_role
     return counts
+
+
+def _count_items(options: RunOptions, state: StateTable, user_ids: list[str], counts: dict[str, int]) -> int:
+    """Add the outcomes this run recorded for these members (their items) to ``counts``; returns
+    how many of them are role members."""
+    in_role = 0
+    for item in state.outcomes(options.mapping, user_ids).values():
+        if item.get("run_id") == options.run_id:
+            outcome = item.get("outcome", "unknown")
+            counts[outcome] = counts.get(outcome, 0) + 1
+            in_role += not (outcome == REMOVED and item.get("departed") in NOT_ROLE_MEMBERS)
+    return in_role
 
 
 def _dry_counts(results: list[dict[str, Any]], progress: dict[str, Any]) -> dict[str, int]:

@@ -12,8 +12,16 @@ each window's quota from its first second and waits exactly for the reset.
 One bad member never stops the run: profile problems and Okta validation errors become that
 member's ``failed`` outcome with the reason. Rate limits and outages that outlast the HTTP
 layer's retries propagate, so Step Functions retries the invocation; members already recorded
-are then skipped. Each outcome is written once per member and run (a conditional write on the
-version read), so a retried or redriven run counts each member exactly once.
+are then skipped. Each outcome is written conditionally on the version read, so two writers for
+one member cannot both win.
+
+Counts: each batch's result part (``result#000042``) counts every member of the batch once. A
+member is counted with the outcome this run recorded for it: by this attempt, or by an earlier
+attempt of the same batch (its item names the run, and it is skipped now), never as unchanged;
+``unchanged`` is every member this run did not record (done by an earlier run, or another writer
+got there first: ``conflict``). A redone batch is recounted whole, so its part stays exact however
+often it is retried or redriven; the listing gives each member to one batch of a run only
+(:mod:`~okta_auth0_sync.services.provisioning.members`), so the report adds the parts up.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ FAILURE_SAMPLE = 100
 DEADLINE_MARGIN = 60.0  # seconds kept before the Lambda deadline: no new batch is started after
 POLL_SECONDS = 0.05  # waiting for the listing's next batch
 MAX_CONCURRENCY = 32  # well under Okta's 75 concurrent requests per org
+UNCHANGED, CONFLICT = "unchanged", "conflict"
 
 
 class Concurrency:
@@ -74,7 +83,7 @@ class Concurrency:
 class BatchState:
     index: int
     futures: list[Future[dict[str, Any]]]
-    dry_counts: dict[str, int]
+    settled: dict[str, int]  # members not processed again: recorded by this run already, or unchanged
 
 
 class RunWorker:
@@ -147,10 +156,7 @@ class RunWorker:
         batch = self.state.part(self.options.run_id, f"batch#{index:06d}") or {}
         user_ids = list(dict.fromkeys(batch.get("user_ids", [])))
         recorded = self.state.outcomes(self.options.mapping, user_ids)
-        todo = [uid for uid in user_ids if self.options.recheck or recorded.get(uid, {}).get("outcome") not in DONE]
-        dry_counts: dict[str, int] = {}
-        if len(todo) < len(user_ids):
-            dry_counts["unchanged"] = len(user_ids) - len(todo)
+        todo, settled = settle(self.options, user_ids, recorded)
         profiles = self.auth0.users_by_id(todo) if todo else {}
         futures = []
         for user_id in todo:
@@ -158,7 +164,7 @@ class RunWorker:
                 self._sleep(0.002)
             self._in_flight.acquire()
             futures.append(pool.submit(self._member_safely, user_id, profiles.get(user_id), recorded.get(user_id)))
-        return BatchState(index, futures, dry_counts)
+        return BatchState(index, futures, settled)
 
     def _busy(self) -> int:
         return MAX_CONCURRENCY - self._in_flight._value
@@ -170,12 +176,13 @@ class RunWorker:
             oldest = batches[0]
             if not (wait or all(f.done() for f in oldest.futures)):
                 return
-            counts = dict(oldest.dry_counts)
+            counts = dict(oldest.settled)
             failures = []
             for future in oldest.futures:
                 outcome = future.result()  # a member's exception fails the invocation (retried)
-                counts[outcome["outcome"]] = counts.get(outcome["outcome"], 0) + 1
-                if outcome["outcome"] in ("failed", "would_fail"):
+                key = outcome["outcome"] if outcome.pop("counted") else UNCHANGED
+                counts[key] = counts.get(key, 0) + 1
+                if key in ("failed", "would_fail"):
                     failures.append({"user_id": outcome["user_id"], "reason": outcome.get("reason", "")})
             self.state.put_summary(
                 self.options.run_id,
@@ -200,15 +207,20 @@ class RunWorker:
                 self._in_flight.release()
 
     def _record(self, outcome: dict[str, Any], item: dict[str, Any]) -> None:
-        if self.options.dry_run or outcome.get("recorded") or outcome["outcome"] == "conflict":
-            outcome.pop("recorded", None)
-            return
-        if item.get("outcome") == REMOVED and outcome["outcome"] not in DONE:
-            return  # a removed member still kept out (blocked, unverified...): stays removed, unchanged
-        if not self.state.write_member(
+        """Write the member's outcome; ``counted``: this run recorded it (a dry run: what it would)."""
+        recorded = outcome.pop("recorded", False)
+        if self.options.dry_run or outcome["outcome"] == CONFLICT:
+            outcome["counted"] = self.options.dry_run
+        elif recorded:  # written already (a restore)
+            outcome["counted"] = True
+        elif item.get("outcome") == REMOVED and outcome["outcome"] not in DONE:
+            outcome["counted"] = False  # a removed member still kept out (blocked, unverified...): unchanged
+        elif self.state.write_member(
             self.options.mapping, self.options.run_id, outcome, seen_version=int(item.get("v") or 0)
         ):
-            outcome["outcome"] = "conflict"  # another writer got there first: it is theirs to count
+            outcome["counted"] = True
+        else:
+            outcome.update(outcome=CONFLICT, counted=False)  # another writer got there first: theirs to count
 
     def _member(self, user_id: str, user: dict[str, Any] | None, item: dict[str, Any]) -> dict[str, Any]:
         dry = self.options.dry_run
@@ -277,6 +289,27 @@ class RunWorker:
             return create()
 
 
+def settle(
+    options: RunOptions, user_ids: list[str], recorded: dict[str, dict[str, Any]]
+) -> tuple[list[str], dict[str, int]]:
+    """A batch's members to process, and the counts of the others: a member in the group by an
+    earlier attempt of this run counts with the outcome recorded then (once: it is not processed
+    again, even on a ``recheck``); one in the group by an earlier run is ``unchanged`` (processed
+    again on a ``recheck``)."""
+    todo: list[str] = []
+    settled: dict[str, int] = {}
+    for user_id in user_ids:
+        item = recorded.get(user_id, {})
+        outcome = item.get("outcome")
+        if outcome in DONE and not options.dry_run and item.get("run_id") == options.run_id:
+            settled[outcome] = settled.get(outcome, 0) + 1
+        elif outcome in DONE and not options.recheck:
+            settled[UNCHANGED] = settled.get(UNCHANGED, 0) + 1
+        else:
+            todo.append(user_id)
+    return todo, settled
+
+
 def _failed(user_id: str, reason: str, dry_run: bool) -> dict[str, Any]:
     return {"user_id": user_id, "outcome": "would_fail" if dry_run else "failed", "reason": reason[:300]}
 
@@ -285,8 +318,10 @@ def record_worker_failure(
     options: RunOptions, state: StateTable, next_batch: int, error: str, cause: str, last_batch: int | None = None
 ) -> int:
     """The worker failed for good (after Step Functions' retries): every member of the batches not
-    done, and not already done by an earlier attempt, is recorded as failed with the reason, so
-    the report lists them and the next run retries them. Returns how many were recorded."""
+    done, and not already in the group, is recorded as failed with the reason, so the report lists
+    them and the next run retries them; each of those batches' result parts is recounted (members
+    an earlier attempt of this run put in the group with that outcome). Returns how many were
+    recorded."""
     progress = state.part(options.run_id, "progress") or {}
     recorded = 0
     end = int(progress.get("batches", 0)) if last_batch is None else last_batch + 1
@@ -294,21 +329,26 @@ def record_worker_failure(
         batch = state.part(options.run_id, f"batch#{index:06d}") or {}
         user_ids = list(dict.fromkeys(batch.get("user_ids", [])))
         items = state.outcomes(options.mapping, user_ids)
+        counts: dict[str, int] = {}
         failures = []
         for user_id in user_ids:
             item = items.get(user_id, {})
-            if item.get("outcome") in DONE:
-                continue
             outcome = _failed(user_id, f"the run's worker failed: {error}: {cause}", options.dry_run)
-            failures.append({"user_id": user_id, "reason": outcome["reason"]})
-            if not options.dry_run and state.write_member(
-                options.mapping, options.run_id, outcome, seen_version=int(item.get("v") or 0)
-            ):
+            if item.get("outcome") in DONE:
+                key = item["outcome"] if not options.dry_run and item.get("run_id") == options.run_id else UNCHANGED
+            elif options.dry_run:
+                key = outcome["outcome"]
+            elif state.write_member(options.mapping, options.run_id, outcome, seen_version=int(item.get("v") or 0)):
+                key = outcome["outcome"]
                 recorded += 1
+            else:
+                key = UNCHANGED  # another writer got there first
+            counts[key] = counts.get(key, 0) + 1
+            if key == outcome["outcome"]:
+                failures.append({"user_id": user_id, "reason": outcome["reason"]})
         state.put_summary(
             options.run_id,
             f"result#{index:06d}",
-            {"counts": {"would_fail" if options.dry_run else "failed": len(failures)}, "failures": failures[:100],
-             "failures_total": len(failures)},
-        )  # fmt: skip
+            {"counts": counts, "failures": failures[:FAILURE_SAMPLE], "failures_total": len(failures)},
+        )
     return recorded
