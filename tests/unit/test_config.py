@@ -305,6 +305,8 @@ MALFORMED = [
     ("REVERSE_SYNC_ON_DELETE", "delete"),
     ("REVERSE_SYNC_ADOPTED_USERS", "sometimes"),
     ("AUTH0_LOG_POLL_PAGES", "0"),
+    ("RATE_LIMIT_SHARERS", "0"),
+    ("RATE_LIMIT_SHARERS", "three"),
 ]
 # Free text: any value is taken as it is (a name, an id, a URL the resource server checks).
 FREE_TEXT = {

@@ -559,6 +559,9 @@ class Settings:
     token_refresh_margin: int = 300  # TOKEN_REFRESH_MARGIN_SECONDS
     http_connect_timeout: float = 3.05  # HTTP_CONNECT_TIMEOUT_SECONDS (not set by the template)
     http_read_timeout: float = 10.0  # HTTP_READ_TIMEOUT_SECONDS (not set by the template)
+    # How many of this function's invocations may run at once (its reserved concurrency), sharing
+    # the tenants' token buckets: the HTTP layer's pacer gives each its share of the refill.
+    rate_limit_sharers: int = 1  # RATE_LIMIT_SHARERS
     xray_sdk_tracing: bool = False  # XRAY_SDK_TRACING
     # The event hook receiver
     event_hook_secret_id: str | None = _variable("EVENT_HOOK_SECRET_ID")
@@ -610,6 +613,7 @@ class Settings:
             token_refresh_margin=env.number("TOKEN_REFRESH_MARGIN_SECONDS", 300, int, 0),
             http_connect_timeout=env.number("HTTP_CONNECT_TIMEOUT_SECONDS", 3.05, float, 0.0),
             http_read_timeout=env.number("HTTP_READ_TIMEOUT_SECONDS", 10.0, float, 0.0),
+            rate_limit_sharers=env.number("RATE_LIMIT_SHARERS", 1, int, 1, 1000),
             xray_sdk_tracing=env.flag("XRAY_SDK_TRACING", False),
             handled_event_types=_handled_event_types(env),
             sync_policy=_sync_policy(env),

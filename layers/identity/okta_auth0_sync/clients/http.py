@@ -2,10 +2,11 @@
 
 - a timeout on every call;
 - retries on 429, 5xx and connection errors with jittered backoff that honours
-  ``X-Rate-Limit-Reset`` (Okta), ``x-ratelimit-reset`` (Auth0) and ``Retry-After``, bounded so a
-  Lambda never outlives its timeout (then :class:`RateLimited`/:class:`UpstreamUnavailable` is
-  raised for Step Functions to retry later);
-- client-side pacing from the remaining-quota headers (:mod:`.ratelimit`);
+  ``X-Rate-Limit-Reset`` (Okta) and ``Retry-After`` (a 429 from Auth0's token bucket is retried
+  when the pacer says, spread over the tokens after ``x-ratelimit-reset``), bounded so a Lambda
+  never outlives its timeout (then :class:`RateLimited`/:class:`UpstreamUnavailable` is raised
+  for Step Functions to retry later);
+- client-side pacing from the remaining-quota headers (:mod:`.pacing`);
 - path and query values always percent-encoded (path templates + ``params=``, never f-strings);
 - one refresh-and-retry on 401 when the auth can mint a new token;
 - every request counted by tenant, method, route template and status (:mod:`.counters`).
@@ -77,6 +78,7 @@ class HttpClient:
         timeouts: Timeouts = Timeouts(),
         retry: RetryPolicy = RetryPolicy(),
         limiter: RequestPacer | None = None,
+        sharers: int = 1,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "okta-auth0-sync/0.1",
@@ -90,7 +92,8 @@ class HttpClient:
         self.session.headers["Accept"] = "application/json"
         self.timeouts = timeouts
         self.retry = retry
-        self.limiter = limiter if limiter is not None else RequestPacer(clock=clock, sleep=sleep)
+        # sharers: how many callers share the tenant's token buckets (RATE_LIMIT_SHARERS)
+        self.limiter = limiter if limiter is not None else RequestPacer(sharers=sharers, clock=clock, sleep=sleep)
         self._clock = clock
         self._sleep = sleep
 
@@ -169,8 +172,9 @@ class HttpClient:
                 refreshed = True
                 continue
             if status == 429:
-                wait = self._rate_limit_wait(response, attempt)
-                self._wait_or_raise(attempt, wait, self._as_rate_limited(response, wait))
+                wait = self._rate_limit_wait(response, attempt, bucket)
+                returns = max(wait, reset_in(response.headers, self._clock()) or 0.0)
+                self._wait_or_raise(attempt, wait, self._as_rate_limited(response, returns))
                 continue
             if status >= 500:
                 if not retriable:  # a POST that may have happened: let the caller decide
@@ -196,14 +200,22 @@ class HttpClient:
         """Full jitter: uniform(0, min(cap, base * 2^(attempt-1)))."""
         return random.uniform(0.0, min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1)))
 
-    def _rate_limit_wait(self, response: requests.Response, attempt: int) -> float:
+    def _rate_limit_wait(self, response: requests.Response, attempt: int, bucket: str) -> float:
         now = self._clock()
-        waits = [w for w in (retry_after(response.headers, now), reset_in(response.headers, now)) if w is not None]
+        server = retry_after(response.headers, now)
+        if self.limiter.paces_retries(bucket):
+            # A token bucket (Auth0): its reset adds *one* request, so every caller it refused
+            # would come back for the same token. The pacer's acquire, next, spreads them over the
+            # tokens that follow; only a Retry-After (a quota, not the bucket) is waited here.
+            return 0.0 if server is None else self._jittered(server)
+        waits = [w for w in (server, reset_in(response.headers, now)) if w is not None]
         if not waits:
             return self._backoff(attempt) + 1.0
-        wait = max(waits)
-        # The reset marks when quota comes back (Auth0: when *one* request is added), so
-        # waiting exactly to it under-waits; add jitter so workers don't all return at once.
+        return self._jittered(max(waits))
+
+    @staticmethod
+    def _jittered(wait: float) -> float:
+        """``wait`` and a little more, so that callers told the same wait don't all return at once."""
         return wait + random.uniform(0.05, 0.05 + min(1.0, 0.1 * max(wait, 1.0)))
 
     def _wait_or_raise(self, attempt: int, wait: float, failure: SyncError) -> None:

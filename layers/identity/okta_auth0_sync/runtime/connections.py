@@ -82,7 +82,10 @@ class _Tenant(Generic[_Client]):
                 return False
             self.connection = self._parse(data, secret_id)
             http = http_client(
-                self.connection, session=self.session, timeouts=Timeouts(s.http_connect_timeout, s.http_read_timeout)
+                self.connection,
+                session=self.session,
+                timeouts=Timeouts(s.http_connect_timeout, s.http_read_timeout),
+                sharers=s.rate_limit_sharers,
             )
             self.minter = minter(self.connection, http)
             if self.minter is None:
