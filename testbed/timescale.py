@@ -76,3 +76,31 @@ def scaled_retry_waits(scale: float) -> Iterator[VirtualClock]:
     finally:
         retrier_decl.time = original_time  # type: ignore[attr-defined]
         http.HttpClient._wait_or_raise = original_wait  # type: ignore[method-assign]
+
+
+@contextmanager
+def scaled_client_waits(scale: float) -> Iterator[None]:
+    """While active, every wait inside an invocation is ``scale`` times its length: the HTTP
+    client's backoff (a 5xx, a timeout) and the pacer's wait for a rate-limit reset (a 429's
+    ``x-ratelimit-reset``). Each wait is still computed by the library, from the same headers; only
+    the sleep is shortened. For tests of races, where waiting adds nothing but wall time. Pacers
+    built while active sleep scaled (a simulated container's clients are built in its first
+    invocation)."""
+    from okta_auth0_sync.clients import http, pacing
+
+    original_wait = http.HttpClient._wait_or_raise
+    original_init = pacing.RequestPacer.__init__
+
+    def wait_or_raise(self: Any, attempt: int, wait: float, failure: Exception) -> None:
+        original_wait(self, attempt, wait * scale, failure)
+
+    def init(self: Any, *, sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> None:
+        original_init(self, sleep=lambda seconds: sleep(seconds * scale), **kwargs)
+
+    http.HttpClient._wait_or_raise = wait_or_raise  # type: ignore[assignment,method-assign]
+    pacing.RequestPacer.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        http.HttpClient._wait_or_raise = original_wait  # type: ignore[method-assign]
+        pacing.RequestPacer.__init__ = original_init  # type: ignore[method-assign]

@@ -29,6 +29,7 @@ from okta_auth0_sync.store.ledger import Ledger
 from okta_auth0_sync_testbed.apigateway import LocalHttpApi
 from okta_auth0_sync_testbed.convergence import deliver_round, invoke_round, plan_trial, wrong_final_states
 from okta_auth0_sync_testbed.deployment import LocalDeployment
+from okta_auth0_sync_testbed.timescale import scaled_client_waits
 
 from .conftest import HOOK_SECRET, connection_secrets
 
@@ -37,24 +38,30 @@ TASK_TRIALS = int(os.environ.get("CONVERGENCE_TASK_TRIALS", "200"))
 TASK_PARTS = 2  # the task trials in halves: separate tests, so two workers run them at once
 HOOK_TRIALS = int(os.environ.get("CONVERGENCE_HOOK_TRIALS", "24"))
 PER_ROUND = 40
+# Races, not waiting, are under test: the library's waits (backoff after a 503, the pause until a
+# 429's reset) are computed as always and slept for a tenth of their length.
+WAIT_SCALE = 0.1
 MAX_EVENTS = 4  # per trial here; the benchmark draws up to 6
 
 
 @pytest.fixture
 def suspensions_stack(sb, credentials):
     counters.api_calls.reset()
-    with LocalDeployment(
-        connection_secrets(credentials),
-        parameters={
-            "OktaDomain": sb.okta.domain,
-            "Auth0Domain": sb.auth0.domain,
-            "SyncSuspensions": "true",
-            # Races, not throttling, are under test here: every invocation runs at once (the test
-            # bed honours reserved concurrency; tests/integration/test_deactivation_burst.py covers it).
-            "DeactivationConcurrency": "50",
-            "LookupConcurrency": "50",
-        },
-    ) as stack:
+    with (
+        LocalDeployment(
+            connection_secrets(credentials),
+            parameters={
+                "OktaDomain": sb.okta.domain,
+                "Auth0Domain": sb.auth0.domain,
+                "SyncSuspensions": "true",
+                # Races, not throttling, are under test here: every invocation runs at once (the test
+                # bed honours reserved concurrency; tests/integration/test_deactivation_burst.py covers it).
+                "DeactivationConcurrency": "50",
+                "LookupConcurrency": "50",
+            },
+        ) as stack,
+        scaled_client_waits(WAIT_SCALE),
+    ):
         sb.auth0.faults.reseed(SEED)
         sb.auth0.faults.error(route="/api/v2/users*", status=503, probability=0.02)
         sb.auth0.faults.error(route="/api/v2/users*", status=429, probability=0.002)
