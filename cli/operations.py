@@ -70,14 +70,17 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def _wait(sfn: Any, execution_arn: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+    """Poll until the execution ends: every 0.25 s at first, doubling to every 4 s (a quick run is
+    seen at once, a long one costs a call every few seconds)."""
+    deadline, interval = time.monotonic() + timeout, 0.25
     while True:
         described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
         if described["status"] != "RUNNING":
             return described
         if time.monotonic() > deadline:
             raise OperationError(f"{execution_arn} still running after {timeout:.0f}s")
-        time.sleep(1.0)
+        time.sleep(interval)
+        interval = min(4.0, interval * 2)
 
 
 def _executions(sfn: Any, arn: str, since: datetime) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from okta_auth0_sync.domain.reconciliation import execution_name
 from okta_auth0_sync.services import reconciliation
 from okta_auth0_sync.store import executions
 from okta_auth0_sync_cli.main import main
+from okta_auth0_sync_testbed.timescale import scaled_retry_waits
 
 MACHINE, SYNC = "ReconciliationStateMachine", "DeactivationSyncStateMachine"
 DB, WORKFORCE = "Username-Password-Authentication", "okta-workforce"
@@ -77,7 +78,18 @@ def auth0_state(sb, people):
     return {a: account_state(sb, a) for p in people for a in p["accounts"]}
 
 
-def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(sb, stack, world, capsys, monkeypatch):
+@pytest.fixture
+def quick_retries():
+    """The nine fixes start at once on the deactivation sync's three reserved slots: the throttled
+    ones wait out the throttle Retry (1 s to 30 s, full jitter) a hundredth as long here (the real
+    ASL computes each wait; testbed/timescale.py shortens only the sleep)."""
+    with scaled_retry_waits(1 / 100) as clock:
+        yield clock
+
+
+def test_reconciliation_finds_and_fixes_drift_both_ways_dry_run_changes_nothing(
+    sb, stack, world, capsys, monkeypatch, quick_retries
+):
     before = auth0_state(sb, world["people"])
     counters.api_calls.reset()
 
