@@ -6,7 +6,8 @@
   the functions the template routes (``Events`` of type ``HttpApi``): so the sandbox Okta can
   deliver event hooks over HTTP, and a client can call the endpoints with ``curl``.
 - :class:`LocalRestApi` does the same for a REST API (``Events`` of type ``Api``), with its
-  Lambda authorizer and gateway responses.
+  Lambda authorizer and gateway responses (status, headers mapped from literals, the request and
+  the authorizer's context, and body templates, as the template defines them).
 """
 
 from __future__ import annotations
@@ -205,9 +206,12 @@ def _template_regex(template: str) -> re.Pattern:
 class LocalRestApi(_LoopbackGateway):
     """A REST API (``AWS::Serverless::Api``) of the template on loopback, with what API Gateway
     does around the functions: the stage in the path, the Lambda REQUEST authorizer (identity
-    sources checked first; ``Exception("Unauthorized")`` -> 401; a policy that does not allow
-    the method ARN -> 403; any other failure -> 500), the template's gateway responses, and
-    proxy integration (payload 1.0, ``requestContext.authorizer`` from the authorizer's context).
+    sources checked first: one missing or empty -> UNAUTHORIZED without calling it;
+    ``Exception("Unauthorized")`` -> UNAUTHORIZED; a policy that does not allow the method ARN ->
+    ACCESS_DENIED, which sees the policy's context; any other failure -> AUTHORIZER_FAILURE), the
+    template's gateway responses (:meth:`_gateway`), and proxy integration (payload 1.0,
+    ``requestContext.authorizer`` from the authorizer's context). Authorizer caching is not
+    emulated: an authorizer with a result TTL other than 0 is refused here.
     """
 
     name = "local-rest-api"
@@ -220,7 +224,10 @@ class LocalRestApi(_LoopbackGateway):
         self.authorizer = None
         if auth.get("DefaultAuthorizer"):
             spec = auth["Authorizers"][auth["DefaultAuthorizer"]]
-            self.authorizer = (spec["FunctionArn"].rsplit(":", 1)[-1], spec.get("Identity", {}).get("Headers", []))
+            identity = spec.get("Identity", {})
+            if str(identity.get("ReauthorizeEvery")) != "0":  # SAM's default is 300 s
+                raise NotImplementedError(f"{api}: authorizer result caching is not emulated (ReauthorizeEvery)")
+            self.authorizer = (spec["FunctionArn"].rsplit(":", 1)[-1], identity.get("Headers", []))
         self.gateway_responses = props.get("GatewayResponses", {})
         self.routes: list[tuple[str, str, re.Pattern, str]] = []
         for logical_id in stack.template.of_type("AWS::Serverless::Function"):
@@ -270,11 +277,12 @@ class LocalRestApi(_LoopbackGateway):
             f"{self.api_id}/{self.stage}/{method}{path}"
         )
         authorizer_context: dict[str, Any] = {}
+        request = {"header": single, "path": match.groupdict(), "querystring": dict(parse_qsl(parts.query))}
         if self.authorizer:
             authorizer, identity = self.authorizer
-            lower = {k.lower() for k in single}
-            if any(h.lower() not in lower for h in identity) or any(not single.get(h) for h in identity):
-                return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"})
+            present = {k.lower(): v for k, v in single.items()}
+            if any(not present.get(h.lower()) for h in identity):
+                return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"}, context, request)
             event = {
                 "type": "REQUEST",
                 "methodArn": method_arn,
@@ -292,13 +300,16 @@ class LocalRestApi(_LoopbackGateway):
                 decision = _invoke_api_function(self.stack, authorizer, event)
             except Exception as exc:
                 if str(exc) == "Unauthorized":
-                    return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"})
-                return self._gateway("AUTHORIZER_FAILURE", 500, {"message": None})
+                    return self._gateway("UNAUTHORIZED", 401, {"message": "Unauthorized"}, context, request)
+                return self._gateway("AUTHORIZER_FAILURE", 500, {"message": None}, context, request)
+            authorizer_context = {
+                "principalId": decision.get("principalId"),
+                **{k: _stringified(v) for k, v in (decision.get("context") or {}).items()},
+            }
             if not _allows(decision, method_arn):
-                return self._gateway(
-                    "ACCESS_DENIED", 403, {"message": "User is not authorized to access this resource"}
-                )
-            authorizer_context = {"principalId": decision.get("principalId"), **(decision.get("context") or {})}
+                denied = {**context, "authorizer": authorizer_context}
+                message = {"message": "User is not authorized to access this resource"}
+                return self._gateway("ACCESS_DENIED", 403, message, denied, request)
         proxy = {
             "resource": template,
             "path": path,
@@ -326,14 +337,63 @@ class LocalRestApi(_LoopbackGateway):
                 return template, match, function
         return None
 
-    def _gateway(self, kind: str, default_status: int, default_body: dict) -> tuple[int, dict, bytes]:
+    def _gateway(
+        self,
+        kind: str,
+        default_status: int,
+        default_body: dict,
+        context: dict[str, Any] | None = None,
+        request: dict[str, dict[str, str]] | None = None,
+    ) -> tuple[int, dict, bytes]:
+        """The template's gateway response of type ``kind`` (API Gateway's default when it has
+        none): its status code; its headers, each mapped from a literal (``'…'``), a context
+        variable (``context.authorizer.challenge``: a key of the authorizer's context) or a method
+        request parameter (``method.request.header.Host``), and left out when the value is absent;
+        its ``application/json`` template with ``$context.…`` variables substituted."""
         spec = self.gateway_responses.get(kind, {})
+        context = {**(context or {}), "error": {"responseType": kind}}
         headers = {"Content-Type": "application/json"}
-        for key, value in (spec.get("ResponseParameters", {}).get("Headers") or {}).items():
-            headers[key] = value[1:-1] if value.startswith("'") and value.endswith("'") else value
+        for key, source in (spec.get("ResponseParameters", {}).get("Headers") or {}).items():
+            value = _mapped(source, context, request or {})
+            if value is not None:
+                headers[key] = value
         template = (spec.get("ResponseTemplates") or {}).get("application/json")
-        raw = template.encode() if template else json.dumps(default_body).encode()
+        if template:
+            raw = re.sub(r"\$context\.([A-Za-z0-9_.]+)", lambda m: _variable(context, m[1]) or "", template).encode()
+        else:
+            raw = json.dumps(default_body).encode()
         return int(spec.get("StatusCode", default_status)), headers, raw
+
+
+def _stringified(value: Any) -> str:
+    """A context value as ``$context.authorizer.<key>`` gives it: stringified (``true``, ``1``)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _variable(context: dict[str, Any], name: str) -> str | None:
+    """``$context.<name>`` (dotted), or None when the request has no such value."""
+    value: Any = context
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return None if value is None or isinstance(value, dict) else str(value)
+
+
+def _mapped(source: str, context: dict[str, Any], request: dict[str, dict[str, str]]) -> str | None:
+    """A gateway response header's mapping expression (REST API parameter mapping sources)."""
+    if len(source) >= 2 and source[0] == source[-1] == "'":
+        return source[1:-1]
+    if source.startswith("context."):
+        return _variable(context, source[len("context.") :])
+    matched = re.fullmatch(r"method\.request\.(header|path|querystring)\.(.+)", source)
+    if matched is None:
+        raise NotImplementedError(f"gateway response mapping {source!r} is not emulated")
+    where, name = matched.groups()
+    values = request.get(where, {})
+    if where == "header":
+        return {k.lower(): v for k, v in values.items()}.get(name.lower())
+    return values.get(name)
 
 
 def _allows(decision: Any, method_arn: str) -> bool:
