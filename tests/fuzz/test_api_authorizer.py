@@ -5,10 +5,15 @@ Inputs: ``Authorization`` and ``DPoP`` headers of every kind (missing, garbage, 
 JWT-shaped junk, ``alg: none``, HMAC with the public key, an unknown key, a header that is not a
 JSON object), header names in any case, tokens genuinely signed by the issuer with claims of the
 wrong type or value, DPoP-bound tokens with proofs broken one way each, and routes that do not
-exist. For every input the authorizer either returns a policy API Gateway accepts (principal a
-string, the method ARN as the only resource, a context of strings) or raises exactly
-``Exception("Unauthorized")`` (API Gateway's 401); nothing else (anything else is a 500). It
-allows only what the contract allows, and a genuinely valid token is allowed.
+exist. For every input the authorizer returns a policy API Gateway accepts (principal a string,
+the method ARN as the only resource, a context of strings), or raises exactly
+``Exception("Unauthorized")`` (API Gateway's static 401); nothing else (anything else is a 500).
+It allows only a valid token (whatever its scopes: the route's is the invoke function's to check),
+and a genuinely valid token is allowed. A Deny is a refusal too (the template's ACCESS_DENIED:
+401): its context carries the challenge, in the scheme the request used (a Bearer one offering
+DPoP, RFC 9449 7.2), with no error code when there were no credentials (RFC 6750 3.1),
+``invalid_dpop_proof`` for a bad proof of a valid DPoP-bound token (RFC 9449 7.1), and a body the
+template's JSON template renders into valid JSON naming the same error.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -30,6 +36,7 @@ from hypothesis import strategies as st
 from okta_auth0_sync.jose import keys
 from okta_auth0_sync.jose.dpop import DpopKey
 from okta_auth0_sync.services import invoke
+from okta_auth0_sync_testbed.template import load_template
 from tests.fuzz import support, tally
 from tests.fuzz.support import ACCOUNT, REGION, Context, OutboundAttempt, hostile_strings, json_values, texts
 
@@ -308,8 +315,9 @@ def make_proof(draw: st.DrawFn, key: DpopKey, method: str, url: str, token: str,
 
 
 @st.composite
-def requests(draw: st.DrawFn, issuer: Issuer) -> tuple[dict[str, Any], str]:
-    """(an authorizer event, what the contract answers: allow | deny | refuse)."""
+def requests(draw: st.DrawFn, issuer: Issuer) -> tuple[dict[str, Any], str, str | None]:
+    """(an authorizer event, what the contract answers: allow | refuse, and the error code a
+    refusal must carry when the contract says which one)."""
     route = draw(st.sampled_from([*ROUTES, None]))
     if route is None:
         method = draw(st.sampled_from(["GET", "POST", "DELETE", "post"]) | texts)
@@ -322,24 +330,28 @@ def requests(draw: st.DrawFn, issuer: Issuer) -> tuple[dict[str, Any], str]:
     kind = draw(st.sampled_from(["signed", "signed", "bound", "junk", "text", "scheme", "hmac", "foreign"]))
     multi = draw(st.booleans())  # multiValueHeaders present (API Gateway sends both)
     scheme = draw(st.sampled_from(["Bearer", "bearer", "BEARER", "DPoP", "dpop"]))
-    expect, dpop = "refuse", None
+    expect, dpop, error = "refuse", None, None
     if kind in ("signed", "bound"):
         claims = draw(signed_claims(scope or "sync.read"))
         if kind == "bound":
             key = DpopKey.generate()
             claims["cnf"] = {"jkt": key.jkt}
         token = issuer.sign(claims)
-        valid, scoped = claims_valid(claims, scope or "")
+        valid = claims_valid(claims, scope or "")[0]  # its scopes are the invoke function's to judge
         bound = isinstance(claims.get("cnf"), dict) and bool(claims["cnf"].get("jkt"))
         if kind == "bound":
             defect = draw(st.sampled_from(PROOF_DEFECTS))
             dpop = make_proof(draw, key, method, url_of(path), token, defect)
             # without multiValueHeaders only the last of two DPoP headers is seen: one good proof
             proof_ok = defect == "none" or (defect == "two-proofs" and not multi)
+            if valid and scheme.lower() == "dpop" and not proof_ok:  # the token is sound, its proof is not
+                error = "invalid_token" if defect == "other-key" else "invalid_dpop_proof"  # RFC 9449 7.1
             valid &= scheme.lower() == "dpop" and proof_ok
         else:
             valid &= not bound and scheme.lower() == "bearer"
-        expect = "allow" if valid and scoped else "deny" if valid else "refuse"
+        expect = "allow" if valid else "refuse"
+        if not valid and error is None:
+            error = "invalid_token"
         authorization = f"{scheme} {token}"
     elif kind == "junk":
         authorization = f"{scheme} {junk_jwt(draw)}"
@@ -362,7 +374,7 @@ def requests(draw: st.DrawFn, issuer: Issuer) -> tuple[dict[str, Any], str]:
     else:
         authorization = draw(st.none() | texts | hostile_strings | st.sampled_from(["Bearer " + "A" * 12_000]))
     if route is None:
-        expect = "deny"  # no scope is defined for the route: a Deny policy, whoever asks
+        expect, error = "refuse", None  # no scope is defined for the route: refused, whoever asks
     event = authorizer_event(
         method,
         resource,
@@ -372,12 +384,51 @@ def requests(draw: st.DrawFn, issuer: Issuer) -> tuple[dict[str, Any], str]:
         name_case=draw(st.sampled_from(["Authorization", "authorization", "AUTHORIZATION"])),
         multi=multi,
     )
-    return event, expect
+    return event, expect, error
 
 
 # ------------------------------------------------------------------------------------------ oracle
+ACCESS_DENIED = load_template()["Resources"]["InvokeApi"]["Properties"]["GatewayResponses"]["ACCESS_DENIED"]
+QUOTABLE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # an auth-param's quoted-string (RFC 6750 3)
+OFFERED = 'DPoP realm="okta-auth0-sync", algs="RS256 RS384 RS512 ES256 ES384 ES512"'
+
+
+def scheme_of(authorization: Any) -> str | None:
+    """The scheme a challenge must use for this Authorization header (None: no credentials)."""
+    if not isinstance(authorization, str) or not authorization.strip():
+        return None
+    return "DPoP" if authorization.strip().partition(" ")[0].lower() == "dpop" else "Bearer"
+
+
+def check_refusal(event: dict[str, Any], context: dict[str, Any]) -> str:
+    """A Deny's context: what ACCESS_DENIED sends (401, the challenge, a JSON body). Its error code."""
+    challenge, code, message = context["challenge"], context["error_code"], context["error_message"]
+    assert context["status"] == "401", context
+    assert isinstance(challenge, str) and isinstance(message, str) and message, context
+    assert challenge.isascii() and "\r" not in challenge and "\n" not in challenge, challenge
+    params = re.findall(r'(\w+)="([^"]*)"', challenge)
+    assert all(QUOTABLE.fullmatch(value) for _, value in params), challenge
+    errors = [value for name, value in params if name == "error"]
+    assert errors == ([] if code == "unauthorized" else [code]), (challenge, code)
+    headers = {k.lower(): v for k, v in event["headers"].items()}
+    scheme = scheme_of(headers.get("authorization"))
+    if (event["httpMethod"], event["resource"]) not in invoke.ROUTE_SCOPES:
+        scheme = None  # not a route of the API: its credentials were not looked at
+    if scheme is None:  # RFC 6750 3.1: no error code without credentials, both schemes
+        assert challenge == f'Bearer realm="okta-auth0-sync", {OFFERED}', challenge
+    elif scheme == "DPoP":
+        assert challenge.startswith('DPoP realm="okta-auth0-sync", ') and "Bearer realm" not in challenge, challenge
+    else:  # RFC 9449 7.2: a Bearer caller is offered DPoP too
+        assert challenge.startswith('Bearer realm="okta-auth0-sync", ') and challenge.endswith(OFFERED), challenge
+    template = ACCESS_DENIED["ResponseTemplates"]["application/json"]
+    body = re.sub(r"\$context\.authorizer\.(\w+)", lambda m: str(context[m[1]]), template)
+    assert json.loads(body) == {"error": code, "message": message}, body
+    return code
+
+
 def decide(authorizer, event: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """Run the authorizer: ("allow"|"deny", policy) or ("refuse", None) for Exception("Unauthorized")."""
+    """Run the authorizer: ("allow", policy), or ("refuse", policy) for a Deny, ("refuse", None)
+    for Exception("Unauthorized")."""
     try:
         policy = authorizer.lambda_handler(event, Context("ApiAuthorizerFunction"))
     except OutboundAttempt:
@@ -400,19 +451,25 @@ def decide(authorizer, event: dict[str, Any]) -> tuple[str, dict[str, Any] | Non
     assert all(isinstance(v, str | int | float | bool) for v in context.values()), context
     effect = statement[0]["Effect"]
     assert effect in ("Allow", "Deny"), effect
-    tally.answer(200 if effect == "Allow" else 403)
-    return effect.lower(), policy
+    if effect == "Deny":
+        check_refusal(event, context)
+        tally.answer(int(ACCESS_DENIED["StatusCode"]))
+        return "refuse", policy
+    tally.answer(200)
+    return "allow", policy
 
 
 # ------------------------------------------------------------------------------------------- tests
 @support.given_data
 def test_any_credentials_get_a_policy_or_unauthorized_and_only_valid_tokens_are_allowed(authorizer, issuer, data):
-    event, expect = data.draw(requests(issuer), label="request")
+    event, expect, error = data.draw(requests(issuer), label="request")
     outcome, policy = decide(authorizer, event)
-    support.note(f"expected {expect}, got {outcome}: {policy}")
+    support.note(f"expected {expect} ({error}), got {outcome}: {policy}")
     assert outcome == expect, f"expected {expect}, got {outcome}"
     if outcome == "allow":
         assert policy["context"]["client_id"] == policy["principalId"]
+    elif error is not None and policy is not None:
+        assert policy["context"]["error_code"] == error, policy["context"]
 
 
 def test_a_genuine_token_is_allowed_with_its_caller_in_the_context(authorizer, issuer):
@@ -484,3 +541,28 @@ def test_a_token_naming_no_client_is_unauthorized_whatever_its_scopes(authorizer
             "POST", "/provisioning/runs", "/provisioning/runs", authorization=f"Bearer {issuer.sign(claims)}"
         )
         assert decide(authorizer, event)[0] == "refuse"
+
+
+def test_a_genuine_token_without_the_routes_scope_is_allowed_with_its_scopes(authorizer, issuer):
+    """The route's scope is the invoke function's to check (a 403 there, in the caller's scheme):
+    the authorizer allows and passes the scopes on, so the 401 of ACCESS_DENIED never says it."""
+    token = issuer.sign(good_claims(["sync.read"]))
+    event = authorizer_event("POST", "/provisioning/runs", "/provisioning/runs", authorization=f"Bearer {token}")
+    outcome, policy = decide(authorizer, event)
+    assert outcome == "allow" and policy["context"]["scopes"] == "sync.read"
+
+
+def test_a_bad_proof_of_a_genuine_bound_token_is_invalid_dpop_proof_in_the_dpop_scheme(authorizer, issuer):
+    """RFC 9449 7.1, through the Deny's context (issue 10: it was a static invalid_token)."""
+    key = DpopKey.generate()
+    (method, resource), (scope, path) = next(iter(ROUTES.items()))
+    token = issuer.sign(good_claims([scope], cnf={"jkt": key.jkt}))
+    stale = key.proof(method, url_of(path), access_token=token, now=time.time() - 3600)
+    event = authorizer_event(method, resource, path, authorization=f"DPoP {token}", dpop=[stale])
+    outcome, policy = decide(authorizer, event)
+    assert outcome == "refuse"
+    assert policy["context"]["challenge"] == (
+        'DPoP realm="okta-auth0-sync", error="invalid_dpop_proof", '
+        'error_description="DPoP proof is stale or from the future", '
+        'algs="RS256 RS384 RS512 ES256 ES384 ES512"'
+    )

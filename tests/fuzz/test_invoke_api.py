@@ -3,11 +3,14 @@ any method, path and path parameter, query, headers, and bodies of every kind (m
 other encodings, base64 that is not, deep nesting, huge, wrong types, near-valid mutations).
 
 For any request: an answer below 500, never an exception; a Step Functions execution started only
-for a valid request (202), with exactly the input the contract gives (``POST /provisioning/runs``:
+for a valid request (202) from a caller whose token has the route's scope (the authorizer's
+context), with exactly the input the contract gives (``POST /provisioning/runs``:
 ``{role_id, group_id, dry_run, recheck: false, requested_by}``; ``POST /users/{id}/sync``:
-``{okta_user: {id}, requested_by}``), and nothing started for any other answer. Generated valid
-requests are answered 202. Step Functions is a recorder (``start_execution``/``describe_execution``);
-every other AWS call or HTTP request is refused (``support.no_outbound``).
+``{okta_user: {id}, requested_by}``), and nothing started for any other answer; a 403 only for a
+token without the route's scope, with the RFC 6750 ``insufficient_scope`` challenge in the
+caller's scheme naming it. Generated valid requests are answered 202. Step Functions is a
+recorder (``start_execution``/``describe_execution``); every other AWS call or HTTP request is
+refused (``support.no_outbound``).
 """
 
 from __future__ import annotations
@@ -207,10 +210,18 @@ headers = st.dictionaries(
     texts,
     max_size=4,
 )
+SCOPES = ["sync.provision", "sync.users", "sync.read", "sync.reconcile"]
 authorizers = st.one_of(
-    st.none(),  # the usual: the authorizer's context with the caller's client id
+    st.none(),  # the usual: the authorizer's context with the caller's client id and scopes
     st.just({}),
     st.fixed_dictionaries({"client_id": texts}),
+    st.fixed_dictionaries(  # a token with some scopes, Bearer or DPoP
+        {
+            "client_id": st.just(CALLER),
+            "scopes": st.lists(st.sampled_from(SCOPES), unique=True).map(" ".join) | texts,
+            "token_type": st.sampled_from(["Bearer", "DPoP"]) | texts,
+        }
+    ),
 )
 
 
@@ -272,13 +283,19 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def granted(event: dict[str, Any]) -> set[str]:
+    """The scopes of the caller's token, as the authorizer's context gives them (space separated)."""
+    scopes = (event["requestContext"].get("authorizer") or {}).get("scopes")
+    return set(scopes.split(" ")) if isinstance(scopes, str) else set()
+
+
 def expected_start(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """The execution (state machine ARN, input) the contract starts for ``event``, or None."""
     caller = (event["requestContext"].get("authorizer") or {}).get("client_id", "unknown")
     if event["httpMethod"].upper() != "POST":  # Powertools matches methods in any case (API Gateway sends POST)
         return None
     path = event["path"]
-    if re.fullmatch(r"/provisioning/runs/*", path):
+    if re.fullmatch(r"/provisioning/runs/*", path) and "sync.provision" in granted(event):
         body = _body_object(event)
         if not isinstance(body, dict) or len(event["body"] or "") > 16 * 1024 or _depth(body) > 8:
             return None
@@ -290,7 +307,7 @@ def expected_start(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         payload = {"role_id": role, "group_id": group, "dry_run": dry_run, "recheck": False, "requested_by": caller}
         return PROVISIONING_ARN, payload
     matched = re.fullmatch(r"/users/([^/]*)/sync/*", path)
-    if matched and OKTA_USER_ID.fullmatch(matched.group(1)):
+    if matched and OKTA_USER_ID.fullmatch(matched.group(1)) and "sync.users" in granted(event):
         return DEACTIVATION_ARN, {"okta_user": {"id": matched.group(1)}, "requested_by": caller}
     return None
 
@@ -332,9 +349,28 @@ def check(api, event: dict[str, Any], valid: bool) -> dict[str, Any]:
         assert expected is None, f"a valid request answered {status}: {response.get('body')}"
         if status >= 400 and response.get("body"):
             assert json.loads(response["body"]).get("message"), "a refusal says why"
+    if status == 403:
+        check_insufficient_scope(event, response)
     if valid:
         assert status == 202, f"a valid request answered {status}: {response.get('body')}"
     return response
+
+
+def check_insufficient_scope(event: dict[str, Any], response: dict[str, Any]) -> str:
+    """A 403: the token lacks the scope it names (a scope of the API), challenged in the caller's
+    scheme (RFC 6750 3.1, RFC 9449 7.1: DPoP with ``algs`` for a DPoP-bound token). The scope."""
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():  # Powertools' REST answers
+        headers.setdefault(name.lower(), values[0] if isinstance(values, list) else values)
+    challenge = headers["www-authenticate"]
+    token_type = (event["requestContext"].get("authorizer") or {}).get("token_type")
+    scheme = "DPoP" if token_type == "DPoP" else "Bearer"
+    assert challenge.startswith(f'{scheme} realm="okta-auth0-sync", error="insufficient_scope", '), challenge
+    assert ('algs="' in challenge) == (scheme == "DPoP"), challenge
+    scope = challenge.split('scope="')[1].split('"')[0]
+    assert scope in SCOPES and scope not in granted(event), (scope, granted(event))
+    assert json.loads(response["body"]) == {"error": "insufficient_scope", "message": f"the token lacks scope {scope}"}
+    return scope
 
 
 # ------------------------------------------------------------------------------------------- tests
@@ -381,3 +417,24 @@ def test_an_unknown_execution_and_a_malformed_execution_id(api):
             path_parameters={"executionId": execution_id},
         )
         assert check(api, event, valid=False)["statusCode"] == status
+
+
+@pytest.mark.parametrize("token_type", ["Bearer", "DPoP"])
+@pytest.mark.parametrize("route", ["provision", "sync", "status"])
+def test_a_token_without_the_routes_scope_is_403_and_starts_nothing(api, route, token_type):
+    """Issue 10: the route's scope is checked by the function (the authorizer's 401 cannot be a
+    403): every route refuses a caller without it, before reading the body or starting anything."""
+    method, resource, template, parameter = ROUTES[route]
+    value = {"sync": "00uieg27N0mAaWp92N5J", "status": "provisioning.api-1"}.get(route)
+    scope = {"provision": "sync.provision", "sync": "sync.users", "status": "sync.read"}[route]
+    event = proxy_event(
+        method,
+        resource,
+        template.format(value) if parameter else template,
+        path_parameters={parameter: value} if parameter else None,
+        body=json.dumps({"role_id": "rol_1", "group_id": "00g1"}) if route == "provision" else None,
+        authorizer={"client_id": CALLER, "scopes": " ".join(set(SCOPES) - {scope}), "token_type": token_type},
+    )
+    response = check(api, event, valid=False)
+    assert response["statusCode"] == 403
+    assert check_insufficient_scope(event, response) == scope

@@ -127,7 +127,21 @@ def test_dpop_bound_caller(sb, api):
     assert client.wait(started["execution_id"], interval=0.1, timeout=120)["status"] == "SUCCEEDED"
 
 
-def test_dpop_proof_replayed_or_for_another_url_is_401(sb, api):
+ALGS = 'algs="RS256 RS384 RS512 ES256 ES384 ES512"'
+OFFERED = f'DPoP realm="okta-auth0-sync", {ALGS}'  # RFC 9449 7.2: a Bearer caller is offered DPoP too
+
+
+def refused(response, status: int = 401) -> str:
+    """The answer's challenge, once it is a refusal with a JSON body naming the same error."""
+    assert response.status_code == status, response.text
+    challenge = response.headers["WWW-Authenticate"]
+    error = challenge.split('error="')[1].split('"')[0] if 'error="' in challenge else "unauthorized"
+    assert response.json()["error"] == error and response.json()["message"]
+    return challenge
+
+
+def test_dpop_proof_replayed_or_for_another_url_is_401_invalid_dpop_proof(sb, api):
+    """RFC 9449 7.1: a bad proof is answered in the DPoP scheme with invalid_dpop_proof."""
     client = InvokeApiClient(api.url, caller(sb, ["sync.users", "sync.read"], client_id=DPOP_CLIENT, dpop=True))
     token = client.tokens.current()
     key = DpopKey(token.dpop_jwk)
@@ -135,14 +149,57 @@ def test_dpop_proof_replayed_or_for_another_url_is_401(sb, api):
     proof = key.proof("POST", url, access_token=token.value)
     headers = {"Authorization": f"DPoP {token.value}", "DPoP": proof}
     assert requests.post(url, headers=headers, timeout=10).status_code == 202
-    replay = requests.post(url, headers=headers, timeout=10)
-    assert replay.status_code == 401
-    assert 'DPoP realm="okta-auth0-sync", error="invalid_token", algs=' in replay.headers["WWW-Authenticate"]
+    replay = refused(requests.post(url, headers=headers, timeout=10))
+    assert replay == (
+        'DPoP realm="okta-auth0-sync", error="invalid_dpop_proof", '
+        f'error_description="DPoP proof was already used", {ALGS}'
+    )
     elsewhere = key.proof("POST", f"{api.url}/provisioning/runs", access_token=token.value)
-    assert requests.post(url, headers={**headers, "DPoP": elsewhere}, timeout=10).status_code == 401
-    as_bearer = requests.post(url, headers={"Authorization": f"Bearer {token.value}"}, timeout=10)
-    assert as_bearer.status_code == 401
+    other_url = refused(requests.post(url, headers={**headers, "DPoP": elsewhere}, timeout=10))
+    assert other_url.startswith('DPoP realm="okta-auth0-sync", error="invalid_dpop_proof", ')
+    assert "htu" in other_url and "Bearer" not in other_url
+    no_proof = refused(requests.post(url, headers={"Authorization": f"DPoP {token.value}"}, timeout=10))
+    assert no_proof.startswith('DPoP realm="okta-auth0-sync", error="invalid_dpop_proof", ')
+    # RFC 9449 7.2: a DPoP-bound token presented as a bearer token is refused (invalid_token), and
+    # the Bearer challenge comes with the DPoP one
+    as_bearer = refused(requests.post(url, headers={"Authorization": f"Bearer {token.value}"}, timeout=10))
+    assert as_bearer == (
+        'Bearer realm="okta-auth0-sync", error="invalid_token", '
+        f'error_description="DPoP-bound token presented as Bearer", {OFFERED}'
+    )
+    assert len(api.stack.executions("DeactivationSyncStateMachine")) == 1  # the one good request
     api.stack.wait_all("DeactivationSyncStateMachine")
+
+
+def test_a_request_without_credentials_gets_no_error_code(api):
+    """RFC 6750 3.1: no Authorization header (API Gateway's UNAUTHORIZED, before the authorizer
+    runs) or an empty one: both schemes offered, no error code."""
+    url = f"{api.url}/provisioning/runs"
+    for headers in ({}, {"Authorization": ""}):
+        challenge = refused(requests.post(url, json={}, headers=headers, timeout=10))
+        assert challenge == f'Bearer realm="okta-auth0-sync", {OFFERED}', headers
+    assert api.stack.executions("ProvisioningStateMachine") == []
+
+
+def test_a_token_without_the_routes_scope_is_403_in_the_callers_scheme(sb, api):
+    """RFC 6750 3.1 insufficient_scope, naming the route's scope, in the scheme the caller used
+    (one challenge); nothing is started."""
+    body = {"role_id": ROLE, "group_id": GROUP, "dry_run": True}
+    url = f"{api.url}/provisioning/runs"
+    reader = requests.post(url, json=body, headers={"Authorization": f"Bearer {bearer(sb, ['sync.read'])}"}, timeout=10)
+    assert refused(reader, 403) == (
+        'Bearer realm="okta-auth0-sync", error="insufficient_scope", '
+        'error_description="the token lacks scope sync.provision", scope="sync.provision"'
+    )
+    client = InvokeApiClient(api.url, caller(sb, ["sync.users", "sync.read"], client_id=DPOP_CLIENT, dpop=True))
+    token = client.tokens.current()
+    proof = DpopKey(token.dpop_jwk).proof("POST", url, access_token=token.value)
+    dpop = requests.post(url, json=body, headers={"Authorization": f"DPoP {token.value}", "DPoP": proof}, timeout=10)
+    assert refused(dpop, 403) == (
+        'DPoP realm="okta-auth0-sync", error="insufficient_scope", '
+        f'error_description="the token lacks scope sync.provision", scope="sync.provision", {ALGS}'
+    )
+    assert api.stack.executions("ProvisioningStateMachine") == []
 
 
 def forged(token: str, *, header=None, claims=None, signature=None) -> str:
@@ -168,7 +225,6 @@ def test_bad_tokens_through_the_gateway(sb, api, credentials):
     )
     org_token = mint_org_token(credentials.okta)  # the Okta org authorization server: not for our API
     cases = {
-        "no header": None,
         "garbage": "Bearer not-a-jwt",
         "alg none": "Bearer " + forged(good, header={"alg": "none"}, signature=""),
         "HS256 with the public key": "Bearer " + forged(good, header={"alg": "HS256"}),
@@ -179,17 +235,16 @@ def test_bad_tokens_through_the_gateway(sb, api, credentials):
         "wrong issuer": "Bearer " + forged(good, claims={"iss": sb.okta.base_url}),
         "org authorization server token": "Bearer " + org_token,
     }
+    reasons = {}
     for name, header in cases.items():
-        response = requests.post(url, json=body, headers={"Authorization": header} if header else {}, timeout=10)
-        assert response.status_code == 401, name
-        assert 'Bearer realm="okta-auth0-sync", error="invalid_token"' in response.headers["WWW-Authenticate"], name
-    missing_scope = requests.post(
-        url, json=body, headers={"Authorization": f"Bearer {bearer(sb, ['sync.read'])}"}, timeout=10
-    )
-    assert missing_scope.status_code == 403
-    challenges = missing_scope.headers["WWW-Authenticate"]  # both schemes: a DPoP caller finds its own
-    assert 'Bearer realm="okta-auth0-sync", error="insufficient_scope"' in challenges
-    assert 'DPoP realm="okta-auth0-sync", error="insufficient_scope", algs=' in challenges
+        response = requests.post(url, json=body, headers={"Authorization": header}, timeout=10)
+        challenge = refused(response)
+        assert challenge.startswith('Bearer realm="okta-auth0-sync", error="invalid_token", error_description="'), name
+        assert challenge.endswith(f", {OFFERED}"), name
+        reasons[name] = challenge.split('error_description="')[1].split('"')[0]
+    assert reasons["unknown kid"] == "unknown signing key"  # what the authorizer found, to the caller
+    assert reasons["alg none"] == "algorithm none is not accepted"
+    assert reasons["tampered payload"] == reasons["expired"] == "token signature or claims are invalid"
     assert api.stack.executions("ProvisioningStateMachine") == []  # nothing started by any of them
 
 

@@ -118,8 +118,9 @@ def test_http_samples(stack):
     for name in ("event_hook_deactivate.json", "event_hook_reactivate.json", "event_hook_preview.json"):
         assert stack.invoke("EventHookFunction", event(name))["statusCode"] == 204, name
     assert len(stack.executions("DeactivationSyncStateMachine")) == 2  # the preview is skipped
-    with pytest.raises(Exception, match=r"^Unauthorized$"):  # the sample carries a placeholder token
-        stack.invoke("ApiAuthorizerFunction", event("api_authorizer.json"))
+    refused = stack.invoke("ApiAuthorizerFunction", event("api_authorizer.json"))  # a placeholder token
+    assert refused["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert refused["context"]["challenge"].startswith('Bearer realm="okta-auth0-sync", error="invalid_token"')
     started = stack.invoke("InvokeApiFunction", event("invoke_api_provision.json"))
     assert started["statusCode"] == 202
     assert stack.invoke("InvokeApiFunction", event("invoke_api_sync_user.json"))["statusCode"] == 202

@@ -196,6 +196,35 @@ def test_an_authorizer_failure_is_a_503_with_retry_after_not_a_500():
     assert "temporarily_unavailable" in failure["ResponseTemplates"]["application/json"]
 
 
+def test_the_invoke_apis_challenges_are_rfc_6750_and_9449():
+    """No credentials (UNAUTHORIZED, answered before the authorizer runs): the library's challenge
+    without an error code (RFC 6750 3.1). A refusal by the authorizer (a Deny, ACCESS_DENIED): 401
+    with the exact challenge from the authorizer's context. Caching off, so a Deny never answers
+    another request. (The 403 insufficient_scope is the invoke function's.)"""
+    from okta_auth0_sync.jose.resource_server import AuthFailure
+
+    api = T.resources["InvokeApi"]["Properties"]
+    responses = api["GatewayResponses"]
+    unauthorized = responses["UNAUTHORIZED"]
+    header = unauthorized["ResponseParameters"]["Headers"]["WWW-Authenticate"]
+    assert unauthorized["StatusCode"] == 401
+    assert header == "'" + AuthFailure(401, None, "credentials required").www_authenticate + "'"
+    assert "error=" not in header
+    assert json.loads(unauthorized["ResponseTemplates"]["application/json"])["error"] == "unauthorized"
+    denied = responses["ACCESS_DENIED"]
+    assert denied["StatusCode"] == 401
+    assert denied["ResponseParameters"]["Headers"] == {"WWW-Authenticate": "context.authorizer.challenge"}
+    body = denied["ResponseTemplates"]["application/json"]
+    keys = set(re.findall(r"\$context\.authorizer\.(\w+)", body))
+    assert keys == {"error_code", "error_message"}
+    # $context.authorizer.<key>: letters, digits and "_" only; "error" is API Gateway's own variable
+    assert all(re.fullmatch(r"[A-Za-z0-9_]+", key) and key != "error" for key in keys)
+    authorizer = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
+    assert authorizer["FunctionPayloadType"] == "REQUEST"
+    assert authorizer["Identity"]["Headers"] == ["Authorization"]
+    assert authorizer["Identity"]["ReauthorizeEvery"] == 0
+
+
 def test_every_event_bridge_receiver_keeps_what_it_could_not_handle():
     """EventBridge invokes a function asynchronously: its RetryPolicy covers the hand-over only. A
     failed invocation must end in an alarmed dead-letter queue, not be dropped after Lambda's retries."""

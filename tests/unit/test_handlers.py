@@ -1559,18 +1559,118 @@ def test_invoke_api_rejects_a_bad_okta_user_id_with_400(api, ctx, okta_user_id):
     assert not api.start.called
 
 
-def test_invoke_api_a_caller_without_authorizer_context_is_unknown(api, ctx):
+def test_invoke_api_a_caller_the_context_does_not_name_is_unknown(api, ctx):
     api.handler(
         _api_request(
             "POST",
             "/users/{oktaUserId}/sync",
             f"/users/{OKTA_USER_ID}/sync",
             path_parameters={"oktaUserId": OKTA_USER_ID},
-            authorizer={},
+            authorizer={"scopes": "sync.users", "token_type": "Bearer"},
         ),
         ctx,
     )
     assert api.start.last[0][1]["requested_by"] == "unknown"
+
+
+# Each route, a request that would be accepted, and the scope it needs (invoke.ROUTE_SCOPES).
+SCOPED_ROUTES = {
+    "sync.provision": (
+        "POST",
+        "/provisioning/runs",
+        "/provisioning/runs",
+        None,
+        {"role_id": ROLE_ID, "group_id": GROUP_ID},
+    ),
+    "sync.users": (
+        "POST",
+        "/users/{oktaUserId}/sync",
+        f"/users/{OKTA_USER_ID}/sync",
+        {"oktaUserId": OKTA_USER_ID},
+        None,
+    ),
+    "sync.reconcile": ("POST", "/reconciliation/runs", "/reconciliation/runs", None, {"dry_run": True}),
+    "sync.read": (
+        "GET",
+        "/executions/{executionId}",
+        "/executions/provisioning.api-1234",
+        {"executionId": "provisioning.api-1234"},
+        None,
+    ),
+}
+ALL_SCOPES = set(SCOPED_ROUTES)
+
+
+def _scoped_request(scope: str, granted: set[str], token_type: str = "Bearer", body: Any = "route") -> dict:
+    method, resource, path, parameters, route_body = SCOPED_ROUTES[scope]
+    authorizer = {
+        "principalId": "0oaOperatorApp00000",
+        "client_id": "0oaOperatorApp00000",
+        "scopes": " ".join(sorted(granted)),
+        "token_type": token_type,
+        "subject": "0oaOperatorApp00000",
+    }
+    return _api_request(
+        method,
+        resource,
+        path,
+        body=route_body if body == "route" else body,
+        path_parameters=parameters,
+        authorizer=authorizer,
+    )
+
+
+def test_every_route_of_the_function_needs_a_scope_and_is_in_the_test():
+    """The routes the function answers are the template's, each with its scope (none bypasses the
+    check: every one is registered through ``route``)."""
+    from okta_auth0_sync.services import invoke
+    from okta_auth0_sync_testbed.template import load_template
+
+    module = load_handler("invoke_api")
+    registered = [*module.app._static_routes, *module.app._dynamic_routes]
+    assert sorted(getattr(r.func, "required_scope", None) for r in registered) == sorted(invoke.ROUTE_SCOPES.values())
+    assert set(invoke.ROUTE_SCOPES.values()) == ALL_SCOPES
+    events = load_template()["Resources"]["InvokeApiFunction"]["Properties"]["Events"].values()
+    assert {(e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events} == set(invoke.ROUTE_SCOPES)
+
+
+@pytest.mark.parametrize("scope", sorted(ALL_SCOPES))
+def test_invoke_api_each_route_answers_with_its_scope(api, ctx, scope):
+    response = api.handler(_scoped_request(scope, {scope}), ctx)
+    assert response["statusCode"] in (200, 202), response
+
+
+@pytest.mark.parametrize("token_type", ["Bearer", "DPoP"])
+@pytest.mark.parametrize("scope", sorted(ALL_SCOPES))
+def test_invoke_api_each_route_refuses_a_token_without_its_scope_before_any_work(api, ctx, metrics, scope, token_type):
+    """403 insufficient_scope in the caller's scheme, naming the route's scope; nothing started or
+    read, and the body not even parsed (a malformed one is not a 400)."""
+    for body in ("route", "{not json"):
+        response = api.handler(_scoped_request(scope, ALL_SCOPES - {scope}, token_type, body=body), ctx)
+        assert response["statusCode"] == 403, response
+        assert _body(response) == {"error": "insufficient_scope", "message": f"the token lacks scope {scope}"}
+        challenge = _response_headers(response)["www-authenticate"]
+        assert challenge.startswith(f'{token_type} realm="okta-auth0-sync", error="insufficient_scope", ')
+        assert f'scope="{scope}"' in challenge
+        assert ("Bearer" in challenge) == (token_type == "Bearer")  # one challenge, the caller's scheme
+        assert ('algs="' in challenge) == (token_type == "DPoP")
+    assert not api.start.called and not api.describe.called
+    assert metrics["ApiAuth403"] == 2
+
+
+@pytest.mark.parametrize("authorizer", [{}, {"client_id": "0oaX"}, {"scopes": ["sync.provision"]}, {"scopes": ""}])
+def test_invoke_api_a_context_without_the_scopes_is_refused(api, ctx, authorizer):
+    request = _api_request(
+        "POST",
+        "/provisioning/runs",
+        "/provisioning/runs",
+        body={"role_id": ROLE_ID, "group_id": GROUP_ID},
+        authorizer=authorizer,
+    )
+    response = api.handler(request, ctx)
+    assert response["statusCode"] == 403
+    assert _response_headers(response)["www-authenticate"].startswith('Bearer realm="okta-auth0-sync"')
+    assert not api.start.called
 
 
 def test_invoke_api_reads_an_execution(api, ctx):
@@ -1693,7 +1793,6 @@ def test_api_authorizer_allows_a_valid_token_for_this_method_only(authorizer, ct
             "dpop": ["eyJ.proof.here"],
             "method": "POST",
             "url": "https://sync.acme.example/v1/provisioning/runs",
-            "required_scope": "sync.provision",
         }
     ]
     assert out == _policy("Allow", "0oaOperatorApp00000", CALLER.context())
@@ -1708,11 +1807,15 @@ def test_api_authorizer_allows_a_valid_token_for_this_method_only(authorizer, ct
         ("GET", "/executions/{executionId}", "/executions/provisioning.api-1", "sync.read"),
     ],
 )
-def test_api_authorizer_requires_each_routes_scope(authorizer, ctx, method, resource, path, scope):
-    authorizer.handler(_authorizer_request(method, resource, path, Authorization="Bearer eyJ.a.b"), ctx)
+def test_api_authorizer_allows_each_route_with_the_tokens_scopes(authorizer, ctx, method, resource, path, scope):
+    """The route's scope is the function's to check (a 403 there): the authorizer authenticates
+    and passes the token's scopes on, whichever they are."""
+    out = authorizer.handler(_authorizer_request(method, resource, path, Authorization="Bearer eyJ.a.b"), ctx)
     call = authorizer.server.calls[-1]
-    assert (call["method"], call["required_scope"], call["dpop"]) == (method, scope, None)
+    assert (call["method"], call["dpop"]) == (method, None)
     assert call["url"] == f"https://sync.acme.example/v1{path}"
+    assert out["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert out["context"]["scopes"] == "sync.provision sync.read"
 
 
 def test_api_authorizer_uses_the_api_url_without_a_public_base_url(authorizer, ctx, monkeypatch):
@@ -1730,23 +1833,46 @@ def test_api_authorizer_header_names_are_case_insensitive(authorizer, ctx):
     assert authorizer.server.calls[-1]["dpop"] == "eyJ.single.proof"
 
 
-def test_api_authorizer_bad_credentials_are_a_401(authorizer, ctx):
-    authorizer.server.outcome = AuthFailure(401, "invalid_token", "the token expired")
-    with pytest.raises(Exception, match=r"^Unauthorized$") as raised:
-        authorizer.handler(_authorizer_request(Authorization="Bearer eyJ.a.b"), ctx)
-    assert type(raised.value) is Exception  # API Gateway's contract: exactly Exception("Unauthorized")
-    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+def test_api_authorizer_bad_credentials_are_a_deny_with_the_challenge(authorizer, ctx):
+    """The template's ACCESS_DENIED gateway response answers 401 with ``WWW-Authenticate`` from
+    ``context.authorizer.challenge``: the exact one the library computed (RFC 9449 7.1 here)."""
+    authorizer.server.outcome = AuthFailure(401, "invalid_dpop_proof", "DPoP proof was already used", scheme="DPoP")
+    out = authorizer.handler(_authorizer_request(Authorization="DPoP eyJ.a.b", DPoP="eyJ.p.q"), ctx)
+    challenge = (
+        'DPoP realm="okta-auth0-sync", error="invalid_dpop_proof", error_description="DPoP proof was already used", '
+        'algs="RS256 RS384 RS512 ES256 ES384 ES512"'
+    )
+    context = {
+        "challenge": challenge,
+        "status": "401",
+        "error_code": "invalid_dpop_proof",
+        "error_message": "DPoP proof was already used",
+    }
+    assert out == _policy("Deny", "refused", context)
     assert authorizer.metrics["ApiAuth401"] == 1
 
 
-def test_api_authorizer_missing_scope_is_a_deny_policy(authorizer, ctx):
-    authorizer.server.outcome = AuthFailure(403, "insufficient_scope", "needs sync.provision", scope="sync.provision")
+def test_api_authorizer_a_blank_authorization_gets_no_error_code(authorizer, ctx):
+    """RFC 6750 3.1: without credentials, no error code (both schemes offered)."""
+    authorizer.server.outcome = AuthFailure(401, None, "credentials required")
+    out = authorizer.handler(_authorizer_request(Authorization="  "), ctx)
+    assert out["context"]["challenge"] == (
+        'Bearer realm="okta-auth0-sync", DPoP realm="okta-auth0-sync", algs="RS256 RS384 RS512 ES256 ES384 ES512"'
+    )
+    assert out["context"]["error_code"] == "unauthorized"
+
+
+def test_api_authorizer_context_text_is_safe_in_the_json_body(authorizer, ctx):
+    authorizer.server.outcome = AuthFailure(401, "invalid_token", 'algorithm "x\\y\u00e9\n is not accepted')
     out = authorizer.handler(_authorizer_request(Authorization="Bearer eyJ.a.b"), ctx)
-    assert out == _policy("Deny", "denied", {"error": "insufficient_scope", "scope": "sync.provision"})
-    assert authorizer.metrics["ApiAuth403"] == 1
+    assert out["context"]["error_message"] == "algorithm ?x?y?? is not accepted"
+    assert json.loads(f'{{"m": "{out["context"]["error_message"]}"}}')
 
 
 def test_api_authorizer_denies_a_route_it_has_no_scope_for(authorizer, ctx):
     out = authorizer.handler(_authorizer_request("DELETE", "/provisioning/runs", Authorization="Bearer eyJ.a.b"), ctx)
-    assert out == _policy("Deny", "unknown", {"error": "no_such_route"})
+    assert out["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert (out["context"]["status"], out["context"]["error_code"]) == ("401", "unauthorized")
+    assert "error=" not in out["context"]["challenge"]  # the credentials were not looked at
+    assert not authorizer.server.calls
     assert not authorizer.server.calls

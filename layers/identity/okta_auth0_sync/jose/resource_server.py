@@ -10,9 +10,10 @@ Every check a resource server owes its callers:
   minute, stale keys served through an outage), and its type must fit ``alg``;
 - ``iss`` exactly the custom authorization server, ``aud`` the configured audience, ``exp``/
   ``nbf``/``iat`` NumericDates (JSON numbers) with a small leeway, ``cid``/``sub`` present;
-- the route's scope in ``scp`` (Okta) or ``scope``;
 - DPoP: the proof checks of :func:`okta_auth0_sync.jose.dpop.verify_proof`, against the token's
-  ``cnf.jkt``; a DPoP-bound token sent as Bearer is refused.
+  ``cnf.jkt``; a DPoP-bound token sent as Bearer is refused;
+- the route's scope in ``scp`` (Okta) or ``scope``: :meth:`Caller.require`, apart, since the
+  invoke API checks it in the function behind the authorizer (a 403 there, in the caller's scheme).
 
 Failures are :class:`AuthFailure` with the RFC 6750 / RFC 9449 status, error code and challenge.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -85,8 +86,27 @@ class AuthFailure(Exception):
 _DPOP_ALGS = {"algs": " ".join(keys.ALLOWED_ALGS)}
 
 
+def quotable(text: str) -> str:
+    """``text`` with every character an auth-param's quoted-string cannot hold (a quote, a backslash,
+    a control or non-ASCII character) replaced by ``?``: also safe inside a JSON string."""
+    return _UNQUOTABLE.sub("?", text)
+
+
 def _challenge(scheme: str, params: Mapping[str, str]) -> str:
-    return f"{scheme} " + ", ".join(f'{name}="{_UNQUOTABLE.sub("?", value)}"' for name, value in params.items())
+    return f"{scheme} " + ", ".join(f'{name}="{quotable(value)}"' for name, value in params.items())
+
+
+def require_scope(scopes: Iterable[str], scope: str, *, scheme: str = "Bearer") -> None:
+    """RFC 6750 3.1: a valid token without ``scope`` is a 403 ``insufficient_scope``, challenged in
+    the scheme the request used (``DPoP`` or ``Bearer``) and naming the scope it needs."""
+    if scope not in set(scopes):
+        raise AuthFailure(
+            403,
+            "insufficient_scope",
+            f"the token lacks scope {scope}",
+            scheme="DPoP" if scheme == "DPoP" else "Bearer",
+            scope=scope,
+        )
 
 
 class ResourceServerNotConfigured(AuthFailure, ConfigurationError):
@@ -104,6 +124,10 @@ class Caller:
     token_type: str  # Bearer | DPoP
     subject: str
     expires_at: int
+
+    def require(self, scope: str) -> None:
+        """:func:`require_scope` for this caller: a 403 in its own scheme without ``scope``."""
+        require_scope(self.scopes, scope, scheme=self.token_type)
 
     def context(self) -> dict[str, str]:
         """For the API Gateway authorizer context (strings only)."""
@@ -125,12 +149,13 @@ class ResourceServer:
     replay: ProofReplayCache
     clock: Callable[[], float] = time.time
 
-    def authenticate(
-        self, *, authorization: str | None, dpop: str | list[str] | None, method: str, url: str, required_scope: str
-    ) -> Caller:
+    def authenticate(self, *, authorization: str | None, dpop: str | list[str] | None, method: str, url: str) -> Caller:
+        """The caller a valid token (and, for ``DPoP``, its proof for this method and URL) names,
+        with its scopes, or :class:`AuthFailure` (401). The route's scope is not checked here
+        (:meth:`Caller.require`)."""
         scheme, token = _credentials(authorization)
         claims = self._verify_token(token, scheme)
-        # A token that names no client is invalid whatever its scopes (401, not a 403 insufficient_scope).
+        # A token that names no client is invalid whatever its scopes.
         client_id = claims.get("cid") or claims.get("client_id") or claims.get("sub")
         if not isinstance(client_id, str) or not client_id:
             raise AuthFailure(401, "invalid_token", "token names no client", scheme=scheme)
@@ -142,18 +167,9 @@ class ResourceServer:
             self._verify_proof(dpop, method=method, url=url, token=token, jkt=bound)
         elif bound:
             raise AuthFailure(401, "invalid_token", "DPoP-bound token presented as Bearer")
-        scopes = _scopes(claims)
-        if required_scope not in scopes:
-            raise AuthFailure(
-                403,
-                "insufficient_scope",
-                f"the token lacks scope {required_scope}",
-                scheme=scheme,
-                scope=required_scope,
-            )
         return Caller(
             client_id=client_id,
-            scopes=frozenset(scopes),
+            scopes=frozenset(_scopes(claims)),
             token_type=scheme,
             subject=str(claims.get("sub", client_id)),
             expires_at=int(claims["exp"]),
