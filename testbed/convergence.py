@@ -244,6 +244,17 @@ def _post(hook_url: str, secret: str, batch: list[dict[str, Any]], attempts: int
     raise AssertionError(f"hook answered {response.status_code}: {response.text[:200]}")
 
 
+def _interpreter_fault(runs: list[Any]) -> str:
+    """For an execution that failed with ``States.Runtime``: the newest exception moto's
+    interpreter raised inside a task, with its traceback (the cause alone names no line)."""
+    from . import fidelity
+
+    faults = fidelity.interpreter_faults()
+    if faults and any(r.error == "States.Runtime" for r in runs):
+        return f"; the interpreter's newest fault: {faults[-1]}"
+    return ""
+
+
 def wrong_final_states(sb: Any, stack: Any, trials: list[Trial], *, policy_key: str = "okta_sync") -> list[str]:
     """Every way a trial did not converge (empty: all right). Executions are waited for when
     the trials went through the hook."""
@@ -252,7 +263,7 @@ def wrong_final_states(sb: Any, stack: Any, trials: list[Trial], *, policy_key: 
         runs = [stack.wait(arn, timeout=300, history=False) for arn in trial.arns]
         failed = [f"{r.name}: {r.status} {r.error} {r.cause_message}" for r in runs if r.status != "SUCCEEDED"]
         if failed:
-            problems.append(f"trial {trial.index}: executions failed: {failed}")
+            problems.append(f"trial {trial.index}: executions failed: {failed}{_interpreter_fault(runs)}")
         problems += _account_problems(sb, trial, policy_key)
     return problems
 

@@ -217,6 +217,7 @@ class LocalDeployment:
             fidelity.boto3_clients_built_one_at_a_time,
             fidelity.requests_library_unpatched,
             fidelity.faster_step_functions,
+            fidelity.step_functions_errors_as_aws,
             fidelity.powertools_state_per_invocation,
             fidelity.execution_ends_announced,
         ):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import functools
 import threading
+import traceback
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -392,6 +393,65 @@ def execution_ends_announced() -> Iterator[None]:
                 _ends.notify_all()
 
     with _ends_announcing.applied(BaseExecutionWorkerCommunication, "terminated", terminated):
+        yield
+
+
+_terminal_lock = threading.RLock()
+_catch_matching = _NestedPatch(_terminal_lock)
+_task_errors_seen = _NestedPatch(_terminal_lock)
+#: Exceptions that moto's interpreter turned into ``States.Runtime`` inside a task (its own
+#: internals failing, not a function's error), with their tracebacks: the newest few, for a test's
+#: failure message (see :func:`interpreter_faults`).
+_interpreter_faults: collections.deque[str] = collections.deque(maxlen=20)
+
+
+def interpreter_faults() -> list[str]:
+    """Tracebacks of the exceptions moto's interpreter turned into ``States.Runtime`` in a task
+    since the process started (the newest 20)."""
+    return list(_interpreter_faults)
+
+
+@contextmanager
+def step_functions_errors_as_aws() -> Iterator[None]:
+    """Where moto's interpreter handles errors differently from AWS, make it do what AWS does.
+
+    - **``States.ALL`` catches and retries neither ``States.Runtime`` nor
+      ``States.DataLimitExceeded``**: in AWS both are terminal and end the execution; moto matched
+      them, so a ``Catch`` on ``States.ALL`` led them to a ``Fail`` state whose ``ErrorPath`` then
+      named a ``States.`` error, which moto refuses (``ValueError``: the execution failed with a
+      cause about that, hiding the original error).
+    - **An exception from moto's own code inside a task** (what it reports as ``States.Runtime``
+      with only ``str(exception)`` as the cause) is kept with its traceback
+      (:func:`interpreter_faults`), so that a test that sees such a failure can say where it came
+      from. Nestable."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+
+    terminal = (StatesErrorNameType.StatesRuntime, StatesErrorNameType.StatesStatesDataLimitExceeded)
+    match_body, from_error = ErrorEqualsDecl.__dict__["_eval_body"], ExecutionState.__dict__["_from_error"]
+
+    def _eval_body(self: Any, env: Any) -> None:
+        error_name = env.stack[-1]
+        if isinstance(error_name, StatesErrorName) and error_name.typ in terminal:
+            env.stack.pop()
+            env.stack.append(any(name == error_name for name in self.error_names))
+            return
+        match_body(self, env)
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, FailureEventException):
+            _interpreter_faults.append("".join(traceback.format_exception(ex)))
+        return from_error(self, env, ex)
+
+    with (
+        _catch_matching.applied(ErrorEqualsDecl, "_eval_body", _eval_body),
+        _task_errors_seen.applied(ExecutionState, "_from_error", _from_error),
+    ):
         yield
 
 
