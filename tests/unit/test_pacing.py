@@ -70,6 +70,7 @@ class SharedBucket:
                 "x-ratelimit-remaining": str(decision.remaining),
                 "x-ratelimit-reset": str(decision.reset),
             },
+            refused=not decision.allowed,
         )
         if decision.allowed:
             self.sent[caller] += 1
@@ -98,7 +99,7 @@ def test_callers_that_wait_for_the_next_token_together_do_not_return_together():
     pacers = [RequestPacer(sharers=3, clock=lambda: now[0], rng=random.Random(i)) for i in range(3)]
     spent = {"x-ratelimit-limit": "50", "x-ratelimit-remaining": "0", "x-ratelimit-reset": f"{T0 + 0.0625:.3f}"}
     for pacer in pacers:
-        pacer.observe("PATCH /api/v2/users/{id}", spent)
+        pacer.observe("PATCH /api/v2/users/{id}", spent, refused=True)
         assert pacer.paces_retries("PATCH /api/v2/users/{id}")
     delays = sorted(pacer.delay_for("PATCH /api/v2/users/{id}") for pacer in pacers)
     assert delays[0] >= 0.0625  # none before the next token
@@ -123,3 +124,59 @@ def test_a_fixed_window_is_still_spent_at_once_after_its_reset():
         {"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "599", "X-Rate-Limit-Reset": str(int(T0) + 70)},
     )
     assert [pacer.delay_for("POST /api/v1/users") for _ in range(500)] == [0.0] * 500
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_small_bucket_is_kept_busy_after_refusals_from_another_limit(seed):
+    """A burst of 2 at 4/s with whole-second resets, as the provisioning storm test sets Auth0's
+    user reads, after two 429s that name no bucket (limit 0, reset 1-2 s away): the refusals cost
+    their wait, and no more (their reset does not stretch the refill estimate; the last token
+    taken is not a refusal)."""
+    rng, now = random.Random(seed), [T0]
+    pacer, bucket = RequestPacer(clock=lambda: now[0], rng=random.Random(seed)), TokenBucket(2, 4.0)
+    admitted, refused, faults, route = 0, 0, 2, "GET /api/v2/users"
+    while now[0] < T0 + 20.0:
+        now[0] += pacer.delay_for(route) + rng.uniform(0.002, 0.015)
+        if faults:
+            faults, refusal = faults - 1, True
+            headers = {
+                "x-ratelimit-limit": "0",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": f"{int(now[0]) + 2}",
+            }
+        else:
+            decision = bucket.peek("global", now[0], False)
+            refusal = not decision.allowed
+            if decision.allowed:
+                bucket.consume(now[0])
+                admitted += 1
+            headers = {
+                "x-ratelimit-limit": str(decision.limit),
+                "x-ratelimit-remaining": str(decision.remaining),
+                "x-ratelimit-reset": str(decision.reset),
+            }
+        refused += refusal
+        now[0] += rng.uniform(0.002, 0.015)
+        pacer.observe(route, headers, refused=refusal)
+        now[0] += rng.uniform(0.0, 0.05)
+    assert refused <= 2 + 3
+    # 20 s: at most ~3 s lost to the two refusals, then the refill (4/s) all but used.
+    assert admitted >= 0.8 * 4.0 * 17.0
+
+
+def test_answers_that_name_no_bucket_leave_nothing_behind():
+    """A 429 with a limit of 0 (another limit) is waited out at its reset by the HTTP layer, not
+    paced; an answer without the headers drops what was known (nothing refills a bucket that no
+    answer reports, so requests would otherwise queue behind it for ever)."""
+    now, route = [T0], "GET /api/v2/users"
+    pacer = RequestPacer(sharers=4, clock=lambda: now[0], rng=random.Random(3))
+    spent = {"x-ratelimit-limit": "50", "x-ratelimit-remaining": "0", "x-ratelimit-reset": f"{T0 + 1:.3f}"}
+    pacer.observe(route, spent, refused=True)
+    edge = {"x-ratelimit-limit": "0", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(T0) + 2)}
+    assert pacer.paces_retries(route) and not pacer.paces_retries(route, edge)
+    pacer.observe(route, edge, refused=True)
+    assert pacer.snapshot(route).limit == 50  # the edge's refusal left the bucket's state alone
+    assert pacer.delay_for(route) > 0  # that bucket is still spent
+    pacer.observe(route, {"Content-Type": "application/json"})
+    assert pacer.snapshot(route) is None
+    assert [pacer.delay_for(route) for _ in range(100)] == [0.0] * 100

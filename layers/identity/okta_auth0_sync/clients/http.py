@@ -164,7 +164,7 @@ class HttpClient:
                 continue
 
             counters.api_calls.record(self.tenant, method, route, response.status_code)
-            self.limiter.observe(bucket, response.headers)
+            self.limiter.observe(bucket, response.headers, refused=response.status_code == 429)
             status = response.status_code
             if status < 300 or status in accept:
                 return response
@@ -203,7 +203,7 @@ class HttpClient:
     def _rate_limit_wait(self, response: requests.Response, attempt: int, bucket: str) -> float:
         now = self._clock()
         server = retry_after(response.headers, now)
-        if self.limiter.paces_retries(bucket):
+        if self.limiter.paces_retries(bucket, response.headers):
             # A token bucket (Auth0): its reset adds *one* request, so every caller it refused
             # would come back for the same token. The pacer's acquire, next, spreads them over the
             # tokens that follow; only a Retry-After (a quota, not the bucket) is waited here.

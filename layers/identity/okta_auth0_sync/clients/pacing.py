@@ -67,6 +67,7 @@ class BucketState:
     reset_at: float  # local clock (time.time) seconds
     model: str = FIXED_WINDOW
     interval: float = 0.0  # token bucket: estimated seconds per token (0 while unknown)
+    refused: bool = False  # token bucket: the answer was a 429 (not the last token taken)
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,10 @@ class RefillEstimate:
     - With whole-second resets (the real Auth0) that is about a second however fast the refill.
       The estimate is then a fraction of it, which starts at 1/8 (8 requests/s, between the plans'
       2 and 16) and follows what the bucket does while the callers pace themselves: a paced
-      request answered over the cushion means they waited too long (x 0.8), under half of it or
-      spent that they did not wait enough (x 1.1; x 2 when spent), never over the whole second.
+      request answered at or over the cushion means they waited too long (the bucket held more
+      than the cushion before it took its token: x 0.8), under half of it that they did not wait
+      enough (x 1.1), refused that they went too soon (x 2); never over the whole second. The
+      last token taken is not a refusal: a bucket with a burst of 2 answers 0 or 1.
     """
 
     SAMPLES = 32
@@ -181,7 +184,9 @@ class RefillEstimate:
         self._precise = False  # a reset to the millisecond was seen: the longest wait is the estimate
         self._share: float | None = None  # else the fraction of it taken (None: no answer yet)
 
-    def observe(self, now: float, reading: Reading, sent_at: float, *, paced: bool, cushion: int) -> None:
+    def observe(
+        self, now: float, reading: Reading, sent_at: float, *, paced: bool, cushion: int, refused: bool = False
+    ) -> None:
         """``reading`` answered at ``now`` a request sent at ``sent_at`` (``paced``: below the cushion)."""
         trip = max(0.0, now - sent_at)
         if reading.wait > 0 and self._usual(trip):
@@ -189,13 +194,13 @@ class RefillEstimate:
         self._trips.append(trip)
         self._precise = self._precise or not reading.whole_seconds  # a precise reset may fall on a second
         if not self._precise:
-            self._follow(reading.remaining, paced, cushion)
+            self._follow(reading.remaining, paced, cushion, refused)
 
-    def _follow(self, remaining: int, paced: bool, cushion: int) -> None:
+    def _follow(self, remaining: int, paced: bool, cushion: int, refused: bool) -> None:
         share = self.FIRST_SHARE if self._share is None else self._share
-        if remaining <= 0:
+        if refused:
             share *= 2.0
-        elif paced and remaining > cushion:
+        elif paced and remaining >= cushion:
             share *= 0.8
         elif paced and remaining < cushion / 2:
             share *= 1.1
@@ -258,14 +263,24 @@ class RequestPacer:
         self._thread = threading.local()
         self.waited_seconds = 0.0
 
-    def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
+    def observe(self, bucket: str, headers: Mapping[str, str], *, refused: bool = False) -> None:
+        """The rate-limit headers of an answer on ``bucket`` (``refused``: it was a 429).
+
+        For a token bucket, two answers describe no bucket and leave nothing behind: one without
+        the headers (the API is not limited, or no longer says so: what was known of its bucket is
+        dropped, or every later request would count against a bucket no answer refills), and a
+        refusal with a limit of 0 (some other limit; the HTTP layer waits for its reset, which
+        would otherwise stretch the refill estimate and leave the API looking spent)."""
         now = self._clock()
         reading = read_rate_limit(headers, now)
-        if reading is None:
+        if reading is None or (reading.model == TOKEN_BUCKET and reading.limit <= 0):
+            if reading is None:
+                with self._lock:
+                    self._apis.pop(api_of(bucket), None)
             return
         with self._lock:
             if reading.model == TOKEN_BUCKET:
-                self._observe_token_bucket(api_of(bucket), reading, now)
+                self._observe_token_bucket(api_of(bucket), reading, now, refused)
             else:
                 self._observe_window(bucket, reading, now)
 
@@ -278,13 +293,14 @@ class RequestPacer:
             remaining = min(remaining, known.remaining)
         self._buckets[bucket] = BucketState(limit=reading.limit, remaining=remaining, reset_at=reset_at)
 
-    def _observe_token_bucket(self, api: str, reading: Reading, now: float) -> None:
+    def _observe_token_bucket(self, api: str, reading: Reading, now: float, refused: bool) -> None:
         # The reset moves with every token: each answer replaces the last one.
         refill = self._refills.setdefault(api, RefillEstimate())
         sent_at, paced = getattr(self._thread, "sent_at", now), getattr(self._thread, "paced", False)
-        refill.observe(now, reading, sent_at, paced=paced, cushion=self._cushion(reading.limit))
+        cushion = self._cushion(reading.limit)
+        refill.observe(now, reading, sent_at, paced=paced, cushion=cushion, refused=refused)
         self._apis[api] = BucketState(
-            reading.limit, reading.remaining, now + reading.wait, TOKEN_BUCKET, refill.interval
+            reading.limit, reading.remaining, now + reading.wait, TOKEN_BUCKET, refill.interval, refused
         )
 
     def _state(self, bucket: str) -> BucketState | None:
@@ -333,15 +349,21 @@ class RequestPacer:
         spacing = state.interval * (1.0 + self.margin)
         thread_sent_at: float = getattr(self._thread, "sent_at", -math.inf)
         at = max(now, thread_sent_at + spacing * self.sharers, self._sent_at + spacing)
-        if state.remaining <= 0:
-            # -remaining: requests this pacer sent since the answer, each taking a token before ours.
+        if state.remaining < 0 or (state.remaining == 0 and state.refused):
+            # Spent: refused, or this pacer sent requests since the answer (-remaining of them),
+            # each taking a token before ours. An answer that took the last token only says the
+            # next one is less than an interval away: the spacing already waits that long.
             behind = -state.remaining + self._random.uniform(0.0, self.sharers)
             at = max(at, state.reset_at + behind * state.interval)
         return at
 
-    def paces_retries(self, bucket: str) -> bool:
+    def paces_retries(self, bucket: str, headers: Mapping[str, str] | None = None) -> bool:
         """Whether a 429 on ``bucket`` is best retried when :meth:`delay_for` says (a token
-        bucket: it spreads the refused callers over the next intervals), not at the reset."""
+        bucket: it spreads the refused callers over the next intervals), not at the reset. Not a
+        refusal whose ``headers`` name no bucket (a limit of 0): that one is waited out."""
+        reading = None if headers is None else read_rate_limit(headers, self._clock())
+        if reading is not None and reading.model == TOKEN_BUCKET and reading.limit <= 0:
+            return False
         with self._lock:
             state = self._state(bucket)
             return state is not None and state.model == TOKEN_BUCKET
