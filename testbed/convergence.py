@@ -40,6 +40,8 @@ from typing import Any
 
 import requests
 
+from . import fidelity
+
 MACHINE = "DeactivationSyncStateMachine"
 STATUS_OF = {
     "user.lifecycle.deactivate": "DEPROVISIONED",
@@ -247,8 +249,6 @@ def _post(hook_url: str, secret: str, batch: list[dict[str, Any]], attempts: int
 def _interpreter_fault(runs: list[Any]) -> str:
     """For an execution that failed with ``States.Runtime``: the newest exception moto's
     interpreter raised inside a task, with its traceback (the cause alone names no line)."""
-    from . import fidelity
-
     faults = fidelity.interpreter_faults()
     if faults and any(r.error == "States.Runtime" for r in runs):
         return f"; the interpreter's newest fault: {faults[-1]}"

@@ -144,6 +144,11 @@ def read_rate_limit(headers: Mapping[str, str], now: float) -> Reading | None:
     return None
 
 
+def names_no_bucket(reading: Reading | None) -> bool:
+    """A token-bucket answer whose limit is 0: a refusal from some other limit, not the bucket's."""
+    return reading is not None and reading.model == TOKEN_BUCKET and reading.limit <= 0
+
+
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """``Retry-After`` as seconds (delta-seconds or an HTTP date)."""
     value = headers.get("Retry-After")
@@ -185,7 +190,7 @@ class RefillEstimate:
         self._share: float | None = None  # else the fraction of it taken (None: no answer yet)
 
     def observe(
-        self, now: float, reading: Reading, sent_at: float, *, paced: bool, cushion: int, refused: bool = False
+        self, now: float, reading: Reading, sent_at: float, *, paced: bool, cushion: int, refused: bool
     ) -> None:
         """``reading`` answered at ``now`` a request sent at ``sent_at`` (``paced``: below the cushion)."""
         trip = max(0.0, now - sent_at)
@@ -273,10 +278,11 @@ class RequestPacer:
         would otherwise stretch the refill estimate and leave the API looking spent)."""
         now = self._clock()
         reading = read_rate_limit(headers, now)
-        if reading is None or (reading.model == TOKEN_BUCKET and reading.limit <= 0):
-            if reading is None:
-                with self._lock:
-                    self._apis.pop(api_of(bucket), None)
+        if reading is None:
+            with self._lock:
+                self._apis.pop(api_of(bucket), None)
+            return
+        if names_no_bucket(reading):
             return
         with self._lock:
             if reading.model == TOKEN_BUCKET:
@@ -361,8 +367,7 @@ class RequestPacer:
         """Whether a 429 on ``bucket`` is best retried when :meth:`delay_for` says (a token
         bucket: it spreads the refused callers over the next intervals), not at the reset. Not a
         refusal whose ``headers`` name no bucket (a limit of 0): that one is waited out."""
-        reading = None if headers is None else read_rate_limit(headers, self._clock())
-        if reading is not None and reading.model == TOKEN_BUCKET and reading.limit <= 0:
+        if headers is not None and names_no_bucket(read_rate_limit(headers, self._clock())):
             return False
         with self._lock:
             state = self._state(bucket)
