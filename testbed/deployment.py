@@ -36,6 +36,7 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,13 +68,25 @@ class Invocation:
 
 @dataclass
 class Execution:
+    """A finished execution. Its history is read from Step Functions when first asked for (most
+    tests never look at it, and reading it through moto costs more CPU than the test bed's whole
+    wait); a stack that stops reads the history of every execution still referenced first."""
+
     arn: str
     name: str
     status: str
     output: Any
     error: str | None
     cause: str | None
-    history: list[dict[str, Any]] = field(repr=False, default_factory=list)
+    load_history: Callable[[], list[dict[str, Any]]] | None = field(repr=False, compare=False, default=None)
+    _history: list[dict[str, Any]] | None = field(init=False, repr=False, compare=False, default=None)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        if self._history is None:
+            load, self.load_history = self.load_history, None
+            self._history = load() if load is not None else []
+        return self._history
 
     @property
     def transitions(self) -> int:
@@ -176,6 +189,7 @@ class LocalDeployment:
         self._mock = None
         self._original_invoke = None
         self._seams: contextlib.ExitStack | None = None
+        self._unread_histories: list[weakref.ref[Execution]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalDeployment:
@@ -242,6 +256,7 @@ class LocalDeployment:
     def stop(self) -> None:
         with contextlib.suppress(Exception):  # stopping must not fail on a stuck execution
             self.drain()
+        self._read_histories_still_referenced()
         self.cold_start()
         if self._original_invoke is not None:
             from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -261,6 +276,15 @@ class LocalDeployment:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+
+    def _read_histories_still_referenced(self) -> None:
+        """Histories live in moto, which stops with the stack: read them for every execution a
+        caller still holds (a test's own executions are gone by the time its stack stops)."""
+        refs, self._unread_histories = self._unread_histories, []
+        for ref in refs:
+            run = ref()
+            if run is not None:
+                run.history  # noqa: B018 (reads it while moto still has it)
 
     def _set_env(self, values: Mapping[str, str | None]) -> None:
         for key, value in values.items():
@@ -542,18 +566,20 @@ class LocalDeployment:
             else:
                 time.sleep(pause)
                 pause = min(pause * 1.5, 0.2)
-        events = self._history(execution_arn) if history else []
         output = described.get("output")
         name = described.get("name") or execution_arn.rsplit(":", 1)[-1]
-        return Execution(
+        run = Execution(
             arn=execution_arn,
             name=name,
             status=described["status"],
             output=json.loads(output) if output else None,
             error=described.get("error"),
             cause=described.get("cause"),
-            history=events,
+            load_history=functools.partial(self._history, execution_arn) if history else None,
         )
+        if history:
+            self._unread_histories.append(weakref.ref(run))
+        return run
 
     def execute(self, state_machine: str, payload: Any, name: str | None = None, timeout: float = 120.0) -> Execution:
         run = self.wait(self.start_execution(state_machine, payload, name), timeout)

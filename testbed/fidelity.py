@@ -18,6 +18,7 @@ load that matching was 13 % of the test bed's CPU, so the test bed switches it o
 from __future__ import annotations
 
 import collections
+import copy
 import functools
 import threading
 import traceback
@@ -209,8 +210,14 @@ def dynamodb_expressions_parsed_once() -> Iterator[None]:
     Validating an update walks the expression ten times (one walker per check), and each walker
     rebuilt its table of node types and handlers for every node it visited; the table of a
     walker never changes (bound methods of the walker), so each builds it once.
+
+    The validator works on a copy of the parsed expression made with ``copy.deepcopy``, generic
+    and slow (a memo, a reduce protocol per object); :func:`copy_expression_tree` makes the same
+    copy node by node (``validators.deepcopy`` is the name it uses, for nothing but copying
+    expression trees and their values).
     """
     from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
@@ -249,6 +256,7 @@ def dynamodb_expressions_parsed_once() -> Iterator[None]:
     ConditionExpressionParser._lex_condition_expression = cached_lex  # type: ignore[method-assign]
     DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
     DepthFirstTraverser.process = process  # type: ignore[method-assign]
+    validators.deepcopy = copy_expression_tree
     try:
         yield
     finally:
@@ -256,6 +264,52 @@ def dynamodb_expressions_parsed_once() -> Iterator[None]:
         ConditionExpressionParser._lex_condition_expression = lex  # type: ignore[method-assign]
         DepthFirstTraverser.nodes_to_be_processed = walker_types  # type: ignore[method-assign]
         DepthFirstTraverser.process = walker_process  # type: ignore[method-assign]
+        validators.deepcopy = copy.deepcopy
+
+
+_SHARED = (str, int, float, bool, type(None))  # immutable: a copy may share them
+
+
+def copy_expression_tree(value: Any) -> Any:
+    """What ``copy.deepcopy`` returns for a moto expression tree, built node by node: every node a
+    new object of its class with its attributes copied, its children copied the same way, and its
+    ``parent`` the copy of its parent. Immutable leaves (names, placeholders, indexes) are shared;
+    any other value (a ``DynamoType``) is deep-copied. Anything else, and a tree with a node whose
+    ``parent`` is not the node above it, is left to ``copy.deepcopy``."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    if not isinstance(value, Node) or value.parent is not None:
+        return copy.deepcopy(value)
+    try:
+        return _copy_node(value, Node, None, None, {})
+    except _NotATree:
+        return copy.deepcopy(value)
+
+
+class _NotATree(Exception):
+    pass
+
+
+def _copy_node(node: Any, node_type: type, parent: Any, parent_clone: Any, memo: dict[int, Any]) -> Any:
+    clone = object.__new__(type(node))
+    for key, item in node.__dict__.items():
+        if key == "parent":
+            if item is not parent:
+                raise _NotATree
+            item = parent_clone
+        elif key == "children" and isinstance(item, list):
+            item = [
+                _copy_node(c, node_type, node, clone, memo) if isinstance(c, node_type) else _copy_leaf(c, memo)
+                for c in item
+            ]
+        else:
+            item = _copy_leaf(item, memo)
+        clone.__dict__[key] = item
+    return clone
+
+
+def _copy_leaf(value: Any, memo: dict[int, Any]) -> Any:
+    return value if isinstance(value, _SHARED) else copy.deepcopy(value, memo)
 
 
 @contextmanager
