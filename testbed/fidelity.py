@@ -196,6 +196,40 @@ def botocore_data_parsed_once() -> Iterator[None]:
 
 
 @contextmanager
+def botocore_handlers_checked_once() -> Iterator[None]:
+    """Check once per function, not once per ``Session``, that an event handler takes ``**kwargs``.
+
+    Every new botocore ``Session`` registers its ~100 built-in handlers, and botocore checks each
+    with ``inspect.getfullargspec`` (``botocore.hooks.accepts_kwargs``): about 2 % of the suite's
+    CPU, since simulated cold starts build Sessions by the hundred. The answer depends on the
+    function alone, so it is kept per function (a bound method's function; weakly, so handlers
+    made on the fly are not kept alive); other callables are checked every time, as before.
+    """
+    import types
+
+    from botocore import hooks
+
+    original = hooks.accepts_kwargs
+    known: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+    def accepts_kwargs(func: Any) -> Any:
+        target = func.__func__ if isinstance(func, types.MethodType) else func
+        if not isinstance(target, types.FunctionType):
+            return original(func)
+        try:
+            return known[target]
+        except KeyError:
+            answer = known[target] = original(func)
+            return answer
+
+    hooks.accepts_kwargs = accepts_kwargs
+    try:
+        yield
+    finally:
+        hooks.accepts_kwargs = original
+
+
+@contextmanager
 def dynamodb_expressions_parsed_once() -> Iterator[None]:
     """Make moto's DynamoDB cheaper per request, without changing what it does: parse each
     ``UpdateExpression`` and tokenise each ``ConditionExpression`` once, not on every request.

@@ -12,6 +12,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["POWERTOOLS_TRACE_DISABLED"] = "1"
+# Lambda's Python runtime ships boto3 without awscrt, so botocore signs requests with its own
+# SigV4; awscrt is here only because aws-sam-cli needs it (and its signer costs more per call).
+os.environ["BOTO_DISABLE_CRT"] = "true"
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "okta-auth0-sync-tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "OktaAuth0SyncTests")
 
@@ -59,14 +62,16 @@ def pytest_xdist_make_scheduler(config, log):
 @pytest.fixture(autouse=True, scope="session")
 def _cheaper_fakes():
     """The test bed's speed-ups that change no behaviour (okta_auth0_sync_testbed.fidelity): every
-    moto mock and simulated cold start builds new boto3 Sessions (botocore's data files parsed
-    once), the ledger's conditional writes (moto's expression parsing done once per expression),
-    every moto request (its actions listed, and its response's keys looked up, once per class and
-    shape), and every Okta or Auth0 call (the proxy lookup of ``requests``)."""
+    moto mock and simulated cold start builds new boto3 Sessions (botocore's data files parsed,
+    and its handlers checked, once), the ledger's conditional writes (moto's expression parsing
+    done once per expression, its copy made node by node), every moto request (its actions
+    listed, and its response's keys looked up, once per class and shape), and every Okta or Auth0
+    call (the proxy lookup of ``requests``)."""
     from okta_auth0_sync_testbed import fidelity
 
     with (
         fidelity.botocore_data_parsed_once(),
+        fidelity.botocore_handlers_checked_once(),
         fidelity.dynamodb_expressions_parsed_once(),
         fidelity.moto_response_keys_resolved_once(),
         fidelity.moto_actions_listed_once(),

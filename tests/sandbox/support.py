@@ -4,6 +4,7 @@ builders, and a tiny event-hook receiver."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -13,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from okta_auth0_sync_sandbox.jose import access_token_hash, public_jwk
@@ -85,7 +87,13 @@ def okta_assertion(
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not None}
     headers = {"kid": kid} if kid else {}
-    return jwt.encode(payload, key_pem, algorithm=alg, headers=headers)
+    return jwt.encode(payload, _signing_key(key_pem) if alg.startswith(("RS", "PS")) else key_pem, alg, headers)
+
+
+@functools.lru_cache(maxsize=16)
+def _signing_key(key_pem: str) -> Any:
+    """The RSA key parsed once per PEM (parsing checks the key: milliseconds each time)."""
+    return serialization.load_pem_private_key(key_pem.encode(), password=None)
 
 
 def token_form(assertion: str, scope: str) -> dict[str, str]:
