@@ -10,7 +10,7 @@ export SAM_CLI_TELEMETRY := 0
 # second run reuse it instead of compiling and assert-rewriting every module again.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help test demo lint typecheck validate unit package-check coverage action-test build wheelhouse bench sandbox clean
+.PHONY: help test demo lint typecheck validate bytecode unit package-check coverage action-test build wheelhouse bench sandbox clean
 
 help:
 	@echo "make test      lint, type check, template validation, every test (Python and the Auth0 Action)"
@@ -73,7 +73,16 @@ action-test:
 	@command -v node >/dev/null || { echo "Node.js 20+ is required for the Auth0 Action tests"; exit 1; }
 	cd $(ACTION) && node --test
 
-test: lint typecheck validate unit package-check action-test
+# The checks that use one core each run two at a time, beside a collection of the suite that
+# writes its bytecode (pytest's rewritten test modules included), so that on a fresh clone the
+# suite's two workers start warm instead of both compiling everything; then the suite, the
+# packaging check and the Action tests, one after another.
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck validate bytecode
+	@$(MAKE) --no-print-directory unit package-check action-test
+
+bytecode: $(STAMP)
+	$(VENV)/bin/pytest --collect-only -q -n 0 > /dev/null
 
 demo: $(STAMP)
 	$(PY) -m okta_auth0_sync_testbed.demo
