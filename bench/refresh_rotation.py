@@ -32,11 +32,7 @@ def main(argv: list[str]) -> None:
     sb = runner.start(clock=clock)
     try:
         with (
-            fidelity.botocore_data_parsed_once(),
-            fidelity.dynamodb_expressions_parsed_once(),
-            fidelity.moto_response_keys_resolved_once(),
-            fidelity.moto_actions_listed_once(),
-            fidelity.proxy_lookup_without_decoding(),
+            fidelity.cheaper_fakes(),
             mock_aws(),
             fidelity.atomic_dynamodb_items(),
         ):

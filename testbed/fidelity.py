@@ -158,6 +158,22 @@ def requests_routes_not_registered() -> Iterator[None]:
 
 
 @contextmanager
+def cheaper_fakes() -> Iterator[None]:
+    """Every speed-up below that changes no behaviour and is not already part of a
+    ``LocalDeployment``: for a test session or a benchmark's whole run (enter it before any moto
+    mock; ``tests/conftest.py`` and the benches do)."""
+    with (
+        botocore_data_parsed_once(),
+        botocore_handlers_checked_once(),
+        dynamodb_expressions_parsed_once(),
+        moto_response_keys_resolved_once(),
+        moto_actions_listed_once(),
+        proxy_lookup_without_decoding(),
+    ):
+        yield
+
+
+@contextmanager
 def botocore_data_parsed_once() -> Iterator[None]:
     """Parse each of botocore's JSON data files once per process, not once per ``Session``.
 

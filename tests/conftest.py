@@ -69,14 +69,7 @@ def _cheaper_fakes():
     call (the proxy lookup of ``requests``)."""
     from okta_auth0_sync_testbed import fidelity
 
-    with (
-        fidelity.botocore_data_parsed_once(),
-        fidelity.botocore_handlers_checked_once(),
-        fidelity.dynamodb_expressions_parsed_once(),
-        fidelity.moto_response_keys_resolved_once(),
-        fidelity.moto_actions_listed_once(),
-        fidelity.proxy_lookup_without_decoding(),
-    ):
+    with fidelity.cheaper_fakes():
         yield
 
 
