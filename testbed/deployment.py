@@ -20,9 +20,11 @@ Reserved concurrency: a function whose template sets ``ReservedConcurrentExecuti
 that many invocations at once; one more is refused before any handler code runs, as Lambda
 refuses it: the Invoke API answers 429 ``TooManyRequestsException``, which a Step Functions task
 sees as ``Lambda.TooManyRequestsException`` (moto's interpreter names a Lambda ``ClientError``
-``Lambda.<code>``, with no SDK retry in between). Throttles are not billed and not in
-``invocations``; they are counted in ``throttles``, and ``peak_in_flight`` keeps the most
-invocations of each function seen at once.
+``Lambda.<code>``, with no SDK retry in between). A task's invoke is checked before its request
+is built, and refused with the same error botocore would raise for that 429 (a queue of throttled
+executions retries thousands of times). Throttles are not billed and not in ``invocations``; they
+are counted in ``throttles``, and ``peak_in_flight`` keeps the most invocations of each function
+seen at once.
 """
 
 from __future__ import annotations
@@ -188,6 +190,7 @@ class LocalDeployment:
         self._lock = threading.Lock()
         self._mock = None
         self._original_invoke = None
+        self._original_task_invoke: Callable[..., Any] | None = None
         self._seams: contextlib.ExitStack | None = None
         self._unread_histories: list[weakref.ref[Execution]] = []
 
@@ -263,6 +266,11 @@ class LocalDeployment:
 
             LambdaSimpleBackend.invoke = self._original_invoke
             self._original_invoke = None
+        if self._original_task_invoke is not None:
+            from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+            lambda_eval_utils._invoke_lambda_function = self._original_task_invoke
+            self._original_task_invoke = None
         self._clients.clear()
         if self._seams is not None:
             self._seams.close()
@@ -521,6 +529,41 @@ class LocalDeployment:
             return payload
 
         LambdaSimpleBackend.invoke = invoke
+        self._install_throttle_shortcut()
+
+    def _install_throttle_shortcut(self) -> None:
+        """A task's invoke that Lambda would refuse for reserved concurrency is refused before the
+        request is built, with the error botocore would have raised for the 429 (same code,
+        message and status, so the same ``Lambda.TooManyRequestsException`` and cause). A queue
+        of throttled executions retries thousands of times; the botocore round trip through moto
+        was most of each retry's CPU. A task that passes the check is invoked as before (and may
+        still be refused there, if another took the last slot meanwhile)."""
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+        deployment, original = self, lambda_eval_utils._invoke_lambda_function
+
+        def invoke_unless_throttled(parameters: dict, region: str, state_credentials: Any) -> Any:
+            refused = deployment._throttle_now(str(parameters.get("FunctionName", "")).split(":")[-1])
+            if refused is not None:
+                metadata = {"HTTPStatusCode": 429, "RequestId": str(uuid.uuid4())}
+                error = {"Code": "TooManyRequestsException", "Message": str(refused)}
+                raise ClientError({"Error": error, "ResponseMetadata": metadata}, "Invoke")
+            return original(parameters, region, state_credentials)
+
+        lambda_eval_utils._invoke_lambda_function = invoke_unless_throttled
+        self._original_task_invoke = original
+
+    def _throttle_now(self, logical_id: str) -> ReservedConcurrencyExceeded | None:
+        """The refusal, counted as a throttle, if every reserved execution of the function is in use."""
+        if logical_id not in self.template.resources:
+            return None
+        reserved = self.reserved_concurrency(logical_id)
+        with self._lock:
+            if reserved is None or self._in_flight.get(logical_id, 0) < reserved:
+                return None
+            self.throttles[logical_id] = self.throttles.get(logical_id, 0) + 1
+        return ReservedConcurrencyExceeded(logical_id, reserved)
 
     # -- Step Functions ----------------------------------------------------------------------
     def start_execution(self, state_machine: str, payload: Any, name: str | None = None) -> str:
