@@ -239,20 +239,12 @@ def main(argv: list[str] | None = None) -> dict:
         default="child",
         help="the sandbox tenants in a child process (default: they do not share the stack's CPU) or in this one",
     )
-    parser.add_argument(
-        "--switch-interval", type=float, default=0.05, help="sys.setswitchinterval for this process (seconds)"
-    )
     parser.add_argument("--model", action="store_true", help="the queueing model instead (bench/burst_model.py)")
     args, sizes = parser.parse_known_args(argv)
     if args.model:
         return burst_model.main([int(n) for n in sizes] or [1000, args.events])
     if sizes:
         parser.error(f"unrecognized arguments: {' '.join(sizes)}")
-    # Thousands of executions are threads of this one process, and every one waiting for the
-    # interpreter lock wakes each switch interval (5 ms) to ask for it: at 5,000 events that was
-    # most of the process's CPU, in the kernel. On AWS each invocation has its own container and
-    # nothing waits on a lock; a longer interval keeps the test bed's share of the run small.
-    sys.setswitchinterval(args.switch_interval)
     with functions_output_discarded():
         r = run(args)
     n = r["events"]
