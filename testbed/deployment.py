@@ -475,12 +475,20 @@ class LocalDeployment:
         """Take one of the function's concurrent executions, or be throttled as Lambda throttles."""
         reserved = self.reserved_concurrency(logical_id)
         with self._lock:
-            running = self._in_flight.get(logical_id, 0)
-            if reserved is not None and running >= reserved:
-                self.throttles[logical_id] = self.throttles.get(logical_id, 0) + 1
-                raise ReservedConcurrencyExceeded(logical_id, reserved)
-            self._in_flight[logical_id] = running + 1
-            self.peak_in_flight[logical_id] = max(self.peak_in_flight.get(logical_id, 0), running + 1)
+            refused = self._refusal(logical_id, reserved)
+            if refused is not None:
+                raise refused
+            running = self._in_flight.get(logical_id, 0) + 1
+            self._in_flight[logical_id] = running
+            self.peak_in_flight[logical_id] = max(self.peak_in_flight.get(logical_id, 0), running)
+
+    def _refusal(self, logical_id: str, reserved: int | None) -> ReservedConcurrencyExceeded | None:
+        """Lambda's refusal, counted as a throttle, if every reserved execution of the function is in
+        use (the caller holds ``_lock``)."""
+        if reserved is None or self._in_flight.get(logical_id, 0) < reserved:
+            return None
+        self.throttles[logical_id] = self.throttles.get(logical_id, 0) + 1
+        return ReservedConcurrencyExceeded(logical_id, reserved)
 
     def _function_limits(self, logical_id: str) -> tuple[float, int]:
         """The function's timeout and memory (``Globals`` merged in), read once per stack."""
@@ -555,15 +563,12 @@ class LocalDeployment:
         self._original_task_invoke = original
 
     def _throttle_now(self, logical_id: str) -> ReservedConcurrencyExceeded | None:
-        """The refusal, counted as a throttle, if every reserved execution of the function is in use."""
+        """:meth:`_refusal` for a task's invoke, before its request is built."""
         if logical_id not in self.template.resources:
             return None
         reserved = self.reserved_concurrency(logical_id)
         with self._lock:
-            if reserved is None or self._in_flight.get(logical_id, 0) < reserved:
-                return None
-            self.throttles[logical_id] = self.throttles.get(logical_id, 0) + 1
-        return ReservedConcurrencyExceeded(logical_id, reserved)
+            return self._refusal(logical_id, reserved)
 
     # -- Step Functions ----------------------------------------------------------------------
     def start_execution(self, state_machine: str, payload: Any, name: str | None = None) -> str:

@@ -328,7 +328,7 @@ def copy_expression_tree(value: Any) -> Any:
     ``parent`` is not the node above it, is left to ``copy.deepcopy``."""
     from moto.dynamodb.parsing.ast_nodes import Node
 
-    if not isinstance(value, Node) or value.parent is not None:
+    if not isinstance(value, Node):
         return copy.deepcopy(value)
     try:
         return _copy_node(value, Node, None, None, {})

@@ -4,7 +4,6 @@ builders, and a tiny event-hook receiver."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import threading
 import time
@@ -14,9 +13,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from okta_auth0_sync.jose.keys import load_private_key
 from okta_auth0_sync_sandbox.jose import access_token_hash, public_jwk
 
 # -- ids from sandbox/fixtures/default.json ---------------------------------------------------
@@ -87,13 +86,9 @@ def okta_assertion(
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not None}
     headers = {"kid": kid} if kid else {}
-    return jwt.encode(payload, _signing_key(key_pem) if alg.startswith(("RS", "PS")) else key_pem, alg, headers)
-
-
-@functools.lru_cache(maxsize=16)
-def _signing_key(key_pem: str) -> Any:
-    """The RSA key parsed once per PEM (parsing checks the key: milliseconds each time)."""
-    return serialization.load_pem_private_key(key_pem.encode(), password=None)
+    # The library's loader keeps each parsed key (parsing an RSA key checks it: milliseconds a call).
+    key = load_private_key(key_pem) if alg.startswith(("RS", "PS")) else key_pem
+    return jwt.encode(payload, key, alg, headers)
 
 
 def token_form(assertion: str, scope: str) -> dict[str, str]:
