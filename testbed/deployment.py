@@ -234,6 +234,8 @@ class LocalDeployment:
             fidelity.boto3_clients_built_one_at_a_time,
             fidelity.requests_library_unpatched,
             fidelity.faster_step_functions,
+            fidelity.task_attempts_on_reused_threads,
+            fidelity.moto_operation_models_race_free,
             fidelity.step_functions_errors_as_aws,
             fidelity.powertools_state_per_invocation,
             fidelity.execution_ends_announced,

@@ -18,8 +18,10 @@ load that matching was 13 % of the test bed's CPU, so the test bed switches it o
 from __future__ import annotations
 
 import collections
+import contextvars
 import copy
 import functools
+import queue
 import threading
 import traceback
 import weakref
@@ -169,8 +171,36 @@ def cheaper_fakes() -> Iterator[None]:
         moto_response_keys_resolved_once(),
         moto_actions_listed_once(),
         proxy_lookup_without_decoding(),
+        moto_backends_found_without_a_lock(),
     ):
         yield
+
+
+@contextmanager
+def moto_backends_found_without_a_lock() -> Iterator[None]:
+    """Every moto request finds its service's backend with ``backends[account][region]``, and
+    moto's ``BackendDict`` takes one process-wide lock for each such lookup, then scans the list
+    of backends in use with Python-level ``__eq__``. Thousands of execution threads queued on
+    that lock: in a burst of 3,000 executions, more than half of all threads at a time waited
+    there. A backend, once created, stays until moto's reset (which clears the account's entry
+    and the list together, at the end of a mock), so an account already present is returned
+    directly; a missing one still goes through moto's lookup, lock and all."""
+    from moto.core.base_backend import BackendDict
+
+    original = BackendDict.__dict__["__getitem__"]
+    present = dict.__getitem__
+
+    def __getitem__(self: Any, account_id: str) -> Any:
+        try:
+            return present(self, account_id)
+        except KeyError:
+            return original(self, account_id)
+
+    BackendDict.__getitem__ = __getitem__  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BackendDict.__getitem__ = original  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -613,6 +643,98 @@ def faster_step_functions() -> Iterator[None]:
     finally:
         AmazonStateLanguageParser.parse = original_parse  # type: ignore[method-assign]
         json_path.parse, lambda_eval_utils.boto_client_for = original_path, original_client
+
+
+_operation_models = _NestedPatch(threading.Lock())
+
+
+@contextmanager
+def moto_operation_models_race_free() -> Iterator[None]:
+    """moto's ``ServiceModel.operation_model`` caches its own ``OperationModel`` under the same
+    instance-cache key as botocore's method it calls first, so for a moment the cache holds
+    botocore's. A thread that reads it then gets an operation without ``http_trait``, and moto's
+    router fails the request: a burst's first Lambda tasks, arriving together, ended an
+    execution in ``States.Runtime`` ("'OperationModel' object has no attribute 'http_trait'").
+    While active, the lookup and both writes happen under one lock. Nestable."""
+    from moto.core.model import ServiceModel
+
+    original = ServiceModel.__dict__["operation_model"]
+    lock = threading.RLock()
+
+    @functools.wraps(original)
+    def operation_model(self: Any, operation_name: str) -> Any:
+        with lock:
+            return original(self, operation_name)
+
+    with _operation_models.applied(ServiceModel, "operation_model", operation_model):
+        yield
+
+
+class _ReusedThread:
+    """Stands in for the ``Thread`` moto starts for every task attempt: ``start()`` hands the
+    target to an idle worker thread, or to a new one when none is idle. The target runs in a
+    fresh ``contextvars.Context``, as it would in a new thread. Workers are daemons, as moto's
+    threads are, so an attempt still running after its state's timeout never holds up exit."""
+
+    _idle: list[queue.SimpleQueue[Callable[[], None]]] = []
+    _lock = threading.Lock()
+    KEEP_IDLE = 512  # idle workers kept; one beyond that ends once its attempt is done
+
+    def __init__(self, target: Callable[[], None], daemon: bool = True) -> None:
+        self._target = target
+
+    def start(self) -> None:
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            worker = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(worker,), name="sfn-task-attempt", daemon=True).start()
+        worker.put(self._target)
+
+    @classmethod
+    def _serve(cls, jobs: queue.SimpleQueue[Callable[[], None]]) -> None:
+        while True:
+            contextvars.Context().run(jobs.get())
+            with cls._lock:
+                if len(cls._idle) >= cls.KEEP_IDLE:
+                    return
+                cls._idle.append(jobs)
+
+
+class _Forgotten(list):  # type: ignore[type-arg]
+    """moto's ``TMP_THREADS`` for the reused threads: it keeps every thread it is given (for
+    LocalStack to join at shutdown); nothing joins them here, and a pooled stand-in need not stay."""
+
+    def append(self, item: Any) -> None:
+        pass
+
+
+_attempt_threads = (_NestedPatch(threading.Lock()), _NestedPatch(threading.Lock()))
+
+
+@contextmanager
+def task_attempts_on_reused_threads() -> Iterator[None]:
+    """moto's interpreter starts a new thread for every attempt of a Task state (to enforce
+    ``TimeoutSeconds``) and keeps each one in a global list. A burst of throttled executions
+    retries thousands of times a minute: creating and ending those threads was most of a
+    5,000-event burst's CPU, and the list grew without end. While active, attempts run on reused
+    daemon threads, each in a fresh context; the wait and its timeout are moto's own, unchanged.
+    Nestable. Refuses to patch a moto whose method no longer starts its thread this way."""
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    source = inspect.getsource(execute_state.ExecutionState._evaluate_with_timeout)
+    if "Thread(target=_exec_and_notify, daemon=True)" not in source or source.count("thread.") != 1:
+        raise RuntimeError(
+            "moto's ExecutionState._evaluate_with_timeout changed: review task_attempts_on_reused_threads"
+        )
+    thread, kept = _attempt_threads
+    with (
+        thread.applied(execute_state, "Thread", _ReusedThread),
+        kept.applied(execute_state, "TMP_THREADS", _Forgotten()),
+    ):  # type: ignore[arg-type]
+        yield
 
 
 @contextmanager

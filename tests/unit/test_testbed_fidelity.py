@@ -99,3 +99,155 @@ def test_anything_but_a_whole_tree_is_left_to_deepcopy():
     subtree = UpdateExpressionParser.make("SET #a = :a").children[0]  # has a parent: deepcopy copies it too
     copied = fidelity.copy_expression_tree(subtree)
     assert copied.parent is not None and copied.parent is not subtree.parent
+
+
+class _Frame:
+    def __init__(self) -> None:
+        self.states = SimpleNamespace(reset=lambda input_value: None)
+        self.stack: list = []
+        self.ended = False
+
+    def set_ended(self) -> None:
+        self.ended = True
+
+
+class _Env:
+    """The little of moto's ``Environment`` that ``_evaluate_with_timeout`` touches."""
+
+    def __init__(self, timeout: float) -> None:
+        self.stack: list = [timeout]
+        self.results: list = []
+        self.states = SimpleNamespace(
+            get_input=lambda: {},
+            set_result=lambda value: None,
+            reset=lambda input_value: self.results.append(input_value),
+        )
+        self.frames: list[_Frame] = []
+
+    def open_frame(self) -> _Frame:
+        self.frames.append(_Frame())
+        return self.frames[-1]
+
+    def close_frame(self, frame: _Frame) -> None:
+        assert frame.ended
+
+
+def _attempt(timeout: float, body):
+    """One Task attempt through moto's own ``ExecutionState._evaluate_with_timeout``."""
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+
+    def evaluate(frame):
+        frame.stack.append(body())
+
+    state = SimpleNamespace(
+        timeout=SimpleNamespace(eval=lambda env: None),
+        _eval_execution=evaluate,
+        _is_language_query_jsonpath=lambda: True,
+        assign_decl=None,
+        result_selector=None,
+        result_path=None,
+    )
+    env = _Env(timeout)
+    ExecutionState._evaluate_with_timeout(state, env)
+    (result,) = env.results
+    return result
+
+
+def test_task_attempts_reuse_threads_with_moto_timeout_and_a_fresh_context():
+    import contextvars
+    import threading
+    import time
+
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    marker = contextvars.ContextVar("marker", default="unset")
+    kept_before = len(TMP_THREADS)
+
+    def attempt_body():
+        seen = marker.get()
+        marker.set("set by an earlier attempt")
+        return threading.get_ident(), seen
+
+    with fidelity.task_attempts_on_reused_threads():
+        first, seen_first = _attempt(5.0, attempt_body)
+        time.sleep(0.05)  # the worker is back in the idle list
+        second, seen_second = _attempt(5.0, attempt_body)
+        with pytest.raises(EvalTimeoutError):
+            _attempt(0.05, lambda: time.sleep(0.5))  # still moto's timeout: the attempt outlives the wait
+    assert first == second != threading.get_ident(), "the second attempt ran on the first one's thread"
+    assert seen_first == seen_second == "unset", "each attempt starts in a fresh context, as in a new thread"
+    assert len(TMP_THREADS) == kept_before, "no attempt kept in moto's global list"
+
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    assert execute_state.Thread is threading.Thread, "moto's own thread is back on leaving"
+    assert _attempt(5.0, attempt_body)[0] != first  # unpatched: a new thread per attempt
+
+
+def _operations_misread(trials: int = 5, *, until_one: bool = False) -> int:
+    """Lookups of a fresh moto service model's operations, by 16 threads at once, that returned
+    botocore's OperationModel instead of moto's (switching threads every microsecond)."""
+    import sys
+    import threading
+
+    from moto.core.model import OperationModel, ServiceModel
+    from moto.core.utils import get_service_model
+
+    description = get_service_model("lambda")._service_description
+    misread: list[str] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(trials):
+            model = ServiceModel(description, "lambda")
+            barrier = threading.Barrier(16)
+
+            def look_up(model=model, barrier=barrier):
+                barrier.wait()
+                misread.extend(
+                    n for n in model.operation_names if not isinstance(model.operation_model(n), OperationModel)
+                )
+
+            threads = [threading.Thread(target=look_up) for _ in range(16)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if misread and until_one:
+                break
+    finally:
+        sys.setswitchinterval(interval)
+    return len(misread)
+
+
+def test_moto_operation_models_are_never_botocores_under_threads():
+    with fidelity.moto_operation_models_race_free():
+        assert _operations_misread() == 0
+    assert _operations_misread(trials=50, until_one=True) > 0, "moto alone misreads (the race this seam closes)"
+
+
+def test_a_moto_backend_in_use_is_found_without_moto_lock():
+    import threading
+
+    from moto.core.base_backend import BackendDict, backend_lock
+    from moto.sqs.models import SQSBackend
+
+    backends = BackendDict(SQSBackend, "sqs")
+    account = backends["111122223333"]  # created by moto's own lookup
+    try:
+        with fidelity.moto_backends_found_without_a_lock():
+            found: list = []
+            with backend_lock:  # held by another thread: a present account must not wait for it
+                reader = threading.Thread(target=lambda: found.append(backends["111122223333"]))
+                reader.start()
+                reader.join(timeout=5)
+                assert found == [account] and found[0] is account
+            created = backends["444455556666"]  # missing: still created by moto, and tracked
+            assert backends["444455556666"] is created and backends in BackendDict._instances
+        assert backends["111122223333"] is account  # moto's lookup is back
+    finally:
+        with backend_lock:
+            backends.clear()
+            if backends in BackendDict._instances:
+                BackendDict._instances.remove(backends)
