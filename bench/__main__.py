@@ -2,7 +2,11 @@
 each with its defaults except the convergence run, which takes 1,000 trials there (about 7 minutes
 on two cores) instead of its 10,000 (`python -m bench convergence` for the full run)."""
 
+import os
 import sys
+
+# Lambda's Python runtime ships boto3 without awscrt: sign as it does (tests/conftest.py does the same).
+os.environ.setdefault("BOTO_DISABLE_CRT", "true")
 
 from bench import (
     auth0_lifecycle,
