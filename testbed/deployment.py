@@ -29,6 +29,7 @@ seen at once.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import importlib.util
@@ -184,7 +185,7 @@ class LocalDeployment:
         self._reserved: dict[str, int | None] = {}
         self._in_flight: dict[str, int] = {}
         self.peak_in_flight: dict[str, int] = {}
-        self.throttles: dict[str, int] = {}
+        self._throttled: collections.deque[str] = collections.deque()  # one entry per refusal
         self._clients: dict[str, Any] = {}
         self._saved_env: dict[str, str | None] = {}
         self._lock = threading.Lock()
@@ -484,12 +485,18 @@ class LocalDeployment:
             self._in_flight[logical_id] = running
             self.peak_in_flight[logical_id] = max(self.peak_in_flight.get(logical_id, 0), running)
 
+    @property
+    def throttles(self) -> dict[str, int]:
+        """Refused invocations so far, by function."""
+        return dict(collections.Counter(list(self._throttled)))
+
     def _refusal(self, logical_id: str, reserved: int | None) -> ReservedConcurrencyExceeded | None:
         """Lambda's refusal, counted as a throttle, if every reserved execution of the function is in
-        use (the caller holds ``_lock``)."""
+        use. Takes no lock (a deque append is atomic): a burst's throttled attempts, thousands a
+        minute, queued on one lock and each handover waited for the interpreter lock."""
         if reserved is None or self._in_flight.get(logical_id, 0) < reserved:
             return None
-        self.throttles[logical_id] = self.throttles.get(logical_id, 0) + 1
+        self._throttled.append(logical_id)
         return ReservedConcurrencyExceeded(logical_id, reserved)
 
     def _function_limits(self, logical_id: str) -> tuple[float, int]:
@@ -565,12 +572,12 @@ class LocalDeployment:
         self._original_task_invoke = original
 
     def _throttle_now(self, logical_id: str) -> ReservedConcurrencyExceeded | None:
-        """:meth:`_refusal` for a task's invoke, before its request is built."""
+        """:meth:`_refusal` for a task's invoke, before its request is built: a read of the
+        functions in flight at that moment, as Lambda's own admission is. An invocation it lets
+        through is still admitted or refused under the lock by :meth:`_enter`."""
         if logical_id not in self.template.resources:
             return None
-        reserved = self.reserved_concurrency(logical_id)
-        with self._lock:
-            return self._refusal(logical_id, reserved)
+        return self._refusal(logical_id, self.reserved_concurrency(logical_id))
 
     # -- Step Functions ----------------------------------------------------------------------
     def start_execution(self, state_machine: str, payload: Any, name: str | None = None) -> str:

@@ -676,17 +676,18 @@ class _ReusedThread:
     fresh ``contextvars.Context``, as it would in a new thread. Workers are daemons, as moto's
     threads are, so an attempt still running after its state's timeout never holds up exit."""
 
-    _idle: list[queue.SimpleQueue[Callable[[], None]]] = []
-    _lock = threading.Lock()
+    # Idle workers. No lock: deque appends and pops are atomic, and a lock here was the next one a
+    # burst's thousands of attempts queued on (each handover waiting for the interpreter lock).
+    _idle: collections.deque[queue.SimpleQueue[Callable[[], None]]] = collections.deque()
     KEEP_IDLE = 512  # idle workers kept; one beyond that ends once its attempt is done
 
     def __init__(self, target: Callable[[], None], daemon: bool = True) -> None:
         self._target = target
 
     def start(self) -> None:
-        with self._lock:
-            worker = self._idle.pop() if self._idle else None
-        if worker is None:
+        try:
+            worker = self._idle.pop()
+        except IndexError:
             worker = queue.SimpleQueue()
             threading.Thread(target=self._serve, args=(worker,), name="sfn-task-attempt", daemon=True).start()
         worker.put(self._target)
@@ -695,10 +696,9 @@ class _ReusedThread:
     def _serve(cls, jobs: queue.SimpleQueue[Callable[[], None]]) -> None:
         while True:
             contextvars.Context().run(jobs.get())
-            with cls._lock:
-                if len(cls._idle) >= cls.KEEP_IDLE:
-                    return
-                cls._idle.append(jobs)
+            if len(cls._idle) >= cls.KEEP_IDLE:
+                return
+            cls._idle.append(jobs)
 
 
 class _Forgotten(list):  # type: ignore[type-arg]
