@@ -167,6 +167,7 @@ def cheaper_fakes() -> Iterator[None]:
     with (
         botocore_data_parsed_once(),
         botocore_handlers_checked_once(),
+        botocore_event_aliases_shared(),
         dynamodb_expressions_parsed_once(),
         moto_response_keys_resolved_once(),
         moto_actions_listed_once(),
@@ -273,6 +274,32 @@ def botocore_handlers_checked_once() -> Iterator[None]:
         yield
     finally:
         hooks.accepts_kwargs = original
+
+
+@contextmanager
+def botocore_event_aliases_shared() -> Iterator[None]:
+    """One cache of aliased event names per set of aliases, not one per client.
+
+    botocore's ``EventAliaser`` rewrites every event name it emits or registers (``s3`` to
+    ``s3api`` and the like) and caches the answer per instance; each new client copies the
+    session's aliaser, and simulated cold starts build clients by the hundred, so most lookups
+    started cold: about 2 % of the suite's CPU. The answer depends on the name and the aliases
+    alone, so aliasers with equal aliases now share one cache."""
+    from botocore.hooks import EventAliaser
+
+    original = EventAliaser.__dict__["__init__"]
+    caches: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+
+    def __init__(self: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        original(self, event_emitter, event_aliases)
+        key = tuple(sorted(self._event_aliases.items()))
+        self._alias_name_cache = caches.setdefault(key, {})
+
+    EventAliaser.__init__ = __init__  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        EventAliaser.__init__ = original  # type: ignore[method-assign]
 
 
 @contextmanager

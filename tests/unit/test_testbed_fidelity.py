@@ -251,3 +251,29 @@ def test_a_moto_backend_in_use_is_found_without_moto_lock():
             backends.clear()
             if backends in BackendDict._instances:
                 BackendDict._instances.remove(backends)
+
+
+EVENT_NAMES = [
+    "before-call.dynamodb.GetItem",
+    "provide-client-params.elasticloadbalancing.DescribeLoadBalancers",
+    "before-sign.runtime.sagemaker.InvokeEndpoint",
+    "after-call.api.pricing.GetProducts",
+    "needs-retry.secretsmanager.GetSecretValue",
+]
+
+
+def test_event_aliasers_share_one_cache_and_answer_as_botocore():
+    from botocore.hooks import EventAliaser, HierarchicalEmitter
+
+    before = EventAliaser.__init__  # the test session's own seam may be active already
+    expected = [EventAliaser(HierarchicalEmitter())._alias_event_name(n) for n in EVENT_NAMES]
+    assert expected != EVENT_NAMES, "some of the names are aliased"
+    with fidelity.botocore_event_aliases_shared():
+        first, second = EventAliaser(HierarchicalEmitter()), EventAliaser(HierarchicalEmitter())
+        assert [first._alias_event_name(n) for n in EVENT_NAMES] == expected
+        assert second._alias_name_cache is first._alias_name_cache and set(EVENT_NAMES) <= set(second._alias_name_cache)
+        assert [second._alias_event_name(n) for n in EVENT_NAMES] == expected
+        other = EventAliaser(HierarchicalEmitter(), {"dynamodb": "ddb"})
+        assert other._alias_name_cache is not first._alias_name_cache
+        assert other._alias_event_name(EVENT_NAMES[0]) == "before-call.ddb.GetItem"
+    assert EventAliaser.__init__ is before, "put back on leaving"
