@@ -32,7 +32,10 @@ through moto's Lambda invoke, and with the throttle rule's 30 s cap a waiting ex
 both processes and says whether the run was CPU-bound (this process over 70 % of a core: the
 completion figure is then the test bed's, not the design's): choose the scale from a short run's
 CPU per event so that events x CPU per event x scale / floor stays well under 0.7 (throttle retries
-add CPU as the queue grows), or use ``--model`` for the queueing model's figures in seconds.
+add CPU as the queue grows), and so that the executions start at no more than about 20 a second
+here (``events x scale / window``): beyond that, thousands of threads contend for the interpreter
+lock, most of the CPU goes to the kernel and the run collapses (5,000 events in a minute need
+``--scale 0.2``, over two hours). Or use ``--model`` for the queueing model's figures in seconds.
 """
 
 from __future__ import annotations
