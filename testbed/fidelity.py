@@ -743,8 +743,8 @@ _attempt_threads = (_NestedPatch(threading.Lock()), _NestedPatch(threading.Lock(
 def task_attempts_on_reused_threads() -> Iterator[None]:
     """moto's interpreter starts a new thread for every attempt of a Task state (to enforce
     ``TimeoutSeconds``) and keeps each one in a global list. A burst of throttled executions
-    retries thousands of times a minute: creating and ending those threads was most of a
-    5,000-event burst's CPU, and the list grew without end. While active, attempts run on reused
+    retries thousands of times a minute, each retry creating and ending a thread (system time
+    under thousands of threads), and the list grew without end. While active, attempts run on reused
     daemon threads, each in a fresh context; the wait and its timeout are moto's own, unchanged.
     Nestable. Refuses to patch a moto whose method no longer starts its thread this way."""
     import inspect
