@@ -739,14 +739,9 @@ class _Forgotten(list):  # type: ignore[type-arg]
 _attempt_threads = (_NestedPatch(threading.Lock()), _NestedPatch(threading.Lock()))
 
 
-@contextmanager
-def task_attempts_on_reused_threads() -> Iterator[None]:
-    """moto's interpreter starts a new thread for every attempt of a Task state (to enforce
-    ``TimeoutSeconds``) and keeps each one in a global list. A burst of throttled executions
-    retries thousands of times a minute, each retry creating and ending a thread (system time
-    under thousands of threads), and the list grew without end. While active, attempts run on reused
-    daemon threads, each in a fresh context; the wait and its timeout are moto's own, unchanged.
-    Nestable. Refuses to patch a moto whose method no longer starts its thread this way."""
+@functools.cache
+def _check_attempts_start_one_thread() -> None:
+    """Read moto's method once per process (every stack used to re-read its source file)."""
     import inspect
 
     from moto.stepfunctions.parser.asl.component.state.exec import execute_state
@@ -756,6 +751,19 @@ def task_attempts_on_reused_threads() -> Iterator[None]:
         raise RuntimeError(
             "moto's ExecutionState._evaluate_with_timeout changed: review task_attempts_on_reused_threads"
         )
+
+
+@contextmanager
+def task_attempts_on_reused_threads() -> Iterator[None]:
+    """moto's interpreter starts a new thread for every attempt of a Task state (to enforce
+    ``TimeoutSeconds``) and keeps each one in a global list. A burst of throttled executions
+    retries thousands of times a minute, each retry creating and ending a thread (system time
+    under thousands of threads), and the list grew without end. While active, attempts run on reused
+    daemon threads, each in a fresh context; the wait and its timeout are moto's own, unchanged.
+    Nestable. Refuses to patch a moto whose method no longer starts its thread this way."""
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    _check_attempts_start_one_thread()
     thread, kept = _attempt_threads
     with (
         thread.applied(execute_state, "Thread", _ReusedThread),

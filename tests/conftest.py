@@ -61,12 +61,8 @@ def pytest_xdist_make_scheduler(config, log):
 
 @pytest.fixture(autouse=True, scope="session")
 def _cheaper_fakes():
-    """The test bed's speed-ups that change no behaviour (okta_auth0_sync_testbed.fidelity): every
-    moto mock and simulated cold start builds new boto3 Sessions (botocore's data files parsed,
-    and its handlers checked, once), the ledger's conditional writes (moto's expression parsing
-    done once per expression, its copy made node by node), every moto request (its actions
-    listed, and its response's keys looked up, once per class and shape), and every Okta or Auth0
-    call (the proxy lookup of ``requests``)."""
+    """The test bed's speed-ups that change no behaviour, for the whole session (the list and
+    why each is safe: ``okta_auth0_sync_testbed.fidelity.cheaper_fakes``)."""
     from okta_auth0_sync_testbed import fidelity
 
     with fidelity.cheaper_fakes():
